@@ -1,0 +1,69 @@
+// CompletionWatch: what every combinator waits on. It watches a set of tasks
+// and an optional deadline, and wakes its one waiter when any watched task
+// completes or the deadline passes. Single-threaded, like the tasks.
+#pragma once
+
+#include "tailcut/async/detail/task_state.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace tailcut::async::detail {
+
+enum class Wake { completion, deadline };
+
+class CompletionWatch final : public CompletionObserver {
+ public:
+  explicit CompletionWatch(const boost::asio::any_io_executor& executor);
+  ~CompletionWatch();
+  CompletionWatch(const CompletionWatch&) = delete;
+  CompletionWatch& operator=(const CompletionWatch&) = delete;
+
+  void watch(TaskStateBase& task);
+
+  // Arms (or moves) the deadline; a deadline in the past wakes at once.
+  void set_deadline(std::chrono::steady_clock::time_point deadline);
+  [[nodiscard]] bool deadline_passed() const noexcept { return wake_state_->deadline_passed; }
+
+  // Waits until a watched task completed or the deadline passed since the
+  // last wait. Throws operation_aborted when the caller is cancelled first.
+  boost::asio::awaitable<Wake> wait();
+
+  // Waits for a completion that the caller's cancellation cannot interrupt.
+  // The caller must have turned throw_if_cancelled off.
+  boost::asio::awaitable<void> wait_completion_ignoring_cancellation();
+
+  void on_task_done(TaskStateBase& task) noexcept override;
+
+ private:
+  // Shared with the deadline timer's handler, which may run after we are gone.
+  struct WakeState {
+    explicit WakeState(const boost::asio::any_io_executor& executor)
+        : wakeup{executor, boost::asio::steady_timer::time_point::max()} {}
+    boost::asio::steady_timer wakeup;
+    bool completion_pending = false;
+    bool deadline_passed = false;
+    bool deadline_reported = false;
+    void wake() { wakeup.cancel(); }
+  };
+
+  std::shared_ptr<WakeState> wake_state_;
+  std::optional<boost::asio::steady_timer> deadline_timer_;
+  std::vector<TaskStateBase*> watched_;
+};
+
+// Waits until every task in `tasks` is done, ignoring the caller's
+// cancellation: used to join work that was cancelled and must not outlive
+// the frame that owns it.
+boost::asio::awaitable<void> join_ignoring_cancellation(std::vector<TaskStateBase*> tasks);
+
+// Cancels every task not yet done, then joins them all.
+boost::asio::awaitable<void> cancel_and_join(std::vector<TaskStateBase*> tasks);
+
+}  // namespace tailcut::async::detail

@@ -1,0 +1,80 @@
+// The shared state behind a Task: completion flag, the cancellation signal
+// wired into the spawned coroutine, and who is told of its completion.
+// Single-threaded: touched only from the task's executor.
+#pragma once
+
+#include "tailcut/async/outcome.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <optional>
+#include <vector>
+
+namespace tailcut::async::detail {
+
+// Told when a task it observes completes. Observers unregister themselves
+// before they go.
+class CompletionObserver {
+ public:
+  virtual void on_task_done(class TaskStateBase& task) noexcept = 0;
+
+ protected:
+  ~CompletionObserver() = default;
+};
+
+class TaskStateBase {
+ public:
+  explicit TaskStateBase(boost::asio::any_io_executor executor) : executor_{std::move(executor)} {}
+  TaskStateBase(const TaskStateBase&) = delete;
+  TaskStateBase& operator=(const TaskStateBase&) = delete;
+  virtual ~TaskStateBase() = default;
+
+  [[nodiscard]] bool done() const noexcept { return done_; }
+  [[nodiscard]] bool failed() const noexcept { return done_ && failed_; }
+  [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
+  // The error it ended with; null while running or after success.
+  [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
+  [[nodiscard]] const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
+
+  // Asks the running coroutine to stop (terminal cancellation). No effect
+  // once done: the coroutine, and what the signal points into, is gone.
+  void request_cancel();
+
+  boost::asio::cancellation_slot slot() { return signal_.slot(); }
+
+  void add_observer(CompletionObserver* observer) { observers_.push_back(observer); }
+  void remove_observer(CompletionObserver* observer) noexcept;
+
+ protected:
+  void mark_done(bool failed);
+
+ private:
+  boost::asio::any_io_executor executor_;
+  boost::asio::cancellation_signal signal_;
+  std::vector<CompletionObserver*> observers_;
+  bool done_ = false;
+  bool failed_ = false;
+  bool cancel_requested_ = false;
+};
+
+template <typename T>
+class TaskState final : public TaskStateBase {
+ public:
+  using TaskStateBase::TaskStateBase;
+
+  void complete(Outcome<T> outcome) {
+    const bool failed = !outcome.has_value();
+    outcome_.emplace(std::move(outcome));
+    mark_done(failed);
+  }
+  Outcome<T>& outcome() { return *outcome_; }
+  std::exception_ptr error() const noexcept override {
+    return outcome_ ? outcome_->error() : nullptr;
+  }
+
+ private:
+  std::optional<Outcome<T>> outcome_;
+};
+
+}  // namespace tailcut::async::detail

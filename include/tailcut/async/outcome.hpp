@@ -1,0 +1,74 @@
+// Outcome<T>: the result of an operation that has finished, either a value
+// or the exception it ended with. What gather(return_exceptions, ...),
+// as_completed and Task::outcome() hand back.
+#pragma once
+
+#include <exception>
+#include <utility>
+#include <variant>
+
+namespace tailcut::async {
+
+template <typename T>
+class Outcome {
+ public:
+  static Outcome success(T value) { return Outcome{std::move(value)}; }
+  static Outcome failure(std::exception_ptr error) { return Outcome{std::move(error)}; }
+
+  [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
+  explicit operator bool() const noexcept { return has_value(); }
+
+  // The value; rethrows the error when there is none.
+  T& value() & {
+    rethrow_if_error();
+    return std::get<0>(state_);
+  }
+  const T& value() const& {
+    rethrow_if_error();
+    return std::get<0>(state_);
+  }
+  T&& value() && {
+    rethrow_if_error();
+    return std::get<0>(std::move(state_));
+  }
+
+  // The error, or null when there is a value.
+  [[nodiscard]] std::exception_ptr error() const noexcept {
+    return has_value() ? nullptr : std::get<1>(state_);
+  }
+
+ private:
+  explicit Outcome(T value) : state_{std::in_place_index<0>, std::move(value)} {}
+  explicit Outcome(std::exception_ptr error) : state_{std::in_place_index<1>, std::move(error)} {}
+
+  void rethrow_if_error() const {
+    if (!has_value()) std::rethrow_exception(std::get<1>(state_));
+  }
+
+  std::variant<T, std::exception_ptr> state_;
+};
+
+template <>
+class Outcome<void> {
+ public:
+  static Outcome success() { return Outcome{nullptr}; }
+  static Outcome failure(std::exception_ptr error) { return Outcome{std::move(error)}; }
+
+  [[nodiscard]] bool has_value() const noexcept { return !error_; }
+  explicit operator bool() const noexcept { return has_value(); }
+  void value() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+  [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
+
+ private:
+  explicit Outcome(std::exception_ptr error) : error_{std::move(error)} {}
+  std::exception_ptr error_;
+};
+
+// The value type that stands for T in tuples and vectors: void becomes
+// std::monostate.
+template <typename T>
+using ValueOf = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+}  // namespace tailcut::async

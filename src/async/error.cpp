@@ -1,0 +1,60 @@
+// The async error category and the helpers that recognise timeouts and
+// cancellations inside exception_ptrs.
+#include "tailcut/async/error.hpp"
+
+#include <boost/asio/error.hpp>
+
+#include <string>
+
+namespace tailcut::async {
+namespace {
+
+class ErrorCategory final : public boost::system::error_category {
+ public:
+  const char* name() const noexcept override { return "tailcut.async"; }
+  std::string message(int value) const override {
+    switch (static_cast<Error>(value)) {
+      case Error::timed_out:
+        return "operation timed out";
+    }
+    return "unknown tailcut.async error";
+  }
+};
+
+bool holds_error(const std::exception_ptr& error, const boost::system::error_code& wanted) {
+  if (!error) return false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const boost::system::system_error& system_error) {
+    return system_error.code() == wanted;
+  } catch (...) {
+    return false;
+  }
+}
+
+}  // namespace
+
+const boost::system::error_category& error_category() noexcept {
+  static const ErrorCategory category;
+  return category;
+}
+
+bool is_timeout(const std::exception_ptr& error) noexcept {
+  return holds_error(error, make_error_code(Error::timed_out));
+}
+
+bool is_cancellation(const std::exception_ptr& error) noexcept {
+  return holds_error(error, boost::asio::error::operation_aborted);
+}
+
+std::exception_ptr timeout_error() {
+  return std::make_exception_ptr(boost::system::system_error{make_error_code(Error::timed_out)});
+}
+
+void throw_timeout() { throw boost::system::system_error{make_error_code(Error::timed_out)}; }
+
+void throw_cancelled() {
+  throw boost::system::system_error{make_error_code(boost::asio::error::operation_aborted)};
+}
+
+}  // namespace tailcut::async

@@ -1,0 +1,16 @@
+// `tailcut send`: placeholder until its issue lands.
+#include "cli/commands.hpp"
+
+#include <iostream>
+
+namespace tailcut::cli {
+
+CommandRunner add_send_command(CLI::App& app) {
+  app.add_subcommand("send", "(not implemented yet)");
+  return [] {
+    std::cerr << "tailcut send: not implemented yet\n";
+    return 2;
+  };
+}
+
+}  // namespace tailcut::cli

@@ -1,0 +1,16 @@
+// `tailcut serve`: placeholder until its issue lands.
+#include "cli/commands.hpp"
+
+#include <iostream>
+
+namespace tailcut::cli {
+
+CommandRunner add_serve_command(CLI::App& app) {
+  app.add_subcommand("serve", "(not implemented yet)");
+  return [] {
+    std::cerr << "tailcut serve: not implemented yet\n";
+    return 2;
+  };
+}
+
+}  // namespace tailcut::cli

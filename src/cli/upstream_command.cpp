@@ -1,0 +1,16 @@
+// `tailcut upstream`: placeholder until its issue lands.
+#include "cli/commands.hpp"
+
+#include <iostream>
+
+namespace tailcut::cli {
+
+CommandRunner add_upstream_command(CLI::App& app) {
+  app.add_subcommand("upstream", "(not implemented yet)");
+  return [] {
+    std::cerr << "tailcut upstream: not implemented yet\n";
+    return 2;
+  };
+}
+
+}  // namespace tailcut::cli
