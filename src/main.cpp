@@ -1,10 +1,9 @@
 // The `tailcut` binary: one subcommand per job (serve, upstream, fetch, send).
-#include "cli/commands.hpp"
-
 #include <CLI/CLI.hpp>
-
 #include <map>
 #include <string>
+
+#include "cli/commands.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{

@@ -1,14 +1,13 @@
 // Task completion bookkeeping and the CompletionWatch every combinator waits on.
 #include "tailcut/async/detail/completion_watch.hpp"
 
-#include "tailcut/async/error.hpp"
-
+#include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <algorithm>
+#include "tailcut/async/error.hpp"
 
 namespace tailcut::async::detail {
 
@@ -56,12 +55,11 @@ void CompletionWatch::set_deadline(std::chrono::steady_clock::time_point deadlin
   deadline_timer_->expires_at(deadline);
   wake_state_->deadline_passed = false;
   wake_state_->deadline_reported = false;
-  deadline_timer_->async_wait(
-      [state = wake_state_](const boost::system::error_code& error) {
-        if (error) return;  // moved or cancelled
-        state->deadline_passed = true;
-        state->wake();
-      });
+  deadline_timer_->async_wait([state = wake_state_](const boost::system::error_code& error) {
+    if (error) return;  // moved or cancelled
+    state->deadline_passed = true;
+    state->wake();
+  });
 }
 
 asio::awaitable<Wake> CompletionWatch::wait() {
@@ -77,7 +75,8 @@ asio::awaitable<Wake> CompletionWatch::wait() {
     }
     boost::system::error_code error;
     co_await state.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    const bool woken = state.completion_pending || (state.deadline_passed && !state.deadline_reported);
+    const bool woken =
+        state.completion_pending || (state.deadline_passed && !state.deadline_reported);
     if (!woken) throw_cancelled();  // the caller's cancellation, not ours
   }
 }
@@ -94,21 +93,15 @@ asio::awaitable<void> CompletionWatch::wait_completion_ignoring_cancellation() {
 
 asio::awaitable<void> join_ignoring_cancellation(std::vector<TaskStateBase*> tasks) {
   const auto all_done = [&tasks] {
-    return std::all_of(tasks.begin(), tasks.end(), [](TaskStateBase* task) { return task->done(); });
+    return std::all_of(tasks.begin(), tasks.end(),
+                       [](TaskStateBase* task) { return task->done(); });
   };
   if (all_done()) co_return;
-
-  // The caller may already be cancelled: neither throw at co_await nor let
-  // the waits below be interrupted.
-  const bool previous_throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-  co_await asio::this_coro::throw_if_cancelled(false);
-
   CompletionWatch watch{co_await asio::this_coro::executor};
   for (TaskStateBase* task : tasks) {
     if (!task->done()) watch.watch(*task);
   }
   while (!all_done()) co_await watch.wait_completion_ignoring_cancellation();
-  co_await asio::this_coro::throw_if_cancelled(previous_throw_if_cancelled);
 }
 
 asio::awaitable<void> cancel_and_join(std::vector<TaskStateBase*> tasks) {

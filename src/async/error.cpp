@@ -3,7 +3,6 @@
 #include "tailcut/async/error.hpp"
 
 #include <boost/asio/error.hpp>
-
 #include <string>
 
 namespace tailcut::async {

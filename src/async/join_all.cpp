@@ -1,7 +1,7 @@
 // join_all: the waiting loop behind gather and TaskGroup.
-#include "tailcut/async/gather.hpp"
-
 #include <algorithm>
+
+#include "tailcut/async/gather.hpp"
 
 namespace tailcut::async::detail {
 
@@ -28,7 +28,12 @@ asio::awaitable<std::exception_ptr> join_all(std::vector<TaskStateBase*> tasks,
   } catch (...) {
     caller_cancelled = true;
   }
-  if (caller_cancelled || first_error) co_await cancel_and_join(tasks);
+  if (caller_cancelled || first_error) {
+    const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await cancel_and_join(tasks);
+    co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  }
   if (caller_cancelled) throw_cancelled();
   co_return first_error;
 }

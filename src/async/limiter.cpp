@@ -1,13 +1,12 @@
 // Limiter: FIFO hand-over of units from releasers to waiters.
 #include "tailcut/async/limiter.hpp"
 
-#include "tailcut/async/error.hpp"
-
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-
 #include <stdexcept>
+
+#include "tailcut/async/error.hpp"
 
 namespace tailcut::async {
 

@@ -1,7 +1,7 @@
 // `tailcut fetch`: placeholder until its issue lands.
-#include "cli/commands.hpp"
-
 #include <iostream>
+
+#include "cli/commands.hpp"
 
 namespace tailcut::cli {
 

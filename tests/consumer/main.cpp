@@ -1,10 +1,8 @@
 // A consumer of the installed libtailcut: gathers two coroutines.
-#include <tailcut/async.hpp>
-
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <cstdio>
+#include <tailcut/async.hpp>
 
 namespace {
 

@@ -14,12 +14,12 @@
 // them: drain it, or make sure they own their data.
 #pragma once
 
-#include "tailcut/async/task.hpp"
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
+
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::async {
 
@@ -99,14 +99,18 @@ boost::asio::awaitable<Completed<T>> AsCompleted<T>::next() {
           timed_out_[i] = true;
         }
       }
+      const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
+      co_await boost::asio::this_coro::throw_if_cancelled(false);
       co_await detail::cancel_and_join(std::move(running));
+      co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
     }
   }
 }
 
 template <typename T>
-AsCompleted<T> as_completed(std::vector<Task<T>> tasks,
-                            std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt) {
+AsCompleted<T> as_completed(
+    std::vector<Task<T>> tasks,
+    std::optional<std::chrono::steady_clock::duration> timeout = std::nullopt) {
   return AsCompleted<T>{std::move(tasks), timeout};
 }
 

@@ -14,10 +14,10 @@
 // operation_aborted. Nothing run here outlives the call.
 #pragma once
 
-#include "tailcut/async/task.hpp"
-
 #include <chrono>
 #include <vector>
+
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::async {
 
@@ -26,7 +26,9 @@ class DeadlineScope {
   using Clock = std::chrono::steady_clock;
 
   explicit DeadlineScope(Clock::time_point deadline) : deadline_{deadline} {}
-  static DeadlineScope after(Clock::duration timeout) { return DeadlineScope{Clock::now() + timeout}; }
+  static DeadlineScope after(Clock::duration timeout) {
+    return DeadlineScope{Clock::now() + timeout};
+  }
 
   DeadlineScope(const DeadlineScope&) = delete;
   DeadlineScope& operator=(const DeadlineScope&) = delete;

@@ -4,7 +4,6 @@
 
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
-
 #include <exception>
 #include <type_traits>
 

@@ -15,10 +15,10 @@
 // they may refer to the caller's frame, so they must not outlive it.
 #pragma once
 
-#include "tailcut/async/task.hpp"
-
 #include <tuple>
 #include <vector>
+
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::async {
 

@@ -15,17 +15,16 @@
 // before they return, so there it may.
 #pragma once
 
-#include "tailcut/async/detail/completion_watch.hpp"
-#include "tailcut/async/detail/task_state.hpp"
-#include "tailcut/async/error.hpp"
-#include "tailcut/async/outcome.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
-
 #include <memory>
+
+#include "tailcut/async/detail/completion_watch.hpp"
+#include "tailcut/async/detail/task_state.hpp"
+#include "tailcut/async/error.hpp"
+#include "tailcut/async/outcome.hpp"
 
 namespace tailcut::async {
 
@@ -127,7 +126,10 @@ boost::asio::awaitable<void> wait_done(TaskState<T>& task, CancelTask on_cancel)
   if (caller_cancelled) {
     if (on_cancel == CancelTask::yes) {
       std::vector<TaskStateBase*> tasks{&task};
+      const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
+      co_await boost::asio::this_coro::throw_if_cancelled(false);
       co_await cancel_and_join(std::move(tasks));
+      co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
     }
     throw_cancelled();
   }
@@ -138,9 +140,9 @@ boost::asio::awaitable<void> wait_done(TaskState<T>& task, CancelTask on_cancel)
 template <typename T, typename Executor>
 Task<T> spawn(const Executor& executor, boost::asio::awaitable<T> operation) {
   auto state = std::make_shared<detail::TaskState<T>>(executor);
-  boost::asio::co_spawn(executor, detail::run_task<T>(state, std::move(operation)),
-                        boost::asio::bind_cancellation_slot(
-                            state->slot(), [state](const std::exception_ptr&) {}));
+  boost::asio::co_spawn(
+      executor, detail::run_task<T>(state, std::move(operation)),
+      boost::asio::bind_cancellation_slot(state->slot(), [state](const std::exception_ptr&) {}));
   return Task<T>{std::move(state)};
 }
 

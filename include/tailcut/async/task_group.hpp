@@ -14,11 +14,11 @@
 // tasks still running cancels them without waiting.
 #pragma once
 
-#include "tailcut/async/task.hpp"
-
 #include <memory>
 #include <stdexcept>
 #include <vector>
+
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::async {
 

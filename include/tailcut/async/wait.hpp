@@ -9,11 +9,11 @@
 // (no error). The caller's cancellation stops the waiting only.
 #pragma once
 
-#include "tailcut/async/task.hpp"
-
 #include <chrono>
 #include <optional>
 #include <vector>
+
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::async {
 
@@ -35,8 +35,9 @@ struct WaitResult {
 namespace detail {
 
 // Waits until `return_when` holds for the tasks or the deadline passes.
-boost::asio::awaitable<void> wait_until(std::vector<TaskStateBase*> tasks, ReturnWhen return_when,
-                                        std::optional<std::chrono::steady_clock::time_point> deadline);
+boost::asio::awaitable<void> wait_until(
+    std::vector<TaskStateBase*> tasks, ReturnWhen return_when,
+    std::optional<std::chrono::steady_clock::time_point> deadline);
 
 }  // namespace detail
 

@@ -3,16 +3,15 @@
 // completes or the deadline passes. Single-threaded, like the tasks.
 #pragma once
 
-#include "tailcut/async/detail/task_state.hpp"
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
 #include <vector>
+
+#include "tailcut/async/detail/task_state.hpp"
 
 namespace tailcut::async::detail {
 
@@ -60,10 +59,16 @@ class CompletionWatch final : public CompletionObserver {
 
 // Waits until every task in `tasks` is done, ignoring the caller's
 // cancellation: used to join work that was cancelled and must not outlive
-// the frame that owns it.
+// the frame that owns it. A caller that is itself cancelled must first turn
+// throw_if_cancelled off, or the co_await of this throws at once:
+//
+//   const bool throw_if_cancelled = co_await this_coro::throw_if_cancelled();
+//   co_await this_coro::throw_if_cancelled(false);
+//   co_await cancel_and_join(...);
+//   co_await this_coro::throw_if_cancelled(throw_if_cancelled);
 boost::asio::awaitable<void> join_ignoring_cancellation(std::vector<TaskStateBase*> tasks);
 
-// Cancels every task not yet done, then joins them all.
+// Cancels every task not yet done, then joins them all (same rule).
 boost::asio::awaitable<void> cancel_and_join(std::vector<TaskStateBase*> tasks);
 
 }  // namespace tailcut::async::detail

@@ -3,13 +3,12 @@
 // Single-threaded: touched only from the task's executor.
 #pragma once
 
-#include "tailcut/async/outcome.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-
 #include <optional>
 #include <vector>
+
+#include "tailcut/async/outcome.hpp"
 
 namespace tailcut::async::detail {
 

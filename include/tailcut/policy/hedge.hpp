@@ -1,0 +1,198 @@
+// hedge: cut the tail latency of an unreliable operation by firing backup
+// attempts when the first is slow, taking the first success, and cancelling
+// the rest.
+//
+//   policy::HedgeOptions options;                 // 300 ms, 2 extra attempts
+//   options.deadline = received_at + 1s;          // no attempt outlives it
+//   auto result = co_await policy::hedge<Json>(call_upstream, options);
+//   if (result.value) answer(*result.value, result.winner);
+//
+// Attempt 1 is fired at once. If no attempt has succeeded by `delay`, the
+// extra attempts are fired together. If attempt 1 fails before the delay,
+// the extra attempts are fired at once (HedgeOnFailure::immediate) or at the
+// delay (HedgeOnFailure::at_delay, the seeds' literal behaviour). The first
+// attempt to *succeed* (return normally; a failure throws) wins, whichever it
+// is. As soon as there is a winner, the deadline passes, or the caller is
+// cancelled, every other attempt is cancelled and joined before hedge
+// returns: nothing of them runs on. A HedgeBudget, when given, can refuse
+// extra attempts. Single-threaded: runs on the caller's executor.
+#pragma once
+
+#include <boost/asio/this_coro.hpp>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tailcut/async/detail/completion_watch.hpp"
+#include "tailcut/async/task.hpp"
+#include "tailcut/policy/hedge_budget.hpp"
+
+namespace tailcut::policy {
+
+enum class HedgeOnFailure {
+  immediate,  // a failed first attempt fires the extra attempts at once
+  at_delay,   // extra attempts always wait for the hedge delay
+};
+
+struct HedgeOptions {
+  using Clock = std::chrono::steady_clock;
+  std::chrono::milliseconds delay{300};
+  std::size_t extra_attempts = 2;
+  HedgeOnFailure on_failure = HedgeOnFailure::immediate;
+  // No attempt runs past it; without one, hedge waits for a success or for
+  // every attempt to fail.
+  std::optional<Clock::time_point> deadline;
+  HedgeBudget* budget = nullptr;  // not owned; may be null (no cap)
+};
+
+// What one attempt is told.
+struct AttemptContext {
+  std::size_t number;  // 1, 2, 3...
+  // Time left before the hedge deadline, if there is one.
+  std::optional<std::chrono::milliseconds> remaining;
+};
+
+enum class AttemptState { succeeded, failed, cancelled };
+
+struct AttemptRecord {
+  std::size_t number;
+  AttemptState state;
+  std::string failure;                      // what went wrong, when failed
+  std::chrono::milliseconds started_after;  // since hedge began
+  std::chrono::milliseconds elapsed;
+};
+
+enum class HedgeOutcome { succeeded, all_failed, deadline_exceeded };
+
+template <typename T>
+struct HedgeResult {
+  HedgeOutcome outcome = HedgeOutcome::all_failed;
+  std::optional<T> value;
+  std::size_t winner = 0;  // attempt number of the success; 0 when none
+  std::size_t fired = 0;
+  bool budget_refused = false;          // extra attempts were due but the budget was spent
+  std::vector<AttemptRecord> attempts;  // every fired attempt, in firing order
+};
+
+template <typename T>
+using Attempt = std::function<boost::asio::awaitable<T>(AttemptContext)>;
+
+namespace detail {
+
+std::string describe_failure(const std::exception_ptr& error);
+
+template <typename T>
+struct RunningAttempt {
+  async::Task<T> task;
+  HedgeOptions::Clock::time_point started;
+  HedgeOptions::Clock::time_point finished;
+};
+
+}  // namespace detail
+
+template <typename T>
+boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions options) {
+  namespace asio = boost::asio;
+  using Clock = HedgeOptions::Clock;
+  const auto executor = co_await asio::this_coro::executor;
+  const auto began = Clock::now();
+  const auto hedge_at = began + options.delay;
+
+  HedgeResult<T> result;
+  std::vector<detail::RunningAttempt<T>> running;
+  async::detail::CompletionWatch watch{executor};
+
+  const auto fire = [&](std::size_t number) {
+    std::optional<std::chrono::milliseconds> remaining;
+    if (options.deadline) {
+      remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::max(*options.deadline - Clock::now(), Clock::duration::zero()));
+    }
+    running.push_back(
+        {async::spawn(executor, attempt(AttemptContext{number, remaining})), Clock::now(), {}});
+    watch.watch(running.back().task.state());
+  };
+
+  if (options.budget) options.budget->on_first_attempt();
+  fire(1);
+  bool extras_fired = options.extra_attempts == 0;
+  bool deadline_passed = false;
+  bool caller_cancelled = false;
+  try {
+    for (;;) {
+      std::size_t failed = 0;
+      for (std::size_t i = 0; i < running.size(); ++i) {
+        auto& task = running[i].task;
+        if (task.done() && running[i].finished == Clock::time_point{})
+          running[i].finished = Clock::now();
+        if (task.done() && !task.failed()) result.winner = i + 1;
+        if (task.failed()) ++failed;
+      }
+      if (result.winner != 0) break;
+      const bool first_failed = running.front().task.failed();
+      const bool due = Clock::now() >= hedge_at ||
+                       (first_failed && options.on_failure == HedgeOnFailure::immediate);
+      if (!extras_fired && due) {
+        extras_fired = true;
+        for (std::size_t extra = 0; extra < options.extra_attempts; ++extra) {
+          if (options.budget && !options.budget->try_spend()) {
+            result.budget_refused = true;
+            break;
+          }
+          fire(running.size() + 1);
+        }
+        continue;
+      }
+      if (extras_fired && failed == running.size()) break;  // all failed
+      if (options.deadline && Clock::now() >= *options.deadline) {
+        deadline_passed = true;
+        break;
+      }
+      // Sleep until a completion, the hedge time or the deadline.
+      auto wake_at = options.deadline.value_or(Clock::time_point::max());
+      if (!extras_fired) wake_at = std::min(wake_at, hedge_at);
+      if (wake_at != Clock::time_point::max()) watch.set_deadline(wake_at);
+      co_await watch.wait();
+    }
+  } catch (...) {
+    caller_cancelled = true;
+  }
+
+  // Cancel and join the losers (and everything, on deadline or cancellation).
+  std::vector<async::detail::TaskStateBase*> states;
+  for (auto& run : running) states.push_back(&run.task.state());
+  const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  co_await async::detail::cancel_and_join(std::move(states));
+  co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  if (caller_cancelled) async::throw_cancelled();
+
+  result.fired = running.size();
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    auto& run = running[i];
+    if (run.finished == Clock::time_point{}) run.finished = Clock::now();
+    AttemptRecord record{
+        i + 1,
+        AttemptState::succeeded,
+        {},
+        std::chrono::duration_cast<std::chrono::milliseconds>(run.started - began),
+        std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started)};
+    if (i + 1 == result.winner) {
+      result.value.emplace(std::move(run.task.outcome()).value());
+    } else if (async::is_cancellation(run.task.outcome().error()) || !run.task.failed()) {
+      record.state = AttemptState::cancelled;
+    } else {
+      record.state = AttemptState::failed;
+      record.failure = detail::describe_failure(run.task.outcome().error());
+    }
+    result.attempts.push_back(std::move(record));
+  }
+  result.outcome = result.winner != 0 ? HedgeOutcome::succeeded
+                   : deadline_passed  ? HedgeOutcome::deadline_exceeded
+                                      : HedgeOutcome::all_failed;
+  co_return result;
+}
+
+}  // namespace tailcut::policy

@@ -1,0 +1,201 @@
+// hedge: when extra attempts fire, who wins, and that losers are cancelled.
+#include "tailcut/policy/hedge.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "support/async_run.hpp"
+
+namespace tailcut::policy {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using test::run_async;
+using test::sleep_for;
+using Executor = asio::any_io_executor;
+using Clock = std::chrono::steady_clock;
+
+// How attempt N behaves: answers after `delay`, successfully or not.
+struct Script {
+  std::chrono::milliseconds delay;
+  bool succeeds;
+};
+
+struct Observed {
+  Clock::time_point began = Clock::now();
+  std::vector<std::chrono::milliseconds> fired_after;  // per attempt
+  std::vector<std::string> endings;                    // per attempt
+};
+
+asio::awaitable<int> scripted_attempt(std::vector<Script> scripts, Observed* observed,
+                                      AttemptContext context) {
+  const auto index = context.number - 1;
+  observed->fired_after.push_back(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - observed->began));
+  observed->endings.resize(std::max(observed->endings.size(), context.number), "running");
+  try {
+    co_await sleep_for(scripts.at(index).delay);
+  } catch (const boost::system::system_error&) {
+    observed->endings[index] = "cancelled";
+    throw;
+  }
+  observed->endings[index] = scripts.at(index).succeeds ? "succeeded" : "failed";
+  if (!scripts.at(index).succeeds) throw std::runtime_error{"HTTP 500"};
+  co_return static_cast<int>(context.number);
+}
+
+Attempt<int> scripted(std::vector<Script> scripts, Observed* observed) {
+  return [scripts, observed](AttemptContext context) {
+    return scripted_attempt(scripts, observed, context);
+  };
+}
+
+HedgeOptions quick_options() {
+  HedgeOptions options;
+  options.delay = 100ms;
+  options.extra_attempts = 2;
+  return options;
+}
+
+asio::awaitable<HedgeResult<int>> run_hedge(std::vector<Script> scripts, Observed* observed,
+                                            HedgeOptions options) {
+  observed->began = Clock::now();
+  co_return co_await hedge(scripted(std::move(scripts), observed), options);
+}
+
+HedgeResult<int> hedge_with(std::vector<Script> scripts, Observed& observed,
+                            HedgeOptions options = quick_options()) {
+  return run_async([&](Executor) { return run_hedge(scripts, &observed, options); });
+}
+
+TEST(Hedge, AFastFirstAttemptIsTheOnlyOne) {
+  Observed observed;
+  const auto result = hedge_with({{5ms, true}, {5ms, true}, {5ms, true}}, observed);
+  EXPECT_EQ(result.outcome, HedgeOutcome::succeeded);
+  EXPECT_EQ(result.value, 1);
+  EXPECT_EQ(result.winner, 1u);
+  EXPECT_EQ(result.fired, 1u);
+  EXPECT_EQ(observed.fired_after.size(), 1u);
+}
+
+TEST(Hedge, ASlowFirstAttemptFiresTheExtrasAtTheDelayAndTheFirstSuccessWins) {
+  Observed observed;
+  const auto result = hedge_with({{2s, true}, {30ms, true}, {1s, true}}, observed);
+  EXPECT_EQ(result.winner, 2u);
+  EXPECT_EQ(result.fired, 3u);
+  ASSERT_EQ(observed.fired_after.size(), 3u);
+  EXPECT_GE(observed.fired_after[1], 100ms);
+  EXPECT_GE(observed.fired_after[2], 100ms);
+  // The losers were cancelled, and had unwound before hedge returned.
+  EXPECT_EQ(observed.endings, (std::vector<std::string>{"cancelled", "succeeded", "cancelled"}));
+  EXPECT_EQ(result.attempts[0].state, AttemptState::cancelled);
+}
+
+TEST(Hedge, TheFirstAttemptCanStillWinAfterTheExtrasFired) {
+  Observed observed;
+  const auto result = hedge_with({{150ms, true}, {2s, true}, {2s, true}}, observed);
+  EXPECT_EQ(result.winner, 1u);
+  EXPECT_EQ(result.fired, 3u);
+  EXPECT_EQ(observed.endings, (std::vector<std::string>{"succeeded", "cancelled", "cancelled"}));
+}
+
+TEST(Hedge, AFailureBeforeTheDelayFiresTheExtrasAtOnce) {
+  Observed observed;
+  const auto result = hedge_with({{5ms, false}, {10ms, true}, {2s, true}}, observed);
+  EXPECT_EQ(result.winner, 2u);
+  ASSERT_EQ(observed.fired_after.size(), 3u);
+  EXPECT_LT(observed.fired_after[1], 90ms);  // well before the 100 ms delay
+}
+
+TEST(Hedge, AtDelayModeWaitsForTheDelayEvenAfterAFailure) {
+  Observed observed;
+  auto options = quick_options();
+  options.on_failure = HedgeOnFailure::at_delay;
+  const auto result = hedge_with({{5ms, false}, {10ms, true}, {2s, true}}, observed, options);
+  EXPECT_EQ(result.winner, 2u);
+  ASSERT_EQ(observed.fired_after.size(), 3u);
+  EXPECT_GE(observed.fired_after[1], 100ms);
+}
+
+TEST(Hedge, WhenEveryAttemptFailsEachFailureIsReported) {
+  Observed observed;
+  const auto result = hedge_with({{5ms, false}, {5ms, false}, {10ms, false}}, observed);
+  EXPECT_EQ(result.outcome, HedgeOutcome::all_failed);
+  EXPECT_FALSE(result.value.has_value());
+  ASSERT_EQ(result.attempts.size(), 3u);
+  for (const auto& attempt : result.attempts) {
+    EXPECT_EQ(attempt.state, AttemptState::failed);
+    EXPECT_EQ(attempt.failure, "HTTP 500");
+  }
+}
+
+TEST(Hedge, TheDeadlineCancelsEveryAttempt) {
+  Observed observed;
+  auto options = quick_options();
+  options.deadline = Clock::now() + 150ms;
+  const auto started = Clock::now();
+  const auto result = hedge_with({{10s, true}, {10s, true}, {10s, true}}, observed, options);
+  EXPECT_EQ(result.outcome, HedgeOutcome::deadline_exceeded);
+  EXPECT_EQ(result.fired, 3u);
+  EXPECT_EQ(observed.endings, (std::vector<std::string>{"cancelled", "cancelled", "cancelled"}));
+  EXPECT_LT(Clock::now() - started, 2s);
+}
+
+asio::awaitable<int> remember_context(std::vector<AttemptContext>* contexts,
+                                      AttemptContext context) {
+  contexts->push_back(context);
+  co_await sleep_for(context.number == 3 ? 1ms : 10s);
+  co_return static_cast<int>(context.number);
+}
+
+asio::awaitable<HedgeResult<int>> hedge_remembering(std::vector<AttemptContext>* contexts) {
+  auto options = quick_options();
+  options.deadline = Clock::now() + 5s;
+  Attempt<int> attempt = [contexts](AttemptContext context) {
+    return remember_context(contexts, context);
+  };
+  co_return co_await hedge(attempt, options);
+}
+
+TEST(Hedge, AnAttemptIsToldItsNumberAndTheTimeLeft) {
+  std::vector<AttemptContext> contexts;
+  const auto result = run_async([&](Executor) { return hedge_remembering(&contexts); });
+  EXPECT_EQ(result.winner, 3u);
+  ASSERT_EQ(contexts.size(), 3u);
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    EXPECT_EQ(contexts[i].number, i + 1);
+    ASSERT_TRUE(contexts[i].remaining.has_value());
+    EXPECT_LE(*contexts[i].remaining, 5s);
+    EXPECT_GT(*contexts[i].remaining, 3s);
+  }
+}
+
+TEST(Hedge, ASpentBudgetRefusesTheExtraAttempts) {
+  HedgeBudget budget{0.0, 1.0};  // one saved token, none earned
+  auto options = quick_options();
+  options.budget = &budget;
+  Observed first_call;
+  const auto first = hedge_with({{150ms, true}, {2s, true}, {2s, true}}, first_call, options);
+  EXPECT_EQ(first.fired, 2u);  // one token: one extra
+  EXPECT_TRUE(first.budget_refused);
+  Observed second_call;
+  const auto second = hedge_with({{150ms, true}, {2s, true}, {2s, true}}, second_call, options);
+  EXPECT_EQ(second.fired, 1u);
+  EXPECT_EQ(second.winner, 1u);
+}
+
+TEST(HedgeBudget, ExtraAttemptsStayWithinTheShareOfFirstAttempts) {
+  HedgeBudget budget{10.0, 1.0};
+  int spent = 0;
+  for (int call = 0; call < 1000; ++call) {
+    budget.on_first_attempt();
+    if (budget.try_spend()) ++spent;
+  }
+  EXPECT_GE(spent, 99);
+  EXPECT_LE(spent, 101);
+}
+
+}  // namespace
+}  // namespace tailcut::policy
