@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Gateway benchmarks (issue 4), all in one run on this machine:
+#  1. overhead: wrk against the simulator directly, against nginx as a plain
+#     keep-alive reverse proxy, and against tailcut serve, all in front of a
+#     zero-delay, fault-free simulator;
+#  2. the seed workload: default simulator (100-600 ms, 10 % of each fault),
+#     timeout=1000, 2,000 connections for 30 s;
+#  3. memory: resident set of tailcut serve with 10,000 slow calls in flight.
+# Results go to bench/results/gateway-<date>.txt. Run by hand:
+#   bench/gateway_bench.sh [overhead|seed|memory|all]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release --target tailcut_cli >/dev/null
+tailcut=build/release/src/tailcut
+what=${1:-all}
+duration=${BENCH_SECONDS:-10}
+out=bench/results/gateway-$(date +%Y%m%d-%H%M%S).txt
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+ulimit -n 65536 || true
+log() { echo "$*" | tee -a "$out"; }
+wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.1; done; echo "port $1 never came up" >&2; exit 1; }
+
+start_upstream() {  # port, extra flags...
+  local port=$1; shift
+  $tailcut upstream --listen 127.0.0.1:"$port" --threads 1 "$@" >"$work/upstream-$port.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+}
+start_gateway() {  # port, upstream port, extra flags...
+  local port=$1 upstream=$2; shift 2
+  $tailcut serve --listen 127.0.0.1:"$port" --upstream "http://127.0.0.1:$upstream/api/work" \
+    --log-level warn --upstream-connections 20000 "$@" >"$work/serve-$port.log" 2>&1 &
+  pids+=($!)
+  wait_port "$port"
+}
+start_nginx() {  # port, upstream port
+  cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 20000; }
+http {
+  access_log off;
+  upstream simulator { server 127.0.0.1:$2; keepalive 256; }
+  server {
+    listen 127.0.0.1:$1;
+    location / { proxy_pass http://simulator; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+  nginx -c "$work/nginx.conf" -g 'daemon off;' &
+  pids+=($!)
+  sleep 0.5
+}
+
+overhead() {
+  log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64 -d${duration}s (2 cores shared by all)"
+  start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
+  start_gateway 18080 18081 --threads 1
+  start_nginx 18082 18081
+  for target in "simulator directly|http://127.0.0.1:18081/api/work" \
+                "nginx reverse proxy|http://127.0.0.1:18082/api/work" \
+                "tailcut serve|http://127.0.0.1:18080/api/smart?timeout=1000"; do
+    log "-- ${target%%|*}"
+    wrk -t1 -c64 -d"${duration}s" --latency "${target#*|}" | tee -a "$out"
+  done
+}
+
+seed() {
+  log "== 2. seed workload: default simulator, timeout=1000, 2000 connections, 30 s"
+  start_upstream 18091 --seed 7
+  start_gateway 18090 18091 --threads 2
+  wrk -t2 -c2000 -d30s --timeout 5s --latency "http://127.0.0.1:18090/api/smart?timeout=1000" | tee -a "$out"
+  curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins)_total' | tee -a "$out"
+  curl -s http://127.0.0.1:18091/stats | tee -a "$out"; echo | tee -a "$out"
+}
+
+memory() {
+  log "== 3. memory: 10000 slow calls in flight (upstream hangs 20 s)"
+  start_upstream 18101 --hang-rate 1 --error-rate 0 --invalid-json-rate 0 --hang-ms 20000
+  start_gateway 18100 18101 --threads 2 --hedge-count 0
+  local gateway_pid=${pids[-1]}
+  log "rss before: $(ps -o rss= -p "$gateway_pid") KiB"
+  wrk -t2 -c10000 -d12s --timeout 30s "http://127.0.0.1:18100/api/smart?timeout=30000" >/dev/null 2>&1 &
+  local wrk_pid=$!
+  sleep 8
+  log "calls in flight (upstream): $(curl -s http://127.0.0.1:18101/stats)"
+  log "rss with 10000 calls in flight: $(ps -o rss= -p "$gateway_pid") KiB"
+  wait "$wrk_pid" || true
+}
+
+case $what in
+  overhead) overhead ;;
+  seed) seed ;;
+  memory) memory ;;
+  all) overhead; cleanup; pids=(); work=$(mktemp -d); seed; cleanup; pids=(); work=$(mktemp -d); memory ;;
+esac
+echo "results: $out"

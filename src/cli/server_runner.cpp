@@ -1,0 +1,42 @@
+// --listen parsing and the signal loop of the server subcommands.
+#include "cli/server_runner.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <charconv>
+#include <csignal>
+#include <stdexcept>
+
+namespace tailcut::cli {
+
+ListenAddress parse_listen_address(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    throw std::invalid_argument{"listen address must be HOST:PORT, e.g. 127.0.0.1:8080"};
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const auto port_text = text.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, error] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc{} || end != port_text.data() + port_text.size() || port > 65535) {
+    throw std::invalid_argument{"listen port must be a number from 0 to 65535, got '" +
+                                std::string{port_text} + "'"};
+  }
+  return {std::string{host}, static_cast<std::uint16_t>(port)};
+}
+
+void run_until_signal(http::Server& server) {
+  boost::asio::io_context signals_context;
+  boost::asio::signal_set signals{signals_context, SIGINT, SIGTERM};
+  signals.async_wait([&server](const boost::system::error_code& error, int) {
+    if (!error) server.stop();
+  });
+  signals_context.run();
+  server.wait();
+}
+
+}  // namespace tailcut::cli

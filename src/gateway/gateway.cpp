@@ -1,0 +1,97 @@
+// Gateway: wiring of the server, the sessions, the routes and the embedded
+// upstream, and their ordered shutdown.
+#include "gateway/gateway.hpp"
+
+#include <stdexcept>
+
+namespace tailcut::gateway {
+
+namespace asio = boost::asio;
+namespace beast_http = boost::beast::http;
+
+namespace {
+
+void validate(const GatewayOptions& options) {
+  if (options.hedge_delay.count() < 0)
+    throw std::invalid_argument{"--hedge-delay must not be negative"};
+  if (options.max_timeout.count() < 1)
+    throw std::invalid_argument{"--max-timeout must be at least 1 ms"};
+  if (options.max_wait.count() < 1) throw std::invalid_argument{"--max-wait must be at least 1 ms"};
+  if (options.timeout_status < 400 || options.timeout_status > 599) {
+    throw std::invalid_argument{"--timeout-status must be an HTTP error status (400-599)"};
+  }
+  if (options.hedge_budget_percent && *options.hedge_budget_percent < 0) {
+    throw std::invalid_argument{"--hedge-budget must not be negative"};
+  }
+}
+
+asio::awaitable<http::Response> healthz(http::Request, http::RequestContext) {
+  co_return http::json_response(beast_http::status::ok, R"({"status":"ok"})");
+}
+
+asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, http::Request,
+                                              http::RequestContext) {
+  auto response = http::json_response(beast_http::status::ok, metrics->serialize());
+  response.set(beast_http::field::content_type, "text/plain; version=0.0.4");
+  co_return response;
+}
+
+}  // namespace
+
+Gateway::Gateway(GatewayOptions options, upstream::SimulatorOptions embedded_upstream)
+    : options_{std::move(options)}, embedded_options_{std::move(embedded_upstream)} {
+  validate(options_);
+}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::start() {
+  if (server_) throw std::logic_error{"Gateway::start called twice"};
+  upstream_url_ = options_.upstream_url;
+  if (upstream_url_.empty()) {
+    // The whole system on one machine: the simulator in-process, on a free port.
+    http::ServerOptions upstream_server;
+    upstream_server.address = "127.0.0.1";
+    upstream_server.port = 0;
+    upstream_server.threads = 1;
+    upstream_server.shutdown_grace = std::chrono::milliseconds{100};
+    http::Router upstream_routes;
+    upstream::add_routes(upstream_routes, std::make_shared<upstream::Simulator>(embedded_options_));
+    embedded_upstream_ =
+        std::make_unique<http::Server>(upstream_server, std::move(upstream_routes));
+    embedded_upstream_->start();
+    upstream_url_ = "http://127.0.0.1:" + std::to_string(embedded_upstream_->port()) + "/api/work";
+  }
+
+  metrics_ = std::make_unique<Metrics>(options_.server.threads, options_.hedge_count + 1);
+  http::Router router;
+  // The router's handlers reach the API and the metrics through pointers set
+  // below, before the server starts.
+  auto* api_slot = &smart_api_;
+  router.add(beast_http::verb::get, "/api/smart",
+             [api_slot](http::Request request, http::RequestContext context) {
+               return (*api_slot)->handle(std::move(request), context);
+             });
+  router.add(beast_http::verb::get, "/healthz", healthz);
+  const Metrics* metrics = metrics_.get();
+  router.add(beast_http::verb::get, "/metrics",
+             [metrics](http::Request request, http::RequestContext context) {
+               return serve_metrics(metrics, std::move(request), context);
+             });
+  server_ = std::make_unique<http::Server>(options_.server, std::move(router));
+  for (std::size_t worker = 0; worker < server_->worker_count(); ++worker) {
+    sessions_.emplace_back(server_->worker_executor(worker), options_.client);
+  }
+  smart_api_ = std::make_unique<SmartApi>(options_, upstream_url_, *metrics_, sessions_);
+  server_->start();
+}
+
+void Gateway::stop() {
+  // Order matters: the server's workers run the sessions, so they stop
+  // first; the sessions' sockets go while their io_contexts still exist.
+  if (server_) server_->stop();
+  sessions_.clear();
+  if (embedded_upstream_) embedded_upstream_->stop();
+}
+
+}  // namespace tailcut::gateway

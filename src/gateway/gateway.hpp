@@ -1,0 +1,51 @@
+// Gateway: `tailcut serve` assembled — the server core with /api/smart,
+// /healthz and /metrics, one upstream session per worker, and the embedded
+// simulator when no upstream is given.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "gateway/gateway_options.hpp"
+#include "gateway/metrics.hpp"
+#include "gateway/smart_api.hpp"
+#include "tailcut/http/server.hpp"
+#include "tailcut/http/session.hpp"
+#include "upstream/simulator.hpp"
+
+namespace tailcut::gateway {
+
+class Gateway {
+ public:
+  // Validates the options (std::invalid_argument says which is wrong).
+  explicit Gateway(GatewayOptions options,
+                   upstream::SimulatorOptions embedded_upstream = upstream::SimulatorOptions{});
+  // Stops gracefully if still running. Not from a worker thread.
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Starts the embedded upstream (if any) and the gateway's server.
+  void start();
+  // Graceful: stops accepting, lets calls in flight finish within their
+  // deadlines (bounded by the server's shutdown grace), then stops.
+  void stop();
+
+  [[nodiscard]] http::Server& server() noexcept { return *server_; }
+  [[nodiscard]] std::uint16_t port() const noexcept { return server_->port(); }
+  [[nodiscard]] const std::string& upstream_url() const noexcept { return upstream_url_; }
+  [[nodiscard]] const Metrics& metrics() const noexcept { return *metrics_; }
+
+ private:
+  GatewayOptions options_;
+  upstream::SimulatorOptions embedded_options_;
+  std::unique_ptr<http::Server> embedded_upstream_;
+  std::string upstream_url_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<http::Server> server_;
+  std::deque<http::Session> sessions_;  // one per worker of server_
+  std::unique_ptr<SmartApi> smart_api_;
+};
+
+}  // namespace tailcut::gateway

@@ -1,0 +1,163 @@
+// SmartApi: validates the call, hedges the upstream under the deadline, and
+// answers 200 / 502 / 504, with one log line and the metrics of the call.
+#include "gateway/smart_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <stdexcept>
+
+#include "gateway/timeout_param.hpp"
+
+namespace tailcut::gateway {
+
+namespace asio = boost::asio;
+namespace beast_http = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// An upstream answer that does not count as a success.
+class AttemptFailed : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// One attempt: GET the upstream; success is HTTP 200 with a JSON object body.
+asio::awaitable<std::string> call_upstream(http::Session* session, std::string url,
+                                           policy::AttemptContext context) {
+  http::RequestOptions request;
+  request.url = std::move(url);
+  request.headers.push_back({"X-Tailcut-Attempt", std::to_string(context.number)});
+  if (context.remaining) {
+    request.headers.push_back(
+        {"X-Tailcut-Deadline-Remaining-Ms", std::to_string(context.remaining->count())});
+  }
+  auto response = co_await session->request(std::move(request));
+  if (response.status != 200) throw AttemptFailed{"HTTP " + std::to_string(response.status)};
+  boost::system::error_code error;
+  const auto payload = boost::json::parse(response.body, error);
+  if (error) throw AttemptFailed{"HTTP 200 with a body that is not JSON"};
+  if (!payload.is_object()) throw AttemptFailed{"HTTP 200 with a JSON body that is not an object"};
+  co_return std::move(response.body);
+}
+
+boost::json::array attempt_reports(const policy::HedgeResult<std::string>& result) {
+  boost::json::array reports;
+  for (const auto& attempt : result.attempts) {
+    boost::json::object report;
+    report["attempt"] = attempt.number;
+    switch (attempt.state) {
+      case policy::AttemptState::succeeded:
+        report["result"] = "succeeded";
+        break;
+      case policy::AttemptState::failed:
+        report["result"] = "failed";
+        report["reason"] = attempt.failure;
+        break;
+      case policy::AttemptState::cancelled:
+        report["result"] = "cancelled";
+        break;
+    }
+    report["started_after_ms"] = attempt.started_after.count();
+    report["ms"] = attempt.elapsed.count();
+    reports.push_back(std::move(report));
+  }
+  return reports;
+}
+
+http::Response failure_response(beast_http::status status, CallOutcome outcome, std::string message,
+                                const policy::HedgeResult<std::string>& result) {
+  boost::json::object error;
+  error["code"] = to_string(outcome);
+  error["message"] = std::move(message);
+  error["attempts"] = attempt_reports(result);
+  boost::json::object body;
+  body["success"] = false;
+  body["error"] = std::move(error);
+  return http::json_response(status, boost::json::serialize(body));
+}
+
+}  // namespace
+
+SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metrics& metrics,
+                   std::deque<http::Session>& sessions)
+    : options_{options},
+      upstream_url_{std::move(upstream_url)},
+      metrics_{metrics},
+      sessions_{sessions} {
+  if (options.hedge_budget_percent) budget_.emplace(*options.hedge_budget_percent);
+}
+
+asio::awaitable<http::Response> SmartApi::handle(http::Request request,
+                                                 http::RequestContext context) {
+  const auto timeout_param = parse_timeout_param(request.target(), options_.max_timeout);
+  if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
+    metrics_.record_call(CallOutcome::bad_request, Clock::now() - context.received_at);
+    spdlog::info("call id={} outcome=bad_request reason=\"{}\"", context.id, invalid->message);
+    co_return http::json_error(beast_http::status::bad_request, "invalid_timeout",
+                               invalid->message);
+  }
+  const auto timeout = std::get<0>(timeout_param);
+
+  policy::HedgeOptions hedge_options;
+  hedge_options.delay = options_.hedge_delay;
+  hedge_options.extra_attempts = options_.hedge_count;
+  hedge_options.on_failure = options_.hedge_on_failure;
+  hedge_options.budget = budget_ ? &*budget_ : nullptr;
+  // Measured from the moment the request was read; the answer leaves a small
+  // margin early so that it arrives in time.
+  if (timeout) {
+    const auto margin = std::min(options_.deadline_margin, *timeout / 2);
+    hedge_options.deadline = context.received_at + *timeout - margin;
+  } else {
+    hedge_options.deadline = context.received_at + options_.max_wait;
+  }
+
+  http::Session* session = &sessions_.at(context.worker);
+  policy::Attempt<std::string> attempt =
+      [session, url = upstream_url_](policy::AttemptContext attempt_context) {
+        return call_upstream(session, url, attempt_context);
+      };
+  auto result = co_await policy::hedge(std::move(attempt), hedge_options);
+
+  http::Response response;
+  CallOutcome outcome = CallOutcome::success;
+  switch (result.outcome) {
+    case policy::HedgeOutcome::succeeded:
+      // The upstream's JSON, byte for byte.
+      response = http::json_response(beast_http::status::ok,
+                                     R"({"success":true,"response":)" + *result.value + "}");
+      break;
+    case policy::HedgeOutcome::all_failed:
+      outcome = CallOutcome::upstream_failed;
+      response = failure_response(beast_http::status::bad_gateway, outcome,
+                                  "every upstream attempt failed", result);
+      break;
+    case policy::HedgeOutcome::deadline_exceeded:
+      outcome = CallOutcome::deadline_exceeded;
+      response = failure_response(
+          static_cast<beast_http::status>(options_.timeout_status), outcome,
+          timeout
+              ? "no successful upstream response within " + std::to_string(timeout->count()) + " ms"
+              : "no successful upstream response within the maximum wait of " +
+                    std::to_string(options_.max_wait.count()) + " ms",
+          result);
+      break;
+  }
+  response.set("X-Tailcut-Attempts", std::to_string(result.fired));
+  response.set("X-Tailcut-Winner", result.winner != 0 ? std::to_string(result.winner) : "none");
+
+  const auto elapsed = Clock::now() - context.received_at;
+  metrics_.record_call(outcome, elapsed);
+  metrics_.record_hedge(result);
+  metrics_.record_pool(context.worker, session->stats());
+  spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
+               timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
+               to_string(outcome),
+               std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  co_return response;
+}
+
+}  // namespace tailcut::gateway

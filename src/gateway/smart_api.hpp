@@ -1,0 +1,35 @@
+// SmartApi: GET /api/smart?timeout=MS — hedged upstream requests that always
+// answer within the deadline.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+
+#include "gateway/gateway_options.hpp"
+#include "gateway/metrics.hpp"
+#include "tailcut/http/router.hpp"
+#include "tailcut/http/session.hpp"
+#include "tailcut/policy/hedge_budget.hpp"
+
+namespace tailcut::gateway {
+
+// Shared by every worker. Each worker uses only its own upstream session
+// (sessions[RequestContext::worker]); metrics and the budget are thread-safe.
+class SmartApi {
+ public:
+  SmartApi(const GatewayOptions& options, std::string upstream_url, Metrics& metrics,
+           std::deque<http::Session>& sessions);
+
+  boost::asio::awaitable<http::Response> handle(http::Request request,
+                                                http::RequestContext context);
+
+ private:
+  const GatewayOptions& options_;
+  std::string upstream_url_;
+  Metrics& metrics_;
+  std::deque<http::Session>& sessions_;
+  std::optional<policy::HedgeBudget> budget_;
+};
+
+}  // namespace tailcut::gateway

@@ -1,0 +1,354 @@
+// Connection: DNS, TCP connect, TLS handshake, sending a request and reading
+// its response with Beast's parser, each step under a watchdog deadline.
+#include "connection.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include "response_reader.hpp"
+
+namespace tailcut::http::detail {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+auto use_awaitable_into(error_code& error) {
+  return asio::redirect_error(asio::use_awaitable, error);
+}
+
+// The peer went away: what a stale keep-alive connection fails with.
+bool is_disconnect(const error_code& error) {
+  return error == asio::error::eof || error == asio::error::connection_reset ||
+         error == asio::error::broken_pipe || error == asio::error::connection_aborted ||
+         error == ssl::error::stream_truncated;
+}
+
+bool is_end_of_stream(const error_code& error) {
+  return error == asio::error::eof || error == ssl::error::stream_truncated;
+}
+
+[[noreturn]] void throw_cancelled() {
+  throw boost::system::system_error{error_code{asio::error::operation_aborted}};
+}
+
+}  // namespace
+
+Deadline total_deadline(std::optional<std::chrono::milliseconds> total) {
+  if (!total) return Deadline{};
+  const auto now = Clock::now();
+  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  const auto at = *total >= room ? Clock::time_point::max() : now + std::max(*total, std::chrono::milliseconds{0});
+  return Deadline{at, ErrorKind::total_timeout, *total};
+}
+
+Deadline earliest(const Deadline& total, std::optional<std::chrono::milliseconds> phase,
+                  ErrorKind phase_kind) {
+  Deadline phase_deadline = total_deadline(phase);
+  phase_deadline.kind = phase_kind;
+  return phase_deadline.at < total.at ? phase_deadline : total;
+}
+
+void throw_timeout(const Deadline& deadline, const std::string& what) {
+  throw ClientError{deadline.kind, what + " timed out (" + std::string{to_string(deadline.kind)} +
+                                       " of " + std::to_string(deadline.budget.count()) + " ms)"};
+}
+
+struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
+  Impl(const asio::any_io_executor& executor, Origin origin_to, ssl::context* tls_context)
+      : origin{std::move(origin_to)}, watchdog{executor} {
+    if (tls_context) {
+      tls.emplace(executor, *tls_context);
+    } else {
+      plain.emplace(executor);
+    }
+  }
+  ~Impl() { close(); }
+
+  tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
+  const tcp::socket& socket() const noexcept { return tls ? tls->next_layer() : *plain; }
+
+  void close() noexcept {
+    error_code ignored;
+    socket().close(ignored);
+  }
+
+  // Closes the socket when `deadline` passes, which aborts whatever runs on
+  // it; the operation then learns from `fired` that it timed out.
+  void arm(const Deadline& deadline) {
+    if (armed && armed->at == deadline.at) {
+      armed = deadline;
+      return;
+    }
+    armed = deadline;
+    const std::uint64_t armed_generation = ++generation;
+    if (deadline.at == Clock::time_point::max()) {
+      watchdog.cancel();
+      return;
+    }
+    if (deadline.passed()) {
+      on_deadline();
+      return;
+    }
+    watchdog.expires_at(deadline.at);
+    watchdog.async_wait([weak = weak_from_this(), armed_generation](const error_code& error) {
+      if (error) return;
+      if (auto self = weak.lock(); self && self->generation == armed_generation) {
+        self->on_deadline();
+      }
+    });
+  }
+
+  void disarm() {
+    armed.reset();
+    ++generation;
+    watchdog.cancel();
+  }
+
+  void on_deadline() {
+    fired = armed;
+    close();
+  }
+
+  // After a failed operation: throws the timeout or the cancellation that
+  // caused it, if any.
+  void throw_if_interrupted(const error_code& error, const std::string& what) const {
+    if (fired) throw_timeout(*fired, what);
+    if (error == asio::error::operation_aborted) throw_cancelled();
+  }
+
+  asio::awaitable<void> write(const std::string& bytes, error_code& error) {
+    if (tls) {
+      co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(error));
+    } else {
+      co_await asio::async_write(*plain, asio::buffer(bytes), use_awaitable_into(error));
+    }
+  }
+
+  // Reads what is available into `buffer`.
+  asio::awaitable<void> read_some(error_code& error) {
+    constexpr std::size_t read_chunk_bytes = 16 * 1024;
+    const auto space = buffer.prepare(read_chunk_bytes);
+    std::size_t bytes = 0;
+    if (tls) {
+      bytes = co_await tls->async_read_some(space, use_awaitable_into(error));
+    } else {
+      bytes = co_await plain->async_read_some(space, use_awaitable_into(error));
+    }
+    buffer.commit(bytes);
+  }
+
+  Origin origin;
+  std::optional<tcp::socket> plain;
+  std::optional<ssl::stream<tcp::socket>> tls;
+  asio::steady_timer watchdog;
+  std::uint64_t generation = 0;
+  std::optional<Deadline> armed;
+  std::optional<Deadline> fired;
+  boost::beast::flat_buffer buffer;
+  std::size_t exchanges = 0;
+};
+
+namespace {
+
+// A lookup that the caller may abandon: getaddrinfo cannot be interrupted,
+// so on a deadline or cancellation the caller goes on at once and the
+// lookup finishes alone in Asio's resolver thread.
+struct Lookup {
+  explicit Lookup(const asio::any_io_executor& executor) : resolver{executor}, wakeup{executor} {}
+  tcp::resolver resolver;
+  asio::steady_timer wakeup;
+  tcp::resolver::results_type results;
+  error_code error;
+  bool done = false;
+};
+
+asio::awaitable<std::vector<tcp::endpoint>> resolve(asio::any_io_executor executor, Origin origin,
+                                                    Deadline deadline, std::string url) {
+  std::vector<tcp::endpoint> endpoints;
+  error_code not_an_address;
+  const auto address = asio::ip::make_address(origin.host, not_an_address);
+  if (!not_an_address) {
+    endpoints.emplace_back(address, origin.port);
+    co_return endpoints;
+  }
+  const std::string what = "DNS lookup of " + origin.host + " (" + url + ")";
+  // RFC 6761: names under .invalid never resolve; answer without asking.
+  if (origin.host.ends_with(".invalid") || origin.host == "invalid") {
+    throw ClientError{ErrorKind::dns, what + " failed: .invalid names never resolve (RFC 6761)"};
+  }
+  auto lookup = std::make_shared<Lookup>(executor);
+  lookup->wakeup.expires_at(deadline.at);
+  lookup->resolver.async_resolve(
+      origin.host, std::to_string(origin.port), tcp::resolver::numeric_service,
+      [lookup](const error_code& error, tcp::resolver::results_type results) {
+        lookup->error = error;
+        lookup->results = std::move(results);
+        lookup->done = true;
+        lookup->wakeup.cancel();
+      });
+  error_code wait_error;
+  co_await lookup->wakeup.async_wait(use_awaitable_into(wait_error));
+  if (!lookup->done) {
+    lookup->resolver.cancel();
+    if (wait_error == asio::error::operation_aborted) throw_cancelled();
+    throw_timeout(deadline, what);
+  }
+  if (lookup->error) throw ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()};
+  for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
+  if (endpoints.empty()) throw ClientError{ErrorKind::dns, what + " returned no address"};
+  co_return endpoints;
+}
+
+// Connects to the first endpoint that accepts.
+asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
+                                  Deadline deadline, std::string url) {
+  const std::string what = "connect to " + impl.origin.authority() + " (" + url + ")";
+  impl.arm(deadline);
+  error_code error;
+  for (const auto& endpoint : endpoints) {
+    if (impl.fired) break;
+    tcp::socket& socket = impl.socket();
+    error_code ignored;
+    socket.close(ignored);
+    socket.open(endpoint.protocol(), error);
+    if (error) continue;
+    co_await socket.async_connect(endpoint, use_awaitable_into(error));
+    if (!error) {
+      socket.set_option(tcp::no_delay{true}, ignored);
+      co_return;
+    }
+    if (error == asio::error::operation_aborted) break;
+  }
+  impl.throw_if_interrupted(error, what);
+  if (error == asio::error::connection_refused) {
+    throw ClientError{ErrorKind::connect_refused,
+                      "connect to " + impl.origin.authority() + " refused (" + url + ")"};
+  }
+  throw ClientError{ErrorKind::connect_failed, what + " failed: " + error.message()};
+}
+
+std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_code& error) {
+  std::string description = error.message();
+  const long verify_result = SSL_get_verify_result(stream.native_handle());
+  if (verify_result != X509_V_OK) {
+    description += std::string{": "} + X509_verify_cert_error_string(verify_result);
+    description += "; to trust a private CA set SessionOptions::ca_file";
+  }
+  return description;
+}
+
+asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url) {
+  ssl::stream<tcp::socket>& stream = *impl.tls;
+  const std::string& host = impl.origin.host;
+  SSL* native = stream.native_handle();
+  error_code not_an_address;
+  (void)asio::ip::make_address(host, not_an_address);
+  const bool host_is_address = !not_an_address;
+  // SNI carries names only (RFC 6066), never an address literal.
+  if (!host_is_address) SSL_set_tlsext_host_name(native, host.c_str());
+  // OpenSSL checks the certificate's names itself: its errors then say
+  // "hostname mismatch", which ssl::host_name_verification's do not.
+  if (SSL_get_verify_mode(native) != SSL_VERIFY_NONE) {
+    X509_VERIFY_PARAM* parameters = SSL_get0_param(native);
+    const int accepted = host_is_address ? X509_VERIFY_PARAM_set1_ip_asc(parameters, host.c_str())
+                                         : X509_VERIFY_PARAM_set1_host(parameters, host.c_str(), 0);
+    if (accepted != 1) throw ClientError{ErrorKind::tls, "cannot verify host name " + host};
+  }
+  impl.arm(deadline);
+  error_code error;
+  co_await stream.async_handshake(ssl::stream_base::client, use_awaitable_into(error));
+  if (!error) co_return;
+  const std::string what = "TLS handshake with " + impl.origin.authority() + " (" + url + ")";
+  impl.throw_if_interrupted(error, what);
+  throw ClientError{ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error)};
+}
+
+}  // namespace
+
+Connection::Connection(std::shared_ptr<Impl> impl) : impl_{std::move(impl)} {}
+Connection::~Connection() = default;
+
+asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
+                                                              Origin origin, ssl::context* tls,
+                                                              Deadline deadline, std::string url) {
+  auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr);
+  std::vector<tcp::endpoint> endpoints = co_await resolve(executor, origin, deadline, url);
+  co_await connect_any(*impl, std::move(endpoints), deadline, url);
+  if (impl->tls) co_await handshake(*impl, deadline, url);
+  impl->disarm();
+  co_return std::unique_ptr<Connection>{new Connection{std::move(impl)}};
+}
+
+asio::awaitable<std::optional<RawResponse>> Connection::exchange(
+    std::string request, ExchangeLimits limits, Deadline total,
+    std::optional<std::chrono::milliseconds> sock_read, std::string url) {
+  Impl& io = *impl_;
+  const bool reused = io.exchanges > 0;
+  const std::string peer = io.origin.authority();
+  error_code error;
+
+  io.arm(total);
+  co_await io.write(request, error);
+  if (error) {
+    io.throw_if_interrupted(error, "sending the request to " + url);
+    if (reused && is_disconnect(error)) co_return std::nullopt;
+    throw ClientError{ErrorKind::connection_closed,
+                      "sending the request to " + peer + " failed: " + error.message() + " (" + url + ")"};
+  }
+
+  ResponseReader reader{limits, peer, url};
+  io.buffer.clear();
+  bool received_any = false;
+  bool ended_by_eof = false;
+  while (!reader.feed(io.buffer)) {
+    io.arm(earliest(total, sock_read, ErrorKind::read_timeout));
+    co_await io.read_some(error);
+    if (!error) {
+      received_any = true;
+      continue;
+    }
+    io.throw_if_interrupted(error, "reading the response of " + url);
+    if (reused && !received_any && is_disconnect(error)) co_return std::nullopt;
+    if (is_end_of_stream(error) && reader.finish_at_eof()) {
+      ended_by_eof = true;
+      break;
+    }
+    throw ClientError{ErrorKind::connection_closed,
+                      peer + " closed the connection before the response was complete (" +
+                          reader.progress() + ", " + error.message() + ") (" + url + ")"};
+  }
+  io.disarm();
+  RawResponse response = reader.take();
+  response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;
+  ++io.exchanges;
+  co_return response;
+}
+
+bool Connection::looks_reusable() const noexcept {
+  const tcp::socket& socket = impl_->socket();
+  if (!socket.is_open()) return false;
+  char byte = 0;
+  const auto peeked = ::recv(const_cast<tcp::socket&>(socket).native_handle(), &byte, 1,
+                             MSG_PEEK | MSG_DONTWAIT);
+  // 0: the server closed it; > 0: bytes nobody asked for.
+  return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace tailcut::http::detail

@@ -1,0 +1,96 @@
+// Connection: one HTTP/1.1 client connection (TCP, or TLS over TCP) that
+// sends a request and reads its response under deadlines. Internal to the
+// Session; Beast and OpenSSL stay in connection.cpp.
+#pragma once
+
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/client_headers.hpp"
+#include "tailcut/http/url.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace tailcut::http::detail {
+
+using Clock = std::chrono::steady_clock;
+
+// A point in time after which an operation fails with `kind`; `budget` is
+// the configured timeout, for the message.
+struct Deadline {
+  Clock::time_point at = Clock::time_point::max();
+  ErrorKind kind = ErrorKind::total_timeout;
+  std::chrono::milliseconds budget{0};
+
+  [[nodiscard]] bool passed() const noexcept { return Clock::now() >= at; }
+};
+
+// The total deadline of a request starting now (none without a limit).
+[[nodiscard]] Deadline total_deadline(std::optional<std::chrono::milliseconds> total);
+// The earlier of `total` and now + `phase` (reported as `phase_kind`); the
+// total wins a tie.
+[[nodiscard]] Deadline earliest(const Deadline& total,
+                                std::optional<std::chrono::milliseconds> phase,
+                                ErrorKind phase_kind);
+// Throws ClientError(deadline.kind): "<what> timed out (<kind> of N ms)".
+[[noreturn]] void throw_timeout(const Deadline& deadline, const std::string& what);
+
+// A response as read from the wire.
+struct RawResponse {
+  int status = 0;
+  std::string reason;
+  HeaderFields headers;
+  std::string body;
+  bool reusable = false;  // keep-alive, fully read, nothing left over
+};
+
+struct ExchangeLimits {
+  std::size_t max_body_bytes = 0;
+  bool head_request = false;  // the response has no body whatever it says
+};
+
+class Connection {
+ public:
+  // Resolves origin.host, connects (trying each address) and, for https,
+  // does the TLS handshake with SNI and host name verification, all before
+  // `deadline`. `url` is for messages. Throws ClientError (dns,
+  // connect_refused, connect_failed, tls, or the deadline's kind), or
+  // system_error(operation_aborted) when cancelled.
+  [[nodiscard]] static boost::asio::awaitable<std::unique_ptr<Connection>> open(
+      boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
+      Deadline deadline, std::string url);
+
+  ~Connection();  // closes the socket
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Sends `request` (serialized) and reads one response. Sending is bounded
+  // by `total`; each read by the earlier of `total` and `sock_read`.
+  // Returns nullopt when this connection was reused and the server had
+  // closed it: it failed with EOF or reset before any response byte, so the
+  // request may be retried elsewhere. Throws ClientError (connection_closed,
+  // protocol, body_too_large, a timeout) or system_error(operation_aborted).
+  // After a throw or nullopt the connection must be discarded.
+  [[nodiscard]] boost::asio::awaitable<std::optional<RawResponse>> exchange(
+      std::string request, ExchangeLimits limits, Deadline total,
+      std::optional<std::chrono::milliseconds> sock_read, std::string url);
+
+  // For an idle connection: open, no EOF and no unexpected byte waiting.
+  [[nodiscard]] bool looks_reusable() const noexcept;
+
+  struct Impl;  // defined in connection.cpp
+
+ private:
+  explicit Connection(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace tailcut::http::detail

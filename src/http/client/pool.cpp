@@ -1,0 +1,183 @@
+// ConnectionPool: leases, the limits, idle expiry, and the FIFO hand-over of
+// freed slots to waiting requests.
+#include "pool.hpp"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+
+#include <algorithm>
+
+namespace tailcut::http::detail {
+
+namespace asio = boost::asio;
+
+struct ConnectionPool::Waiter {
+  Waiter(const asio::any_io_executor& executor, HostEntry& host_entry, Reuse reuse_mode)
+      : wakeup{executor}, host{&host_entry}, reuse{reuse_mode} {}
+  asio::steady_timer wakeup;
+  HostEntry* host;
+  Reuse reuse;
+  std::optional<Lease> granted;
+  std::list<Waiter*>::iterator position;
+  bool queued = false;
+};
+
+ConnectionPool::Lease::Lease(ConnectionPool* pool, HostEntry* host,
+                             std::unique_ptr<Connection> connection)
+    : pool_{pool}, host_{host}, connection_{std::move(connection)}, reused_{connection_ != nullptr} {}
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_{std::exchange(other.pool_, nullptr)},
+      host_{other.host_},
+      connection_{std::move(other.connection_)},
+      reused_{other.reused_} {}
+
+ConnectionPool::Lease::~Lease() {
+  if (pool_) pool_->give_back(*host_, std::move(connection_), false);
+}
+
+void ConnectionPool::Lease::attach(std::unique_ptr<Connection> connection) {
+  connection_ = std::move(connection);
+  reused_ = false;
+  ++pool_->opened_;
+}
+
+void ConnectionPool::Lease::release_to_pool() noexcept {
+  if (pool_) std::exchange(pool_, nullptr)->give_back(*host_, std::move(connection_), true);
+}
+
+ConnectionPool::ConnectionPool(asio::any_io_executor executor, PoolLimits limits)
+    : executor_{std::move(executor)}, limits_{limits} {}
+
+ConnectionPool::~ConnectionPool() = default;
+
+asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(Origin origin, Deadline deadline,
+                                                               Reuse reuse, std::string url) {
+  HostEntry& host = hosts_[origin.scheme + "://" + origin.authority()];
+  drop_expired_idle();
+  if (auto lease = try_take(host, reuse)) co_return std::move(*lease);
+
+  Waiter waiter{executor_, host, reuse};
+  waiter.wakeup.expires_at(deadline.at);
+  waiter.position = waiters_.insert(waiters_.end(), &waiter);
+  waiter.queued = true;
+  // Leaves the queue however we leave (co_await throws when the caller was
+  // cancelled before it).
+  struct LeaveQueue {
+    std::list<Waiter*>& waiters;
+    Waiter& waiter;
+    ~LeaveQueue() {
+      if (waiter.queued) waiters.erase(waiter.position);
+    }
+  } leave_queue{waiters_, waiter};
+  boost::system::error_code error;
+  co_await waiter.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
+  // A grant wins over a timeout or cancellation of the same turn.
+  if (waiter.granted) co_return std::move(*waiter.granted);
+  if (error == asio::error::operation_aborted) {
+    throw boost::system::system_error{boost::system::error_code{asio::error::operation_aborted}};
+  }
+  throw_timeout(deadline, "waiting for a free connection to " + origin.authority() + " (" + url +
+                              "; " + std::to_string(in_use_) + " connections in use, limits " +
+                              std::to_string(limits_.total) + " total, " +
+                              std::to_string(limits_.per_host) + " per host, 0 = none)");
+}
+
+std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, Reuse reuse) {
+  if (reuse == Reuse::idle_first) {
+    // Most recently used first: the likeliest to be still open.
+    while (!host.idle.empty()) {
+      IdleConnection idle = std::move(host.idle.back());
+      host.idle.pop_back();
+      --idle_;
+      if (!idle.connection->looks_reusable()) continue;  // closed by the server: drop it
+      ++host.in_use;
+      ++in_use_;
+      ++reused_count_;
+      return Lease{this, &host, std::move(idle.connection)};
+    }
+  }
+  if (limits_.total != 0 && in_use_ >= limits_.total) return std::nullopt;
+  if (limits_.per_host != 0 && host.in_use >= limits_.per_host) return std::nullopt;
+  // Room for one more in use; make room among the open ones by closing idle.
+  if (limits_.per_host != 0 && host.in_use + host.idle.size() >= limits_.per_host) {
+    close_oldest_idle(host);
+  }
+  if (limits_.total != 0 && in_use_ + idle_ >= limits_.total) close_oldest_idle_anywhere();
+  ++host.in_use;
+  ++in_use_;
+  return Lease{this, &host, nullptr};
+}
+
+bool ConnectionPool::expired(const IdleConnection& idle, Clock::time_point now) const noexcept {
+  return now - idle.since >= limits_.keepalive_timeout;
+}
+
+void ConnectionPool::drop_expired_idle() noexcept {
+  if (idle_ == 0) return;
+  const auto now = Clock::now();
+  for (auto& [key, host] : hosts_) {
+    idle_ -= std::erase_if(host.idle, [&](const IdleConnection& idle) { return expired(idle, now); });
+  }
+}
+
+void ConnectionPool::close_oldest_idle(HostEntry& host) noexcept {
+  if (host.idle.empty()) return;
+  host.idle.erase(host.idle.begin());
+  --idle_;
+}
+
+void ConnectionPool::close_oldest_idle_anywhere() noexcept {
+  HostEntry* oldest = nullptr;
+  for (auto& [key, host] : hosts_) {
+    if (host.idle.empty()) continue;
+    if (!oldest || host.idle.front().since < oldest->idle.front().since) oldest = &host;
+  }
+  if (oldest) close_oldest_idle(*oldest);
+}
+
+void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> connection,
+                               bool reusable) noexcept {
+  --host.in_use;
+  --in_use_;
+  if (connection && reusable && !closed_) {
+    host.idle.push_back(IdleConnection{std::move(connection), Clock::now()});
+    ++idle_;
+  }
+  connection.reset();  // closes it unless pooled
+  drop_expired_idle();
+  serve_waiters();
+}
+
+void ConnectionPool::serve_waiters() noexcept {
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    Waiter& waiter = **it;
+    auto lease = try_take(*waiter.host, waiter.reuse);
+    if (!lease) {
+      ++it;
+      continue;
+    }
+    waiter.granted.emplace(std::move(*lease));
+    waiter.queued = false;
+    it = waiters_.erase(it);
+    waiter.wakeup.cancel();
+  }
+}
+
+PoolStats ConnectionPool::stats() const noexcept {
+  return PoolStats{.connections_opened = opened_,
+                   .connections_reused = reused_count_,
+                   .idle = idle_,
+                   .in_use = in_use_,
+                   .waiting = waiters_.size()};
+}
+
+void ConnectionPool::close() noexcept {
+  closed_ = true;
+  for (auto& [key, host] : hosts_) host.idle.clear();
+  idle_ = 0;
+}
+
+}  // namespace tailcut::http::detail

@@ -1,0 +1,108 @@
+// ConnectionPool: the Session's keep-alive connections per (scheme, host,
+// port), with a total and a per-host limit and a first come, first served
+// queue for requests that find it full. Single-threaded.
+#pragma once
+
+#include "connection.hpp"
+#include "tailcut/http/session.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace tailcut::http::detail {
+
+struct PoolLimits {
+  std::size_t total = 0;     // open connections over all hosts; 0 = no limit
+  std::size_t per_host = 0;  // open connections per origin; 0 = no limit
+  std::chrono::milliseconds keepalive_timeout{0};
+};
+
+// Whether an acquire may take an idle connection.
+enum class Reuse { idle_first, fresh_only };
+
+class ConnectionPool {
+  struct HostEntry;
+  struct Waiter;
+
+ public:
+  // The right to use one connection slot of a host: either an idle
+  // connection taken from the pool, or none yet (the holder opens one and
+  // attach()es it). Destroying the lease closes its connection unless
+  // release_to_pool() was called, and frees the slot.
+  class [[nodiscard]] Lease {
+   public:
+    Lease(Lease&& other) noexcept;
+    Lease& operator=(Lease&&) = delete;
+    Lease(const Lease&) = delete;
+    ~Lease();
+
+    [[nodiscard]] Connection* connection() const noexcept { return connection_.get(); }
+    [[nodiscard]] bool reused() const noexcept { return reused_; }
+    void attach(std::unique_ptr<Connection> connection);
+    // Keeps the connection open for the next request to the same host.
+    void release_to_pool() noexcept;
+
+   private:
+    friend class ConnectionPool;
+    Lease(ConnectionPool* pool, HostEntry* host, std::unique_ptr<Connection> connection);
+    ConnectionPool* pool_;
+    HostEntry* host_;
+    std::unique_ptr<Connection> connection_;
+    bool reused_;
+  };
+
+  ConnectionPool(boost::asio::any_io_executor executor, PoolLimits limits);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // A slot for `origin`: at once when the limits allow, else after the
+  // requests queued before. The pool must outlive the lease. Throws
+  // ClientError(deadline.kind) when `deadline` passes first (`url` is for
+  // the message), system_error(operation_aborted) when cancelled.
+  [[nodiscard]] boost::asio::awaitable<Lease> acquire(Origin origin, Deadline deadline, Reuse reuse,
+                                                      std::string url);
+
+  [[nodiscard]] PoolStats stats() const noexcept;
+
+  // Closes the idle connections; from now on released ones are closed too.
+  void close() noexcept;
+
+ private:
+  struct IdleConnection {
+    std::unique_ptr<Connection> connection;
+    Clock::time_point since;
+  };
+  struct HostEntry {
+    std::vector<IdleConnection> idle;  // oldest first
+    std::size_t in_use = 0;
+  };
+
+  [[nodiscard]] std::optional<Lease> try_take(HostEntry& host, Reuse reuse);
+  [[nodiscard]] bool expired(const IdleConnection& idle, Clock::time_point now) const noexcept;
+  void drop_expired_idle() noexcept;
+  void close_oldest_idle(HostEntry& host) noexcept;
+  void close_oldest_idle_anywhere() noexcept;
+  void give_back(HostEntry& host, std::unique_ptr<Connection> connection, bool reusable) noexcept;
+  void serve_waiters() noexcept;
+
+  boost::asio::any_io_executor executor_;
+  PoolLimits limits_;
+  std::unordered_map<std::string, HostEntry> hosts_;
+  std::list<Waiter*> waiters_;
+  std::size_t in_use_ = 0;
+  std::size_t idle_ = 0;
+  std::uint64_t opened_ = 0;
+  std::uint64_t reused_count_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace tailcut::http::detail

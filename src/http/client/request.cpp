@@ -1,0 +1,157 @@
+// Building and serializing requests, and the redirect rules.
+#include "request.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace tailcut::http::detail {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+bool same_name(std::string_view left, std::string_view right) noexcept {
+  return std::ranges::equal(left, right, [](unsigned char a, unsigned char b) {
+    return std::tolower(a) == std::tolower(b);
+  });
+}
+
+void remove_header(HeaderFields& headers, std::string_view name) {
+  std::erase_if(headers, [&](const HeaderField& field) { return same_name(field.name, name); });
+}
+
+// Sets `name` to `value`, replacing every field of that name.
+void set_header(HeaderFields& headers, std::string name, std::string value) {
+  remove_header(headers, name);
+  headers.push_back(HeaderField{std::move(name), std::move(value)});
+}
+
+bool is_token_char(unsigned char c) noexcept {
+  return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) !=
+                                std::string_view::npos;
+}
+
+void check_header(const HeaderField& field, const std::string& url) {
+  if (field.name.empty() || !std::ranges::all_of(field.name, is_token_char)) {
+    throw ClientError{ErrorKind::invalid_request,
+                      "invalid header name \"" + field.name + "\" in the request to " + url};
+  }
+  if (field.value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string::npos) {
+    throw ClientError{ErrorKind::invalid_request, "the value of header " + field.name +
+                                                      " contains CR, LF or NUL (request to " +
+                                                      url + ")"};
+  }
+  if (same_name(field.name, "Transfer-Encoding")) {
+    throw ClientError{ErrorKind::invalid_request,
+                      "Transfer-Encoding is set by the client, not the caller (" + url + ")"};
+  }
+}
+
+bool method_allowed(http::verb method) noexcept {
+  switch (method) {
+    case http::verb::get:
+    case http::verb::head:
+    case http::verb::post:
+    case http::verb::put:
+    case http::verb::patch:
+    case http::verb::delete_:
+    case http::verb::options:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool method_expects_body(http::verb method) noexcept {
+  return method == http::verb::post || method == http::verb::put || method == http::verb::patch;
+}
+
+void serialize(PreparedRequest& request) {
+  std::string& wire = request.wire;
+  wire.clear();
+  wire.reserve(256 + request.body.size());
+  wire.append(http::to_string(request.method)).append(" ").append(request.url.target);
+  wire.append(" HTTP/1.1\r\nHost: ").append(request.url.host_header).append("\r\n");
+  for (const HeaderField& field : request.headers) {
+    if (same_name(field.name, "Host") || same_name(field.name, "Content-Length")) continue;
+    wire.append(field.name).append(": ").append(field.value).append("\r\n");
+  }
+  if (!request.body.empty() || method_expects_body(request.method)) {
+    wire.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  }
+  wire.append("\r\n").append(request.body);
+}
+
+}  // namespace
+
+bool PreparedRequest::idempotent() const noexcept {
+  return method == http::verb::get || method == http::verb::head || method == http::verb::put ||
+         method == http::verb::delete_ || method == http::verb::options;
+}
+
+PreparedRequest prepare_request(const SessionOptions& session, const RequestOptions& options) {
+  PreparedRequest request;
+  request.url = parse_http_url(options.url, options.query);
+  if (!method_allowed(options.method)) {
+    throw ClientError{ErrorKind::invalid_request,
+                      "method " + std::string{http::to_string(options.method)} +
+                          " is not supported (request to " + request.url.text + ")"};
+  }
+  request.method = options.method;
+  if (options.json && !options.body.empty()) {
+    throw ClientError{ErrorKind::invalid_request,
+                      "set either body or json, not both (request to " + request.url.text + ")"};
+  }
+
+  HeaderFields& headers = request.headers;
+  headers.push_back(HeaderField{"User-Agent", session.user_agent});
+  headers.push_back(HeaderField{"Accept", "*/*"});
+  // The client does not decompress: ask for the body as is.
+  headers.push_back(HeaderField{"Accept-Encoding", "identity"});
+  if (options.json) {
+    request.body = boost::json::serialize(*options.json);
+    headers.push_back(HeaderField{"Content-Type", "application/json"});
+  } else if (!options.body.empty()) {
+    request.body = options.body;
+    headers.push_back(HeaderField{"Content-Type", "application/octet-stream"});
+  }
+  for (const HeaderFields* layer : {&session.default_headers, &options.headers}) {
+    for (const HeaderField& field : *layer) {
+      check_header(field, request.url.text);
+      set_header(headers, field.name, field.value);
+    }
+  }
+  serialize(request);
+  return request;
+}
+
+std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
+                                               const RawResponse& response) {
+  const int status = response.status;
+  if (status != 301 && status != 302 && status != 303 && status != 307 && status != 308) {
+    return std::nullopt;
+  }
+  const auto location = find_header(response.headers, "Location");
+  if (!location) return std::nullopt;
+
+  PreparedRequest next = current;
+  next.url = resolve_redirect(current.url, *location);
+  const bool becomes_get = (status == 303 && current.method != http::verb::head) ||
+                           ((status == 301 || status == 302) && current.method == http::verb::post);
+  if (becomes_get) {
+    next.method = http::verb::get;
+    next.body.clear();
+    remove_header(next.headers, "Content-Type");
+  }
+  if (next.url.origin != current.url.origin) {
+    for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie"}) {
+      remove_header(next.headers, secret);
+    }
+  }
+  serialize(next);
+  return next;
+}
+
+}  // namespace tailcut::http::detail

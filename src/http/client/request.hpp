@@ -1,0 +1,37 @@
+// PreparedRequest: a request checked and serialized for the wire, and how a
+// redirect turns it into the next one (aiohttp's method rules).
+#pragma once
+
+#include "connection.hpp"
+#include "tailcut/http/session_options.hpp"
+
+#include <optional>
+#include <string>
+
+namespace tailcut::http::detail {
+
+struct PreparedRequest {
+  boost::beast::http::verb method = boost::beast::http::verb::get;
+  HttpUrl url;
+  HeaderFields headers;  // as the caller wants them, before Host/Content-Length
+  std::string body;
+  std::string wire;  // the serialized request: request line, headers, body
+
+  // May be sent twice (RFC 9110 9.2.2): GET, HEAD, PUT, DELETE, OPTIONS.
+  [[nodiscard]] bool idempotent() const noexcept;
+};
+
+// Checks `options` against `session` and serializes the request. Throws
+// ClientError(invalid_url | invalid_request).
+[[nodiscard]] PreparedRequest prepare_request(const SessionOptions& session,
+                                              const RequestOptions& options);
+
+// The request a redirect `response` to `current` leads to, or nullopt when
+// `response` is not a redirect (or has no Location). 303 turns any method
+// but HEAD into a body-less GET, 301/302 turn POST into one, 307/308 keep
+// method and body; credentials are dropped when the origin changes.
+// Throws ClientError(invalid_url) for an unusable Location.
+[[nodiscard]] std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
+                                                             const RawResponse& response);
+
+}  // namespace tailcut::http::detail

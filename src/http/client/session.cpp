@@ -1,0 +1,208 @@
+// Session: runs a request through the pool (acquire, open, exchange), retries
+// a stale keep-alive connection once, and follows redirects.
+#include "tailcut/http/session.hpp"
+
+#include "pool.hpp"
+#include "request.hpp"
+#include "tailcut/http/tls.hpp"
+
+#include <stdexcept>
+
+namespace tailcut::http {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+struct SessionState {
+  SessionState(asio::any_io_executor executor_to_use, SessionOptions session_options)
+      : executor{std::move(executor_to_use)},
+        options{std::move(session_options)},
+        tls_context{make_client_tls_context(options)},
+        pool{executor,
+             PoolLimits{.total = options.connection_limit,
+                        .per_host = options.per_host_connection_limit,
+                        .keepalive_timeout = options.keepalive_timeout}} {}
+
+  asio::any_io_executor executor;
+  SessionOptions options;
+  std::shared_ptr<asio::ssl::context> tls_context;
+  ConnectionPool pool;
+  bool closed = false;
+};
+
+namespace {
+
+// One hop: a connection from the pool (or a new one), the exchange, and one
+// retry on a new connection when a reused one turns out closed.
+asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
+                                  const PreparedRequest& request, Deadline total,
+                                  Timeouts timeouts, ExchangeLimits limits) {
+  Reuse reuse = Reuse::idle_first;
+  for (;;) {
+    const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
+    ConnectionPool::Lease lease =
+        co_await state->pool.acquire(request.url.origin, connect, reuse, request.url.text);
+    if (!lease.connection()) {
+      std::unique_ptr<Connection> connection = co_await Connection::open(
+          state->executor, request.url.origin, state->tls_context.get(), connect, request.url.text);
+      lease.attach(std::move(connection));
+    }
+    std::optional<RawResponse> response = co_await lease.connection()->exchange(
+        request.wire, limits, total, timeouts.sock_read, request.url.text);
+    if (response) {
+      if (response->reusable) lease.release_to_pool();
+      co_return std::move(*response);
+    }
+    // The server had closed this kept-alive connection (the lease closes it).
+    if (reuse == Reuse::fresh_only || !request.idempotent()) {
+      throw ClientError{ErrorKind::connection_closed,
+                        request.url.origin.authority() +
+                            " closed the kept-alive connection before answering " +
+                            request.url.text +
+                            (request.idempotent() ? " (even after one retry)"
+                                                  : "; not retried: the method is not idempotent")};
+    }
+    reuse = Reuse::fresh_only;
+  }
+}
+
+// What a request needs across its hops; the coroutine keeps only this.
+class RequestPlan {
+ public:
+  RequestPlan(const SessionOptions& session, const RequestOptions& options)
+      : timeouts_{options.timeouts.value_or(session.timeouts)},
+        total_{total_deadline(timeouts_.total)},
+        request_{prepare_request(session, options)},
+        first_url_{options.url},
+        follow_redirects_{options.follow_redirects},
+        max_redirects_{options.max_redirects},
+        max_body_bytes_{options.max_body_bytes} {}
+
+  [[nodiscard]] const PreparedRequest& request() const noexcept { return request_; }
+  [[nodiscard]] const Deadline& total() const noexcept { return total_; }
+  [[nodiscard]] const Timeouts& timeouts() const noexcept { return timeouts_; }
+  [[nodiscard]] ExchangeLimits limits() const noexcept {
+    return ExchangeLimits{.max_body_bytes = max_body_bytes_,
+                          .head_request = request_.method == boost::beast::http::verb::head};
+  }
+
+  // The final response, or nullopt after switching to the redirect target.
+  // Throws ClientError(too_many_redirects | invalid_url).
+  [[nodiscard]] std::optional<ClientResponse> on_response(RawResponse response) {
+    std::optional<PreparedRequest> next;
+    if (follow_redirects_) next = follow_redirect(request_, response);
+    if (!next) {
+      return ClientResponse{.status = response.status,
+                            .reason = std::move(response.reason),
+                            .headers = std::move(response.headers),
+                            .body = std::move(response.body),
+                            .url = request_.url.text,
+                            .redirect_count = redirects_};
+    }
+    if (redirects_ == max_redirects_) {
+      throw ClientError{ErrorKind::too_many_redirects,
+                        "more than " + std::to_string(max_redirects_) + " redirects starting from " +
+                            first_url_ + "; the last went from " + request_.url.text + " to " +
+                            next->url.text};
+    }
+    ++redirects_;
+    request_ = std::move(*next);
+    return std::nullopt;
+  }
+
+ private:
+  Timeouts timeouts_;
+  Deadline total_;
+  PreparedRequest request_;
+  std::string first_url_;
+  bool follow_redirects_;
+  std::size_t max_redirects_;
+  std::size_t max_body_bytes_;
+  std::size_t redirects_ = 0;
+};
+
+asio::awaitable<ClientResponse> run_request(std::shared_ptr<SessionState> state,
+                                            RequestOptions options) {
+  if (state->closed) throw std::logic_error{"http::Session::request() after close()"};
+  RequestPlan plan{state->options, options};
+  for (;;) {
+    RawResponse response =
+        co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
+    std::optional<ClientResponse> final_response = plan.on_response(std::move(response));
+    if (final_response) co_return std::move(*final_response);
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+Session::Session(asio::any_io_executor executor) : Session{std::move(executor), SessionOptions{}} {}
+
+Session::Session(asio::any_io_executor executor, SessionOptions options)
+    : state_{std::make_shared<detail::SessionState>(std::move(executor), std::move(options))} {}
+
+Session::~Session() {
+  if (state_) close();
+}
+
+Session::Session(Session&&) noexcept = default;
+
+Session& Session::operator=(Session&& other) noexcept {
+  if (this != &other) {
+    if (state_) close();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+asio::awaitable<ClientResponse> Session::request(RequestOptions options) {
+  return detail::run_request(state_, std::move(options));
+}
+
+asio::awaitable<ClientResponse> Session::get(std::string url) {
+  return get(std::move(url), RequestOptions{});
+}
+
+asio::awaitable<ClientResponse> Session::get(std::string url, RequestOptions options) {
+  options.method = boost::beast::http::verb::get;
+  options.url = std::move(url);
+  return request(std::move(options));
+}
+
+asio::awaitable<ClientResponse> Session::post(std::string url, std::string body) {
+  return post(std::move(url), std::move(body), RequestOptions{});
+}
+
+asio::awaitable<ClientResponse> Session::post(std::string url, std::string body,
+                                              RequestOptions options) {
+  options.method = boost::beast::http::verb::post;
+  options.url = std::move(url);
+  options.body = std::move(body);
+  return request(std::move(options));
+}
+
+asio::awaitable<ClientResponse> Session::post_json(std::string url, boost::json::value json) {
+  return post_json(std::move(url), std::move(json), RequestOptions{});
+}
+
+asio::awaitable<ClientResponse> Session::post_json(std::string url, boost::json::value json,
+                                                   RequestOptions options) {
+  options.method = boost::beast::http::verb::post;
+  options.url = std::move(url);
+  options.json = std::move(json);
+  return request(std::move(options));
+}
+
+PoolStats Session::stats() const { return state_->pool.stats(); }
+
+const SessionOptions& Session::options() const noexcept { return state_->options; }
+
+const asio::any_io_executor& Session::get_executor() const noexcept { return state_->executor; }
+
+void Session::close() {
+  state_->closed = true;
+  state_->pool.close();
+}
+
+}  // namespace tailcut::http

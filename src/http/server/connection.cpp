@@ -1,0 +1,422 @@
+// One connection of the HTTP server: reads requests one at a time (so
+// pipelined requests are answered in order), routes them, writes the
+// responses, and enforces the sizes, timeouts and shutdown of ServerOptions.
+#include <array>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server_core.hpp"
+#include "tailcut/async/task.hpp"
+
+namespace tailcut::http::detail {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::asio::awaitable;
+using boost::asio::redirect_error;
+using boost::asio::use_awaitable;
+using tcp = boost::asio::ip::tcp;
+
+// Bytes asked for when waiting for the start of a request.
+constexpr std::size_t first_read_bytes = 4096;
+// After refusing a request, how long the server reads and drops what the
+// client still sends before closing: closing with unread data resets the
+// connection, which can destroy the response before the client reads it.
+constexpr std::chrono::seconds linger_time{1};
+constexpr std::size_t max_linger_reads = 1024;
+constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// What the response depends on, taken before the request goes to the handler.
+struct RequestFacts {
+  unsigned version = 11;
+  bool keep_alive = false;
+  bool head = false;  // HEAD: send the header of the response only
+};
+
+// A request the server answers itself because it could not be read.
+struct Refusal {
+  bhttp::status status;
+  std::string_view code;
+  std::string message;
+};
+
+std::optional<Refusal> refusal_for(const boost::system::error_code& error) {
+  if (error == bhttp::error::header_limit) {
+    return Refusal{bhttp::status::request_header_fields_too_large, "header_too_large",
+                   "the request header is larger than the server accepts"};
+  }
+  if (error == bhttp::error::body_limit) {
+    return Refusal{bhttp::status::payload_too_large, "body_too_large",
+                   "the request body is larger than the server accepts"};
+  }
+  if (error == bhttp::error::end_of_stream || error == bhttp::error::partial_message) {
+    return std::nullopt;  // the client left
+  }
+  if (error.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return Refusal{bhttp::status::bad_request, "bad_request",
+                   "the request is not valid HTTP/1.1: " + error.message()};
+  }
+  return std::nullopt;  // timeout, reset, shutdown: nothing to answer
+}
+
+bool expects_continue(const Request& request) {
+  return request.version() >= 11 &&
+         beast::iequals(request[bhttp::field::expect], std::string_view{"100-continue"});
+}
+
+bool asks_to_close(const Response& response) {
+  for (const auto& token : bhttp::token_list{response[bhttp::field::connection]}) {
+    if (beast::iequals(token, std::string_view{"close"})) return true;
+  }
+  return false;
+}
+
+bool has_no_body(bhttp::status status) {
+  return bhttp::to_status_class(status) == bhttp::status_class::informational ||
+         status == bhttp::status::no_content || status == bhttp::status::not_modified;
+}
+
+// Completes a response for the wire; returns whether the connection stays
+// open after it.
+bool finish(Response& response, const RequestFacts& facts, std::uint64_t request_id,
+            bool shutting_down) {
+  response.version(facts.version);
+  response.set(bhttp::field::server, "tailcut");
+  response.set("X-Request-Id", std::to_string(request_id));
+  const bool keep_alive = facts.keep_alive && !asks_to_close(response) && !shutting_down;
+  response.keep_alive(keep_alive);
+  if (has_no_body(response.result())) {
+    response.body().clear();
+    response.erase(bhttp::field::content_length);
+    response.erase(bhttp::field::transfer_encoding);
+  } else if (facts.head && response.body().empty() && response.has_content_length()) {
+    // A HEAD route's own Content-Length: the size the GET body would have.
+  } else {
+    response.erase(bhttp::field::transfer_encoding);
+    response.prepare_payload();
+  }
+  return keep_alive;
+}
+
+// Watches a connection while its request is handled: when the client closes
+// it (or resets it), nobody waits for the answer any more, so the handler is
+// cancelled. Pipelined bytes end the watch (the next request is there).
+awaitable<void> watch_for_departure(tcp::socket* socket, async::Task<Response> handler,
+                                    bool* client_left) {
+  for (;;) {
+    boost::system::error_code error;
+    co_await socket->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, error));
+    if (error) co_return;  // cancelled: the handler is done
+    char byte = 0;
+    const std::size_t peeked =
+        socket->receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, error);
+    if (error == boost::asio::error::would_block || error == boost::asio::error::try_again)
+      continue;
+    if (peeked == 0 || error) {
+      *client_left = true;
+      handler.cancel();
+    }
+    co_return;
+  }
+}
+
+}  // namespace
+
+class Connection {
+ public:
+  Connection(ServerCore& core, std::size_t worker_index, tcp::socket socket,
+             std::shared_ptr<boost::asio::cancellation_signal> cancel)
+      : core_{core},
+        worker_{core.worker(worker_index)},
+        worker_index_{worker_index},
+        stream_{std::move(socket)},
+        cancel_{std::move(cancel)} {
+    boost::system::error_code ignored;
+    remote_ = stream_.socket().remote_endpoint(ignored);
+    worker_.connections.insert(this);
+  }
+  ~Connection() { worker_.connections.erase(this); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Serves requests until the client leaves, a limit or a timeout is hit,
+  // or the server shuts down; then closes the socket.
+  awaitable<void> run();
+
+  void close_if_idle() {
+    if (phase_ == Phase::waiting_for_request) stream_.cancel();
+  }
+
+  void force_close() {
+    force_closed_ = true;
+    cancel_->emit(boost::asio::cancellation_type::terminal);
+    stream_.close();
+  }
+
+ private:
+  enum class Phase { waiting_for_request, reading_request, handling, writing };
+
+  awaitable<bool> wait_for_request(bool first);
+  awaitable<bool> serve_request();
+  awaitable<Response> respond(Request request, RequestContext context);
+  awaitable<Response> respond_while_watching(Request request, RequestContext context);
+  awaitable<bool> refuse(boost::system::error_code read_error);
+  awaitable<bool> send(Response& response, bool header_only);
+  awaitable<void> linger();
+  void close();
+
+  ServerCore& core_;
+  Worker& worker_;
+  std::size_t worker_index_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  tcp::endpoint remote_;
+  std::shared_ptr<boost::asio::cancellation_signal> cancel_;
+  Phase phase_ = Phase::waiting_for_request;
+  bool force_closed_ = false;
+  bool client_left_ = false;  // closed the connection while its request was handled
+};
+
+awaitable<void> Connection::run() {
+  try {
+    for (bool first = true; !core_.shutting_down(); first = false) {
+      if (!co_await wait_for_request(first)) break;
+      if (!co_await serve_request()) break;
+    }
+  } catch (const std::exception& error) {
+    if (!force_closed_) core_.log_error(std::string{"connection failed: "} + error.what());
+  }
+  close();
+}
+
+// Waits for the first bytes of the next request under the idle timeout; on a
+// new connection under the header timeout, which counts from its opening.
+// Returns false when the connection is to close.
+awaitable<bool> Connection::wait_for_request(bool first) {
+  const ServerOptions& options = core_.options();
+  if (buffer_.size() > 0) {  // pipelined: the next request is already here
+    phase_ = Phase::reading_request;
+    stream_.expires_after(options.header_timeout);
+    co_return true;
+  }
+  phase_ = Phase::waiting_for_request;
+  stream_.expires_after(first ? options.header_timeout : options.idle_timeout);
+  boost::system::error_code error;
+  const std::size_t received = co_await stream_.async_read_some(
+      buffer_.prepare(first_read_bytes), redirect_error(use_awaitable, error));
+  buffer_.commit(received);
+  phase_ = Phase::reading_request;
+  if (error) co_return false;
+  if (!first) stream_.expires_after(options.header_timeout);
+  co_return true;
+}
+
+// Reads one request, has it answered and sends the response. Returns false
+// when the connection is to close.
+awaitable<bool> Connection::serve_request() {
+  const ServerOptions& options = core_.options();
+  bhttp::request_parser<bhttp::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  parser.body_limit(options.max_body_bytes);
+
+  boost::system::error_code error;
+  co_await bhttp::async_read_header(stream_, buffer_, parser, redirect_error(use_awaitable, error));
+  if (!error && !parser.is_done()) {
+    stream_.expires_after(options.body_timeout);
+    if (expects_continue(parser.get())) {
+      co_await boost::asio::async_write(stream_, boost::asio::buffer(continue_response),
+                                        redirect_error(use_awaitable, error));
+    }
+    if (!error) {
+      co_await bhttp::async_read(stream_, buffer_, parser, redirect_error(use_awaitable, error));
+    }
+  }
+  if (error) co_return co_await refuse(error);
+  stream_.expires_never();  // the handler's time is its own business
+
+  RequestContext context;
+  context.id = core_.next_request_id();
+  context.received_at = std::chrono::steady_clock::now();
+  context.remote = remote_;
+  context.worker = worker_index_;
+  Request request = parser.release();
+  RequestFacts facts;
+  facts.version = request.version();
+  facts.keep_alive = request.keep_alive();
+  facts.head = request.method() == bhttp::verb::head;
+
+  phase_ = Phase::handling;
+  Response response = co_await respond_while_watching(std::move(request), context);
+  if (client_left_) co_return false;
+  const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
+  const bool sent = co_await send(response, facts.head);
+  if (sent && !keep_alive && (buffer_.size() > 0 || stream_.socket().available(error) > 0)) {
+    co_await linger();  // the client sent more: let it read this response first
+  }
+  const bool stays_open = sent && keep_alive;
+  co_return stays_open;
+}
+
+// Runs the router; a handler's exception becomes a 500 and a log line.
+awaitable<Response> Connection::respond(Request request, RequestContext context) {
+  const std::string what =
+      std::string{request.method_string()} + " " + std::string{request.target()};
+  std::string failure;
+  try {
+    co_return co_await core_.router().dispatch(std::move(request), context);
+  } catch (const std::exception& error) {
+    failure = error.what();
+  } catch (...) {
+    failure = "an exception that is not a std::exception";
+  }
+  if (!force_closed_ && !client_left_) {
+    core_.log_error("request " + std::to_string(context.id) + " (" + what +
+                    "): handler failed: " + failure);
+  }
+  co_return json_error(bhttp::status::internal_server_error, "internal_error",
+                       "the server failed to handle the request");
+}
+
+// Runs respond() as a task beside a watcher of the client, so that a client
+// that goes away cancels its handler (an upstream call, say) at once. The
+// connection's own cancellation (forced shutdown) cancels the handler too.
+awaitable<Response> Connection::respond_while_watching(Request request, RequestContext context) {
+  const auto executor = co_await boost::asio::this_coro::executor;
+  auto handler = async::spawn(executor, respond(std::move(request), context));
+  auto watcher =
+      async::spawn(executor, watch_for_departure(&stream_.socket(), handler, &client_left_));
+  bool connection_cancelled = false;
+  try {
+    co_await async::detail::wait_done(handler.state(), async::detail::CancelTask::yes);
+  } catch (...) {
+    connection_cancelled = true;
+  }
+  std::vector<async::detail::TaskStateBase*> watchers{&watcher.state()};
+  const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
+  co_await boost::asio::this_coro::throw_if_cancelled(false);
+  co_await async::detail::cancel_and_join(std::move(watchers));
+  co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  if (connection_cancelled) async::throw_cancelled();
+  co_return std::move(handler.outcome()).value();
+}
+
+// Answers a request that could not be read, when there is anything to say.
+// Always returns false: the connection closes.
+awaitable<bool> Connection::refuse(boost::system::error_code read_error) {
+  std::optional<Refusal> refusal = refusal_for(read_error);
+  if (!refusal) co_return false;
+  Response response = json_error(refusal->status, refusal->code, refusal->message);
+  finish(response, RequestFacts{}, core_.next_request_id(), true);
+  if (co_await send(response, false)) co_await linger();
+  co_return false;
+}
+
+awaitable<bool> Connection::send(Response& response, bool header_only) {
+  phase_ = Phase::writing;
+  core_.count_request_handled();
+  stream_.expires_after(core_.options().write_timeout);
+  boost::system::error_code error;
+  if (header_only) {
+    bhttp::response_serializer<bhttp::string_body> serializer{response};
+    co_await bhttp::async_write_header(stream_, serializer, redirect_error(use_awaitable, error));
+  } else {
+    co_await bhttp::async_write(stream_, response, redirect_error(use_awaitable, error));
+  }
+  stream_.expires_never();
+  co_return !error;
+}
+
+// Ends the sending side, then reads and drops what the client still sends
+// until it closes or linger_time passes.
+awaitable<void> Connection::linger() {
+  boost::system::error_code error;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, error);
+  stream_.expires_after(linger_time);
+  std::array<char, 4096> discarded;
+  for (std::size_t reads = 0; !error && reads < max_linger_reads; ++reads) {
+    co_await stream_.async_read_some(boost::asio::buffer(discarded),
+                                     redirect_error(use_awaitable, error));
+  }
+}
+
+void Connection::close() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+namespace {
+
+awaitable<void> serve_connection(OpenConnection open, std::size_t worker_index, tcp::socket socket,
+                                 std::shared_ptr<boost::asio::cancellation_signal> cancel) {
+  Connection connection{open.core(), worker_index, std::move(socket), std::move(cancel)};
+  co_await connection.run();
+}
+
+// Completion of a connection's coroutine; keeps its cancellation signal
+// alive for as long as the coroutine may use it.
+struct ConnectionEnded {
+  ServerCore* core;
+  std::shared_ptr<boost::asio::cancellation_signal> cancel;
+  void operator()(const std::exception_ptr& error) const {
+    if (!error) return;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& exception) {
+      core->log_error(std::string{"connection ended with: "} + exception.what());
+    }
+  }
+};
+
+// A copy of the worker's connections, for calls that may end some of them.
+std::vector<Connection*> snapshot(const Worker& worker) {
+  // NOLINTNEXTLINE(modernize-return-braced-init-list): braces would mean a list
+  return std::vector<Connection*>(worker.connections.begin(), worker.connections.end());
+}
+
+}  // namespace
+
+void start_connection(OpenConnection open, std::size_t worker_index, tcp::socket socket) {
+  ServerCore& core = open.core();
+  const auto executor = socket.get_executor();
+  auto cancel = std::make_shared<boost::asio::cancellation_signal>();
+  auto slot = cancel->slot();
+  ConnectionEnded ended{&core, cancel};
+  boost::asio::co_spawn(
+      executor,
+      serve_connection(std::move(open), worker_index, std::move(socket), std::move(cancel)),
+      boost::asio::bind_cancellation_slot(slot, std::move(ended)));
+}
+
+void close_idle_connections(Worker& worker) {
+  for (Connection* connection : snapshot(worker)) {
+    if (worker.connections.contains(connection)) connection->close_if_idle();
+  }
+}
+
+void force_close_connections(Worker& worker) {
+  for (Connection* connection : snapshot(worker)) {
+    if (worker.connections.contains(connection)) connection->force_close();
+  }
+}
+
+}  // namespace tailcut::http::detail

@@ -1,0 +1,227 @@
+// tailcut serve end to end: a scripted simulator upstream, the gateway, and a
+// client, all on 127.0.0.1 with ports picked by the system.
+#include "gateway/gateway.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <thread>
+
+#include "support/server_test_client.hpp"
+#include "tailcut/http/server.hpp"
+#include "upstream/simulator.hpp"
+
+namespace tailcut::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  // Starts the scripted upstream and a gateway in front of it.
+  void start(std::string_view script, GatewayOptions options = {}) {
+    upstream::SimulatorOptions simulator_options;
+    simulator_options.script = upstream::parse_script(script);
+    simulator_options.hang_duration = 10s;
+    simulator_ = std::make_shared<upstream::Simulator>(simulator_options);
+    http::Router routes;
+    upstream::add_routes(routes, simulator_);
+    http::ServerOptions upstream_server;
+    upstream_server.threads = 1;
+    upstream_server.shutdown_grace = 100ms;
+    upstream_ = std::make_unique<http::Server>(upstream_server, std::move(routes));
+    upstream_->start();
+
+    options.upstream_url = "http://127.0.0.1:" + std::to_string(upstream_->port()) + "/api/work";
+    options.hedge_delay = 100ms;
+    options.server.threads = 1;
+    gateway_ = std::make_unique<Gateway>(options);
+    gateway_->start();
+  }
+
+  void TearDown() override {
+    if (gateway_) gateway_->stop();
+    if (upstream_) upstream_->stop();
+  }
+
+  http::Response call(std::string_view target) {
+    testing::ServerTestClient client{gateway_->port()};
+    return client.request("GET", target);
+  }
+
+  upstream::SimulatorCounters upstream_counters() const { return simulator_->counters(); }
+
+  std::shared_ptr<upstream::Simulator> simulator_;
+  std::unique_ptr<http::Server> upstream_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+boost::json::value json_of(const http::Response& response) {
+  return boost::json::parse(response.body());
+}
+
+TEST_F(GatewayTest, AFastFirstAttemptMakesExactlyOneUpstreamRequest) {
+  start(R"([{"delay_ms": 5, "body": "{\"time\": 5, \"extra\": [1, 2]}"}])");
+  const auto response = call("/api/smart?timeout=1000");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response[boost::beast::http::field::content_type], "application/json");
+  // The upstream's JSON unchanged, byte for byte.
+  EXPECT_EQ(response.body(), R"({"success":true,"response":{"time": 5, "extra": [1, 2]}})");
+  EXPECT_EQ(response["X-Tailcut-Attempts"], "1");
+  EXPECT_EQ(response["X-Tailcut-Winner"], "1");
+  EXPECT_EQ(upstream_counters().received, 1u);
+}
+
+TEST_F(GatewayTest, ASlowFirstAttemptFiresTwoMoreAndTheFirstSuccessWins) {
+  start(R"([{"delay_ms": 3000}, {"delay_ms": 20}, {"delay_ms": 20, "status": 500}])");
+  const auto started = Clock::now();
+  const auto response = call("/api/smart?timeout=2000");
+  const auto elapsed = Clock::now() - started;
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response["X-Tailcut-Attempts"], "3");
+  EXPECT_EQ(response["X-Tailcut-Winner"], "2");  // the 500 never wins
+  EXPECT_GE(elapsed, 100ms);                     // the extras waited for the hedge delay
+  EXPECT_LT(elapsed, 1500ms);
+  EXPECT_EQ(upstream_counters().received, 3u);
+}
+
+TEST_F(GatewayTest, TheFirstAttemptWinsWhenItFinishesFirstEvenAfterTheHedge) {
+  start(R"([{"delay_ms": 150}, {"delay_ms": 3000}, {"delay_ms": 3000}])");
+  const auto response = call("/api/smart?timeout=2000");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response["X-Tailcut-Winner"], "1");
+  EXPECT_EQ(response["X-Tailcut-Attempts"], "3");
+}
+
+TEST_F(GatewayTest, AFastFailureFiresTheExtraAttemptsAtOnce) {
+  start(R"([{"delay_ms": 1, "status": 500}, {"delay_ms": 5}, {"delay_ms": 5}])");
+  const auto started = Clock::now();
+  const auto response = call("/api/smart?timeout=2000");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_LT(Clock::now() - started, 90ms);  // did not idle until the 100 ms delay
+  EXPECT_EQ(response["X-Tailcut-Attempts"], "3");
+}
+
+TEST_F(GatewayTest, AtDelayModeKeepsTheSeedsTiming) {
+  GatewayOptions options;
+  options.hedge_on_failure = policy::HedgeOnFailure::at_delay;
+  start(R"([{"delay_ms": 1, "status": 500}, {"delay_ms": 5}, {"delay_ms": 5}])", options);
+  const auto started = Clock::now();
+  EXPECT_EQ(call("/api/smart?timeout=2000").result_int(), 200);
+  EXPECT_GE(Clock::now() - started, 100ms);
+}
+
+TEST_F(GatewayTest, WhenEveryAttemptFailsTheAnswerIs502WithAReasonPerAttempt) {
+  start(R"([{"delay_ms": 1, "status": 500}, {"delay_ms": 1, "body": "not json"},
+            {"delay_ms": 1, "body": "[1, 2]"}])");
+  const auto response = call("/api/smart?timeout=2000");
+  EXPECT_EQ(response.result_int(), 502);
+  const auto body = json_of(response);
+  EXPECT_EQ(body.at("success").as_bool(), false);
+  EXPECT_EQ(body.at("error").at("code").as_string(), "upstream_failed");
+  const auto& attempts = body.at("error").at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), 3u);
+  std::vector<std::string> reasons;
+  for (const auto& attempt : attempts) reasons.emplace_back(attempt.at("reason").as_string());
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_EQ(reasons,
+            (std::vector<std::string>{"HTTP 200 with a JSON body that is not an object",
+                                      "HTTP 200 with a body that is not JSON", "HTTP 500"}));
+}
+
+TEST_F(GatewayTest, TheDeadlineIsKeptAndAnswered504) {
+  start(R"([{"hang": true}])");
+  const auto started = Clock::now();
+  const auto response = call("/api/smart?timeout=250");
+  const auto elapsed = Clock::now() - started;
+  EXPECT_EQ(response.result_int(), 504);
+  EXPECT_EQ(json_of(response).at("error").at("code").as_string(), "deadline_exceeded");
+  EXPECT_LE(elapsed, 250ms + 100ms);  // generous: a loaded 2-core machine
+  EXPECT_GE(elapsed, 200ms);
+}
+
+TEST_F(GatewayTest, TimeoutStatusCanBe408) {
+  GatewayOptions options;
+  options.timeout_status = 408;
+  start(R"([{"hang": true}])", options);
+  EXPECT_EQ(call("/api/smart?timeout=50").result_int(), 408);
+}
+
+TEST_F(GatewayTest, WithoutTimeoutHangingAttemptsAreBoundedByMaxWait) {
+  GatewayOptions options;
+  options.max_wait = 300ms;
+  start(R"([{"hang": true}])", options);
+  const auto started = Clock::now();
+  EXPECT_EQ(call("/api/smart").result_int(), 504);
+  EXPECT_LT(Clock::now() - started, 2s);
+}
+
+TEST_F(GatewayTest, LosersAreCancelledAndNothingOfThemRunsOn) {
+  start(R"([{"delay_ms": 3000}, {"delay_ms": 10}, {"delay_ms": 3000}])");
+  EXPECT_EQ(call("/api/smart?timeout=2000").result_int(), 200);
+  // The two losers' connections were closed: the simulator sees them go.
+  const auto give_up = Clock::now() + 2s;
+  while (upstream_counters().in_flight != 0 && Clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);  // polling a counter of another process-like server
+  }
+  EXPECT_EQ(upstream_counters().in_flight, 0u);
+  EXPECT_EQ(upstream_counters().aborted, 2u);
+}
+
+TEST_F(GatewayTest, BadTimeoutsAre400AndReachNoUpstream) {
+  start(R"([{"delay_ms": 1}])");
+  for (const auto* target : {"/api/smart?timeout=", "/api/smart?timeout=0", "/api/smart?timeout=-1",
+                             "/api/smart?timeout=+5", "/api/smart?timeout=1.5",
+                             "/api/smart?timeout=1e3", "/api/smart?timeout=%205",
+                             "/api/smart?timeout=abc", "/api/smart?timeout=12345678901234567890",
+                             "/api/smart?timeout=5&timeout=5", "/api/smart?timeout=60001"}) {
+    const auto response = call(target);
+    EXPECT_EQ(response.result_int(), 400) << target;
+    EXPECT_EQ(json_of(response).at("error").at("code").as_string(), "invalid_timeout") << target;
+  }
+  EXPECT_EQ(upstream_counters().received, 0u);
+}
+
+TEST_F(GatewayTest, UnknownPathsAre404AndWrongMethods405) {
+  start(R"([{"delay_ms": 1}])");
+  testing::ServerTestClient client{gateway_->port()};
+  EXPECT_EQ(client.request("GET", "/nope").result_int(), 404);
+  const auto wrong_method = client.request("POST", "/api/smart");
+  EXPECT_EQ(wrong_method.result_int(), 405);
+  EXPECT_NE(wrong_method[boost::beast::http::field::allow].find("GET"), std::string::npos);
+  EXPECT_EQ(client.request("GET", "/healthz").result_int(), 200);
+}
+
+TEST_F(GatewayTest, MetricsCountCallsAttemptsAndWinners) {
+  start(R"([{"delay_ms": 1}, {"delay_ms": 1, "status": 500}, {"delay_ms": 1}, {"delay_ms": 1}])");
+  EXPECT_EQ(call("/api/smart?timeout=1000").result_int(), 200);
+  EXPECT_EQ(call("/api/smart?timeout=1000").result_int(), 200);  // 500, then extras
+  EXPECT_EQ(call("/api/smart?timeout=abc").result_int(), 400);
+  const auto metrics = call("/metrics").body();
+  EXPECT_NE(metrics.find(R"(tailcut_calls_total{outcome="success"} 2)"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(tailcut_calls_total{outcome="bad_request"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find("tailcut_attempts_total 4"), std::string::npos);
+  EXPECT_NE(metrics.find("tailcut_hedges_total 2"), std::string::npos);
+  EXPECT_NE(metrics.find(R"(tailcut_wins_total{attempt="1"} 1)"), std::string::npos);
+}
+
+TEST_F(GatewayTest, GracefulShutdownAnswersTheCallsInFlight) {
+  start(R"([{"delay_ms": 300}])");
+  testing::ServerTestClient client{gateway_->port()};
+  client.send(testing::raw_request("GET", "/api/smart?timeout=5000"));
+  // Wait until the call reached the upstream, then stop from another thread.
+  const auto give_up = Clock::now() + 3s;
+  while (upstream_counters().received == 0 && Clock::now() < give_up)
+    std::this_thread::sleep_for(2ms);
+  std::thread stopper{[this] { gateway_->stop(); }};
+  const auto reply = client.read_response();
+  stopper.join();
+  ASSERT_TRUE(reply.response.has_value()) << reply.error.message();
+  EXPECT_EQ(reply.response->result_int(), 200);
+  EXPECT_FALSE(testing::ServerTestClient::can_connect(gateway_->port(), 500ms));
+}
+
+}  // namespace
+}  // namespace tailcut::gateway
