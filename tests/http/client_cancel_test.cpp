@@ -1,13 +1,13 @@
 // Cancelling http::Session requests with the tailcut async combinators: the
 // request ends at once, its socket is closed (the server sees EOF), nothing
 // is pooled, and the session keeps working.
+#include <gtest/gtest.h>
+
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
 #include "tailcut/async/deadline.hpp"
 #include "tailcut/async/task.hpp"
 #include "tailcut/http/session.hpp"
-
-#include <gtest/gtest.h>
 
 namespace tailcut::http {
 namespace {
@@ -44,7 +44,8 @@ TEST(ClientCancel, WaitForClosesTheSocketAndTheSessionStaysUsable) {
   EXPECT_TRUE(run_to_completion(io, get_within(session, server.url("/slow"), 100ms)));
   EXPECT_LT(stopwatch.elapsed(), 2s);
   // The server sees the connection end promptly.
-  EXPECT_TRUE(run_until(io, [&] { return server.counters().closed_by_client == 1; }, 2s));
+  EXPECT_TRUE(run_until(
+      io, [&] { return server.counters().closed_by_client == 1; }, 2s));
   EXPECT_EQ(session.stats().in_use, 0u);
   EXPECT_EQ(session.stats().idle, 0u);
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
@@ -57,10 +58,12 @@ TEST(ClientCancel, TaskCancelEndsWithOperationAborted) {
   auto task = async::spawn(io.get_executor(), session.get(server.url("/slow")));
   ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
   task.cancel();
-  ASSERT_TRUE(run_until(io, [&] { return task.done(); }, 2s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return task.done(); }, 2s));
   EXPECT_TRUE(task.cancelled());
   EXPECT_EQ(error_kind_of(task.outcome().error()), ErrorKind::cancelled);
-  EXPECT_TRUE(run_until(io, [&] { return server.counters().closed_by_client == 1; }, 2s));
+  EXPECT_TRUE(run_until(
+      io, [&] { return server.counters().closed_by_client == 1; }, 2s));
 }
 
 TEST(ClientCancel, CancellingAQueuedRequestLeavesTheQueue) {
@@ -72,11 +75,13 @@ TEST(ClientCancel, CancellingAQueuedRequestLeavesTheQueue) {
   auto queued = async::spawn(io.get_executor(), session.get(server.url("/fast")));
   ASSERT_TRUE(run_until(io, [&] { return session.stats().waiting == 1; }));
   queued.cancel();
-  ASSERT_TRUE(run_until(io, [&] { return queued.done(); }, 2s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return queued.done(); }, 2s));
   EXPECT_TRUE(queued.cancelled());
   EXPECT_EQ(session.stats().waiting, 0u);
   holder.cancel();
-  ASSERT_TRUE(run_until(io, [&] { return holder.done(); }, 2s));
+  ASSERT_TRUE(run_until(
+      io, [&] { return holder.done(); }, 2s));
   EXPECT_EQ(session.stats().in_use, 0u);
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
   EXPECT_EQ(server.requests().size(), 2u);  // the cancelled queued request was never sent

@@ -1,11 +1,11 @@
 // How http::Session fails, against scripted servers on 127.0.0.1: the
 // ErrorKind and message for bad URLs, DNS, refused and slow connects, each
 // timeout, servers that close early, lie or send too much.
+#include <gtest/gtest.h>
+
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
 #include "tailcut/http/session.hpp"
-
-#include <gtest/gtest.h>
 
 namespace tailcut::http {
 namespace {
@@ -14,10 +14,10 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::AfterReply;
 using test::ClientTestServer;
-using test::ReceivedRequest;
-using test::Reply;
 using test::failure_of;
 using test::kind_of_failure;
+using test::ReceivedRequest;
+using test::Reply;
 using test::run_to_completion;
 
 bool contains(const std::string& text, const std::string& part) {
@@ -173,8 +173,8 @@ TEST(ClientErrors, OversizedBodyIsRefused) {
   asio::io_context io;
   ClientTestServer server{io, [](const ReceivedRequest& request) {
                             if (request.target == "/chunked") {
-                              return Reply::chunked(std::vector<std::string>(8, std::string(512, 'x')),
-                                                    0ms);
+                              return Reply::chunked(
+                                  std::vector<std::string>(8, std::string(512, 'x')), 0ms);
                             }
                             return Reply::text(200, std::string(4096, 'x'));
                           }};

@@ -1,10 +1,10 @@
 // Redirects followed by http::Session end to end: method rules per status,
 // relative Locations, other origins, limits, loops, and turning them off.
+#include <gtest/gtest.h>
+
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
 #include "tailcut/http/session.hpp"
-
-#include <gtest/gtest.h>
 
 namespace tailcut::http {
 namespace {
@@ -20,7 +20,8 @@ using test::run_to_completion;
 // "/chain/<n>" to "/chain/<n-1>" and "/chain/0" answers.
 Reply redirecting(const ReceivedRequest& request) {
   const std::string& target = request.target;
-  if (target.starts_with("/redirect/")) return Reply::redirect(std::stoi(target.substr(10)), "/target");
+  if (target.starts_with("/redirect/"))
+    return Reply::redirect(std::stoi(target.substr(10)), "/target");
   if (target == "/loop") return Reply::redirect(302, "/loop");
   if (target.starts_with("/chain/")) {
     const int left = std::stoi(target.substr(7));
@@ -47,8 +48,8 @@ TEST(ClientRedirect, MethodRulesPerStatus) {
       {301, "GET "}, {302, "GET "}, {303, "GET "}, {307, "POST payload"}, {308, "POST payload"}};
   for (const auto& [status, answer] : expected) {
     SCOPED_TRACE(status);
-    const ClientResponse response =
-        run_to_completion(io, session.request(post_to(server.url("/redirect/" + std::to_string(status)))));
+    const ClientResponse response = run_to_completion(
+        io, session.request(post_to(server.url("/redirect/" + std::to_string(status)))));
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.body, answer);
     EXPECT_EQ(response.url, server.url("/target"));
@@ -87,9 +88,8 @@ TEST(ClientRedirect, RelativeLocationIsResolvedAgainstTheCurrentUrl) {
 TEST(ClientRedirect, ToAnotherServerDropsCredentials) {
   asio::io_context io;
   ClientTestServer target{io, redirecting};
-  ClientTestServer origin{io, [&](const ReceivedRequest&) {
-                            return Reply::redirect(307, target.url("/moved"));
-                          }};
+  ClientTestServer origin{
+      io, [&](const ReceivedRequest&) { return Reply::redirect(307, target.url("/moved")); }};
   Session session{io.get_executor()};
   RequestOptions options = post_to(origin.url("/start"));
   options.headers = {{"Authorization", "Bearer secret"}, {"X-Keep", "1"}};
@@ -126,7 +126,8 @@ TEST(ClientRedirect, CanBeTurnedOff) {
   Session session{io.get_executor()};
   RequestOptions options;
   options.follow_redirects = false;
-  const ClientResponse response = run_to_completion(io, session.get(server.url("/redirect/302"), options));
+  const ClientResponse response =
+      run_to_completion(io, session.get(server.url("/redirect/302"), options));
   EXPECT_EQ(response.status, 302);
   EXPECT_EQ(response.header("Location"), "/target");
   EXPECT_EQ(server.requests().size(), 1u);

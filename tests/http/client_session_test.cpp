@@ -1,10 +1,10 @@
 // What http::Session sends and receives on the happy paths: bodies, JSON,
 // query parameters, chunked and EOF-delimited responses, HEAD, headers.
+#include <gtest/gtest.h>
+
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
 #include "tailcut/http/session.hpp"
-
-#include <gtest/gtest.h>
 
 namespace tailcut::http {
 namespace {
@@ -19,9 +19,8 @@ using test::run_to_completion;
 
 TEST(ClientSession, GetReturnsStatusReasonHeadersAndBody) {
   asio::io_context io;
-  ClientTestServer server{io, [](const ReceivedRequest&) {
-                            return Reply::text(404, "missing", "X-Trace: abc\r\n");
-                          }};
+  ClientTestServer server{
+      io, [](const ReceivedRequest&) { return Reply::text(404, "missing", "X-Trace: abc\r\n"); }};
   Session session{io.get_executor()};
   const ClientResponse response = run_to_completion(io, session.get(server.url("/a?b=c")));
   EXPECT_EQ(response.status, 404);
@@ -66,8 +65,8 @@ TEST(ClientSession, EveryMethod) {
   ClientTestServer server{io, echo};
   Session session{io.get_executor()};
   namespace verbs = boost::beast::http;
-  for (const auto method : {verbs::verb::put, verbs::verb::patch, verbs::verb::delete_,
-                            verbs::verb::options}) {
+  for (const auto method :
+       {verbs::verb::put, verbs::verb::patch, verbs::verb::delete_, verbs::verb::options}) {
     RequestOptions options;
     options.method = method;
     options.url = server.url();
@@ -92,8 +91,8 @@ TEST(ClientSession, QueryParametersAreEncoded) {
 TEST(ClientSession, JsonResponse) {
   asio::io_context io;
   ClientTestServer server{io, [](const ReceivedRequest& request) {
-                            return Reply::text(200, request.target == "/json" ? R"({"time":250})"
-                                                                               : "not json");
+                            return Reply::text(
+                                200, request.target == "/json" ? R"({"time":250})" : "not json");
                           }};
   Session session{io.get_executor()};
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/json"))).json().at("time").as_int64(),

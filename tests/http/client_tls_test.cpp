@@ -1,12 +1,12 @@
 // https with http::Session against a TLS test server whose self-signed
 // certificate is made at run time: trust via ca_file, rejection by default,
 // host name checks, and the insecure opt-out.
+#include <gtest/gtest.h>
+
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
 #include "support/client_test_tls.hpp"
 #include "tailcut/http/session.hpp"
-
-#include <gtest/gtest.h>
 
 namespace tailcut::http {
 namespace {
@@ -15,8 +15,8 @@ namespace asio = boost::asio;
 using test::ClientTestServer;
 using test::ReceivedRequest;
 using test::Reply;
-using test::TestCertificate;
 using test::run_to_completion;
+using test::TestCertificate;
 
 Reply hello(const ReceivedRequest&) { return Reply::text(200, "secure hello"); }
 

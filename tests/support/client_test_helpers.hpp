@@ -2,13 +2,13 @@
 // ClientError, measure how long something took.
 #pragma once
 
-#include "support/client_test_server.hpp"
-#include "tailcut/http/session.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <optional>
+
+#include "support/client_test_server.hpp"
+#include "tailcut/http/session.hpp"
 
 namespace tailcut::test {
 
@@ -36,8 +36,8 @@ inline std::optional<http::ErrorKind> kind_of_failure(
 class Stopwatch {
  public:
   [[nodiscard]] std::chrono::milliseconds elapsed() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - start_);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 start_);
   }
 
  private:

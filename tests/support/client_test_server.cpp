@@ -2,6 +2,8 @@
 // request reader, replies written exactly as scripted.
 #include "support/client_test_server.hpp"
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -12,9 +14,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-
-#include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdio>
 #include <map>
@@ -33,7 +32,8 @@ struct ServerState {
               std::shared_ptr<ServerCounters> shared_counters)
       : acceptor{io},
         script{std::move(request_script)},
-        counters{shared_counters ? std::move(shared_counters) : std::make_shared<ServerCounters>()} {}
+        counters{shared_counters ? std::move(shared_counters)
+                                 : std::make_shared<ServerCounters>()} {}
 
   tcp::acceptor acceptor;
   RequestScript script;
@@ -112,7 +112,8 @@ ReceivedRequest parse_head(std::string_view head) {
   const auto first_space = request_line.find(' ');
   const auto second_space = request_line.find(' ', first_space + 1);
   request.method = std::string{request_line.substr(0, first_space)};
-  request.target = std::string{request_line.substr(first_space + 1, second_space - first_space - 1)};
+  request.target =
+      std::string{request_line.substr(first_space + 1, second_space - first_space - 1)};
   std::size_t position = line_end + 2;
   while (position < head.size()) {
     const auto end = head.find("\r\n", position);
@@ -131,8 +132,8 @@ ReceivedRequest parse_head(std::string_view head) {
 template <typename Stream>
 asio::awaitable<std::optional<ReceivedRequest>> read_request(Stream& stream, std::string& buffer,
                                                              error_code& error) {
-  const std::size_t head_size =
-      co_await asio::async_read_until(stream, asio::dynamic_buffer(buffer), "\r\n\r\n", into(error));
+  const std::size_t head_size = co_await asio::async_read_until(
+      stream, asio::dynamic_buffer(buffer), "\r\n\r\n", into(error));
   if (error) co_return std::nullopt;
   ReceivedRequest request = parse_head(std::string_view{buffer}.substr(0, head_size));
   buffer.erase(0, head_size);
@@ -334,7 +335,8 @@ struct SaturatedListener::Sockets {
   std::vector<tcp::socket> fillers;
 };
 
-SaturatedListener::SaturatedListener(asio::io_context& io) : sockets_{std::make_unique<Sockets>(io)} {
+SaturatedListener::SaturatedListener(asio::io_context& io)
+    : sockets_{std::make_unique<Sockets>(io)} {
   const tcp::endpoint endpoint{asio::ip::make_address("127.0.0.1"), 0};
   sockets_->listener.open(endpoint.protocol());
   sockets_->listener.bind(endpoint);

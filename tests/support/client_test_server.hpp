@@ -5,11 +5,8 @@
 // its counters can be read between steps without locks.
 #pragma once
 
-#include "support/client_test_tls.hpp"
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -21,6 +18,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "support/client_test_tls.hpp"
 
 namespace tailcut::test {
 
@@ -153,7 +152,8 @@ T run_to_completion(boost::asio::io_context& io, boost::asio::awaitable<T> opera
                             outcome->value.emplace(std::move(value)...);
                           }
                         });
-  if (!run_until(io, [&] { return outcome->done; }, limit)) {
+  if (!run_until(
+          io, [&] { return outcome->done; }, limit)) {
     throw std::runtime_error{"the coroutine did not finish within the test's time limit"};
   }
   if (outcome->error) std::rethrow_exception(outcome->error);

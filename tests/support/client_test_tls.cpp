@@ -79,8 +79,9 @@ TestCertificate::TestCertificate(const std::string& subject_alt_names) {
   });
 
   static std::atomic<unsigned> counter{0};
-  directory_ = std::filesystem::temp_directory_path() /
-               ("tailcut-client-test-" + std::to_string(random()) + "-" + std::to_string(++counter));
+  directory_ =
+      std::filesystem::temp_directory_path() /
+      ("tailcut-client-test-" + std::to_string(random()) + "-" + std::to_string(++counter));
   std::filesystem::create_directories(directory_);
   ca_file_ = directory_ / "ca.pem";
   std::ofstream{ca_file_} << certificate_pem_;

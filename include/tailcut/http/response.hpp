@@ -2,24 +2,23 @@
 // included.
 #pragma once
 
-#include "tailcut/http/client_headers.hpp"
-
 #include <boost/json/value.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "tailcut/http/client_headers.hpp"
+
 namespace tailcut::http {
 
 // A plain value: copyable, owns everything, usable on any thread.
 struct ClientResponse {
-  int status = 0;       // e.g. 200
-  std::string reason{};   // e.g. "OK"; may be empty
+  int status = 0;        // e.g. 200
+  std::string reason{};  // e.g. "OK"; may be empty
   HeaderFields headers{};
-  std::string body{};     // bytes as received (chunked encoding removed)
-  std::string url{};      // the URL that answered, after redirects
+  std::string body{};  // bytes as received (chunked encoding removed)
+  std::string url{};   // the URL that answered, after redirects
   std::size_t redirect_count = 0;
 
   // 2xx.

@@ -22,17 +22,16 @@
 // async::is_cancellation() recognises.
 #pragma once
 
-#include "tailcut/http/client_error.hpp"
-#include "tailcut/http/response.hpp"
-#include "tailcut/http/session_options.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
+
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/response.hpp"
+#include "tailcut/http/session_options.hpp"
 
 namespace tailcut::http {
 
@@ -83,8 +82,7 @@ class Session {
 
   // request() with method GET and `url` (options.method/url are replaced).
   [[nodiscard]] boost::asio::awaitable<ClientResponse> get(std::string url);
-  [[nodiscard]] boost::asio::awaitable<ClientResponse> get(std::string url,
-                                                           RequestOptions options);
+  [[nodiscard]] boost::asio::awaitable<ClientResponse> get(std::string url, RequestOptions options);
   // request() with method POST, `url` and `body` as the raw body.
   [[nodiscard]] boost::asio::awaitable<ClientResponse> post(std::string url, std::string body);
   [[nodiscard]] boost::asio::awaitable<ClientResponse> post(std::string url, std::string body,

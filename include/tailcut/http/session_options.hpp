@@ -3,18 +3,17 @@
 // arguments).
 #pragma once
 
-#include "tailcut/http/client_headers.hpp"
-#include "tailcut/http/url.hpp"
-
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/value.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "tailcut/http/client_headers.hpp"
+#include "tailcut/http/url.hpp"
 
 namespace tailcut::http {
 

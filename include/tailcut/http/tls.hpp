@@ -2,9 +2,9 @@
 // verification on by default, OpenSSL underneath.
 #pragma once
 
-#include "tailcut/http/session_options.hpp"
-
 #include <memory>
+
+#include "tailcut/http/session_options.hpp"
 
 namespace boost::asio::ssl {
 class context;

@@ -29,7 +29,7 @@ struct Origin {
 };
 
 struct HttpUrl {
-  std::string text{};         // the normalised absolute URL, without fragment
+  std::string text{};  // the normalised absolute URL, without fragment
   Origin origin{};
   std::string host_header{};  // the Host header: host, plus ":port" when not the default
   std::string target{};       // origin-form request target: "/path?query"
@@ -38,7 +38,8 @@ struct HttpUrl {
 // Parses an absolute http or https URL and appends `extra_query` to its
 // query. Throws ClientError(invalid_url) naming the text and the reason
 // (not a URL, other scheme, empty host, user info, bad port).
-[[nodiscard]] HttpUrl parse_http_url(std::string_view text, std::span<const QueryParam> extra_query = {});
+[[nodiscard]] HttpUrl parse_http_url(std::string_view text,
+                                     std::span<const QueryParam> extra_query = {});
 
 // The URL a redirect's `location` (absolute or relative) points to, resolved
 // against `base`. Throws ClientError(invalid_url) when it is not a usable

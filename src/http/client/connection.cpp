@@ -2,7 +2,8 @@
 // its response with Beast's parser, each step under a watchdog deadline.
 #include "connection.hpp"
 
-#include <boost/asio/connect.hpp>
+#include <sys/socket.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -13,9 +14,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/system/system_error.hpp>
-
-#include <sys/socket.h>
-
 #include <cerrno>
 
 #include "response_reader.hpp"
@@ -53,8 +51,10 @@ bool is_end_of_stream(const error_code& error) {
 Deadline total_deadline(std::optional<std::chrono::milliseconds> total) {
   if (!total) return Deadline{};
   const auto now = Clock::now();
-  const auto room = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
-  const auto at = *total >= room ? Clock::time_point::max() : now + std::max(*total, std::chrono::milliseconds{0});
+  const auto room =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::time_point::max() - now);
+  const auto at = *total >= room ? Clock::time_point::max()
+                                 : now + std::max(*total, std::chrono::milliseconds{0});
   return Deadline{at, ErrorKind::total_timeout, *total};
 }
 
@@ -82,7 +82,6 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   ~Impl() { close(); }
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
-  const tcp::socket& socket() const noexcept { return tls ? tls->next_layer() : *plain; }
 
   void close() noexcept {
     error_code ignored;
@@ -210,7 +209,8 @@ asio::awaitable<std::vector<tcp::endpoint>> resolve(asio::any_io_executor execut
     if (wait_error == asio::error::operation_aborted) throw_cancelled();
     throw_timeout(deadline, what);
   }
-  if (lookup->error) throw ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()};
+  if (lookup->error)
+    throw ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()};
   for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
   if (endpoints.empty()) throw ClientError{ErrorKind::dns, what + " returned no address"};
   co_return endpoints;
@@ -309,8 +309,8 @@ asio::awaitable<std::optional<RawResponse>> Connection::exchange(
   if (error) {
     io.throw_if_interrupted(error, "sending the request to " + url);
     if (reused && is_disconnect(error)) co_return std::nullopt;
-    throw ClientError{ErrorKind::connection_closed,
-                      "sending the request to " + peer + " failed: " + error.message() + " (" + url + ")"};
+    throw ClientError{ErrorKind::connection_closed, "sending the request to " + peer + " failed: " +
+                                                        error.message() + " (" + url + ")"};
   }
 
   ResponseReader reader{limits, peer, url};
@@ -342,11 +342,10 @@ asio::awaitable<std::optional<RawResponse>> Connection::exchange(
 }
 
 bool Connection::looks_reusable() const noexcept {
-  const tcp::socket& socket = impl_->socket();
+  tcp::socket& socket = impl_->socket();
   if (!socket.is_open()) return false;
   char byte = 0;
-  const auto peeked = ::recv(const_cast<tcp::socket&>(socket).native_handle(), &byte, 1,
-                             MSG_PEEK | MSG_DONTWAIT);
+  const auto peeked = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   // 0: the server closed it; > 0: bytes nobody asked for.
   return peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }

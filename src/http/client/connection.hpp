@@ -3,17 +3,16 @@
 // Session; Beast and OpenSSL stay in connection.cpp.
 #pragma once
 
-#include "tailcut/http/client_error.hpp"
-#include "tailcut/http/client_headers.hpp"
-#include "tailcut/http/url.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/client_headers.hpp"
+#include "tailcut/http/url.hpp"
 
 namespace boost::asio::ssl {
 class context;

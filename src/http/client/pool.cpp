@@ -2,12 +2,11 @@
 // freed slots to waiting requests.
 #include "pool.hpp"
 
+#include <algorithm>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
-
-#include <algorithm>
 
 namespace tailcut::http::detail {
 
@@ -26,7 +25,10 @@ struct ConnectionPool::Waiter {
 
 ConnectionPool::Lease::Lease(ConnectionPool* pool, HostEntry* host,
                              std::unique_ptr<Connection> connection)
-    : pool_{pool}, host_{host}, connection_{std::move(connection)}, reused_{connection_ != nullptr} {}
+    : pool_{pool},
+      host_{host},
+      connection_{std::move(connection)},
+      reused_{connection_ != nullptr} {}
 
 ConnectionPool::Lease::Lease(Lease&& other) noexcept
     : pool_{std::exchange(other.pool_, nullptr)},
@@ -119,7 +121,8 @@ void ConnectionPool::drop_expired_idle() noexcept {
   if (idle_ == 0) return;
   const auto now = Clock::now();
   for (auto& [key, host] : hosts_) {
-    idle_ -= std::erase_if(host.idle, [&](const IdleConnection& idle) { return expired(idle, now); });
+    idle_ -=
+        std::erase_if(host.idle, [&](const IdleConnection& idle) { return expired(idle, now); });
   }
 }
 

@@ -3,12 +3,8 @@
 // queue for requests that find it full. Single-threaded.
 #pragma once
 
-#include "connection.hpp"
-#include "tailcut/http/session.hpp"
-
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -16,6 +12,9 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "connection.hpp"
+#include "tailcut/http/session.hpp"
 
 namespace tailcut::http::detail {
 

@@ -1,9 +1,8 @@
 // Building and serializing requests, and the redirect rules.
 #include "request.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cctype>
 
 namespace tailcut::http::detail {
@@ -29,8 +28,8 @@ void set_header(HeaderFields& headers, std::string name, std::string value) {
 }
 
 bool is_token_char(unsigned char c) noexcept {
-  return std::isalnum(c) || std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) !=
-                                std::string_view::npos;
+  return std::isalnum(c) ||
+         std::string_view{"!#$%&'*+-.^_`|~"}.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
 void check_header(const HeaderField& field, const std::string& url) {
@@ -39,9 +38,9 @@ void check_header(const HeaderField& field, const std::string& url) {
                       "invalid header name \"" + field.name + "\" in the request to " + url};
   }
   if (field.value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string::npos) {
-    throw ClientError{ErrorKind::invalid_request, "the value of header " + field.name +
-                                                      " contains CR, LF or NUL (request to " +
-                                                      url + ")"};
+    throw ClientError{
+        ErrorKind::invalid_request,
+        "the value of header " + field.name + " contains CR, LF or NUL (request to " + url + ")"};
   }
   if (same_name(field.name, "Transfer-Encoding")) {
     throw ClientError{ErrorKind::invalid_request,

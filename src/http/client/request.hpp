@@ -2,11 +2,11 @@
 // redirect turns it into the next one (aiohttp's method rules).
 #pragma once
 
-#include "connection.hpp"
-#include "tailcut/http/session_options.hpp"
-
 #include <optional>
 #include <string>
+
+#include "connection.hpp"
+#include "tailcut/http/session_options.hpp"
 
 namespace tailcut::http::detail {
 

@@ -1,12 +1,11 @@
 // Header lookup and JSON decoding of a ClientResponse.
 #include "tailcut/http/response.hpp"
 
-#include "tailcut/http/client_error.hpp"
-
-#include <boost/json/parse.hpp>
-
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <cctype>
+
+#include "tailcut/http/client_error.hpp"
 
 namespace tailcut::http {
 
@@ -35,11 +34,10 @@ boost::json::value ClientResponse::json() const {
     constexpr std::size_t preview_bytes = 60;
     std::string preview = body.substr(0, preview_bytes);
     if (body.size() > preview_bytes) preview += "...";
-    throw ClientError{ErrorKind::invalid_json, "the body of " + url + " (status " +
-                                                   std::to_string(status) + ", " +
-                                                   std::to_string(body.size()) +
-                                                   " bytes) is not JSON: " + error.message() +
-                                                   "; it starts with \"" + preview + "\""};
+    throw ClientError{ErrorKind::invalid_json,
+                      "the body of " + url + " (status " + std::to_string(status) + ", " +
+                          std::to_string(body.size()) + " bytes) is not JSON: " + error.message() +
+                          "; it starts with \"" + preview + "\""};
   }
   return value;
 }

@@ -93,7 +93,8 @@ RawResponse ResponseReader::take() {
   response.reason = std::string{message.reason()};
   response.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
   for (const auto& field : message) {
-    response.headers.push_back(HeaderField{std::string{field.name_string()}, std::string{field.value()}});
+    response.headers.push_back(
+        HeaderField{std::string{field.name_string()}, std::string{field.value()}});
   }
   response.body = std::move(message.body());
   response.reusable = message.keep_alive() && !message.need_eof();

@@ -2,12 +2,11 @@
 // RawResponse with Beast's parser, enforcing the client's size limits.
 #pragma once
 
-#include "connection.hpp"
-
 #include <boost/beast/core/flat_buffer.hpp>
-
 #include <memory>
 #include <string>
+
+#include "connection.hpp"
 
 namespace tailcut::http::detail {
 

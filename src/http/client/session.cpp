@@ -2,11 +2,11 @@
 // a stale keep-alive connection once, and follows redirects.
 #include "tailcut/http/session.hpp"
 
+#include <stdexcept>
+
 #include "pool.hpp"
 #include "request.hpp"
 #include "tailcut/http/tls.hpp"
-
-#include <stdexcept>
 
 namespace tailcut::http {
 
@@ -19,10 +19,9 @@ struct SessionState {
       : executor{std::move(executor_to_use)},
         options{std::move(session_options)},
         tls_context{make_client_tls_context(options)},
-        pool{executor,
-             PoolLimits{.total = options.connection_limit,
-                        .per_host = options.per_host_connection_limit,
-                        .keepalive_timeout = options.keepalive_timeout}} {}
+        pool{executor, PoolLimits{.total = options.connection_limit,
+                                  .per_host = options.per_host_connection_limit,
+                                  .keepalive_timeout = options.keepalive_timeout}} {}
 
   asio::any_io_executor executor;
   SessionOptions options;
@@ -36,8 +35,8 @@ namespace {
 // One hop: a connection from the pool (or a new one), the exchange, and one
 // retry on a new connection when a reused one turns out closed.
 asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
-                                  const PreparedRequest& request, Deadline total,
-                                  Timeouts timeouts, ExchangeLimits limits) {
+                                  const PreparedRequest& request, Deadline total, Timeouts timeouts,
+                                  ExchangeLimits limits) {
   Reuse reuse = Reuse::idle_first;
   for (;;) {
     const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
@@ -102,9 +101,9 @@ class RequestPlan {
     }
     if (redirects_ == max_redirects_) {
       throw ClientError{ErrorKind::too_many_redirects,
-                        "more than " + std::to_string(max_redirects_) + " redirects starting from " +
-                            first_url_ + "; the last went from " + request_.url.text + " to " +
-                            next->url.text};
+                        "more than " + std::to_string(max_redirects_) +
+                            " redirects starting from " + first_url_ + "; the last went from " +
+                            request_.url.text + " to " + next->url.text};
     }
     ++redirects_;
     request_ = std::move(*next);

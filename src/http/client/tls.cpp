@@ -2,9 +2,9 @@
 // store or a CA file unless explicitly skipped.
 #include "tailcut/http/tls.hpp"
 
-#include "tailcut/http/client_error.hpp"
-
 #include <boost/asio/ssl/context.hpp>
+
+#include "tailcut/http/client_error.hpp"
 
 namespace tailcut::http {
 

@@ -1,14 +1,13 @@
 // Parsing and resolving the client's http(s) URLs with Boost.URL.
 #include "tailcut/http/url.hpp"
 
-#include "tailcut/http/client_error.hpp"
-
+#include <algorithm>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-
-#include <algorithm>
 #include <cctype>
 #include <charconv>
+
+#include "tailcut/http/client_error.hpp"
 
 namespace tailcut::http {
 
@@ -93,7 +92,8 @@ HttpUrl parse_http_url(std::string_view text, std::span<const QueryParam> extra_
 }
 
 HttpUrl resolve_redirect(const HttpUrl& base, std::string_view location) {
-  const std::string context = "redirect from " + base.text + " to \"" + std::string{location} + "\"";
+  const std::string context =
+      "redirect from " + base.text + " to \"" + std::string{location} + "\"";
   auto reference = urls::parse_uri_reference(location);
   if (!reference) throw_invalid(context, reference.error().message());
   urls::url base_url{urls::parse_uri(base.text).value()};
