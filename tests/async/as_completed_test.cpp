@@ -13,29 +13,12 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::fail_after;
 using test::run_async;
 using test::sleep_for;
+using test::sleep_noting_cancel;
+using test::value_after;
 using Executor = asio::any_io_executor;
-
-asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value) {
-  co_await sleep_for(delay);
-  co_return value;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds delay) {
-  co_await sleep_for(delay);
-  throw std::runtime_error{"failed"};
-}
-
-asio::awaitable<int> sleep_noting_cancel(std::chrono::milliseconds delay, bool* cancelled) {
-  try {
-    co_await sleep_for(delay);
-  } catch (const boost::system::system_error&) {
-    *cancelled = true;
-    throw;
-  }
-  co_return -1;
-}
 
 std::vector<Task<int>> spawn_values(Executor executor, std::vector<int> delays_ms) {
   std::vector<Task<int>> tasks;
@@ -70,7 +53,7 @@ asio::awaitable<TimeoutReport> group_timeout(Executor executor, bool* slow_cance
   std::vector<Task<int>> tasks;
   tasks.push_back(spawn(executor, sleep_noting_cancel(10s, slow_cancelled)));
   tasks.push_back(spawn(executor, value_after(1ms, 1)));
-  tasks.push_back(spawn(executor, fail_after(2ms)));
+  tasks.push_back(spawn(executor, fail_after(2ms, "failed")));
   auto completed = as_completed(std::move(tasks), 100ms);
   TimeoutReport report;
   while (!completed.empty()) {
@@ -108,7 +91,7 @@ TEST(Wait, FirstCompletedReturnsDoneAndPendingAndPendingKeepRunning) {
 
 asio::awaitable<std::pair<std::size_t, std::size_t>> wait_first_exception(Executor executor) {
   std::vector<Task<int>> tasks = spawn_values(executor, {1, 200});
-  tasks.push_back(spawn(executor, fail_after(5ms)));
+  tasks.push_back(spawn(executor, fail_after(5ms, "failed")));
   auto result = co_await wait(std::move(tasks), first_exception);
   const auto sizes = std::pair{result.done.size(), result.pending.size()};
   EXPECT_FALSE(result.pending.front().cancelled());

@@ -13,14 +13,12 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::fail_after;
 using test::run_async;
 using test::sleep_for;
+using test::sleep_noting_cancel;
+using test::value_after;
 using Executor = asio::any_io_executor;
-
-asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value) {
-  co_await sleep_for(delay);
-  co_return value;
-}
 
 // One level of a nested chain: awaits `inner`, and records its own unwinding.
 asio::awaitable<int> level(std::string name, asio::awaitable<int> inner,

@@ -13,8 +13,11 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::fail_after;
 using test::run_async;
 using test::sleep_for;
+using test::sleep_noting_cancel;
+using test::value_after;
 using Executor = asio::any_io_executor;
 
 // Returns `value` after `delay` and appends it to `finish_order`.
@@ -23,22 +26,6 @@ asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value,
   co_await sleep_for(delay);
   finish_order->push_back(value);
   co_return value;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds delay, std::string message) {
-  co_await sleep_for(delay);
-  throw std::runtime_error{message};
-}
-
-// Sleeps for `delay`; marks *cancelled when cancellation reached it.
-asio::awaitable<int> sleep_noting_cancel(std::chrono::milliseconds delay, bool* cancelled) {
-  try {
-    co_await sleep_for(delay);
-  } catch (const boost::system::system_error&) {
-    *cancelled = true;
-    throw;
-  }
-  co_return 0;
 }
 
 asio::awaitable<std::tuple<int, int, int>> gather_fixed(std::vector<int>* finish_order) {

@@ -12,29 +12,12 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::fail_after;
 using test::run_async;
 using test::sleep_for;
+using test::sleep_noting_cancel;
+using test::value_after;
 using Executor = asio::any_io_executor;
-
-asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value) {
-  co_await sleep_for(delay);
-  co_return value;
-}
-
-asio::awaitable<void> fail_after(std::chrono::milliseconds delay, std::string message) {
-  co_await sleep_for(delay);
-  throw std::runtime_error{message};
-}
-
-asio::awaitable<int> sleep_noting_cancel(std::chrono::milliseconds delay, bool* cancelled) {
-  try {
-    co_await sleep_for(delay);
-  } catch (const boost::system::system_error&) {
-    *cancelled = true;
-    throw;
-  }
-  co_return 0;
-}
 
 asio::awaitable<int> all_succeed(Executor executor) {
   TaskGroup group{executor};

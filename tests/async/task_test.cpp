@@ -13,19 +13,12 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
+using test::fail_after;
 using test::run_async;
 using test::sleep_for;
+using test::sleep_noting_cancel;
+using test::value_after;
 using Executor = asio::any_io_executor;
-
-asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value) {
-  co_await sleep_for(delay);
-  co_return value;
-}
-
-asio::awaitable<int> fail_after(std::chrono::milliseconds delay) {
-  co_await sleep_for(delay);
-  throw std::runtime_error{"boom"};
-}
 
 // Sleeps long; records how it ended so tests can see cancellation arrive.
 asio::awaitable<void> sleep_recording(std::chrono::milliseconds delay, std::string* ending) {
@@ -53,7 +46,7 @@ TEST(Task, ResultReturnsTheValueAndDoneTurnsTrue) {
 }
 
 asio::awaitable<int> await_failing_task(Executor executor) {
-  co_return co_await spawn(executor, fail_after(1ms)).result();
+  co_return co_await spawn(executor, fail_after(1ms, "boom")).result();
 }
 
 TEST(Task, ResultRethrowsTheError) {
@@ -93,7 +86,7 @@ TEST(Task, CancelBeforeTheTaskStartsStillCancelsIt) {
 }
 
 asio::awaitable<bool> join_failing_task(Executor executor) {
-  auto task = spawn(executor, fail_after(2ms));
+  auto task = spawn(executor, fail_after(2ms, "boom"));
   co_await task.join();
   co_return task.failed() && !task.cancelled();
 }

@@ -13,6 +13,7 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <string>
 
 namespace tailcut::test {
 
@@ -46,6 +47,31 @@ auto run_async(MakeCoroutine make, std::chrono::steady_clock::duration limit = 2
 inline boost::asio::awaitable<void> sleep_for(std::chrono::steady_clock::duration duration) {
   boost::asio::steady_timer timer{co_await boost::asio::this_coro::executor, duration};
   co_await timer.async_wait(boost::asio::use_awaitable);
+}
+
+// Returns `value` after `delay`.
+inline boost::asio::awaitable<int> value_after(std::chrono::milliseconds delay, int value) {
+  co_await sleep_for(delay);
+  co_return value;
+}
+
+// Fails with std::runtime_error(message) after `delay`.
+inline boost::asio::awaitable<int> fail_after(std::chrono::milliseconds delay,
+                                              std::string message) {
+  co_await sleep_for(delay);
+  throw std::runtime_error{message};
+}
+
+// Sleeps for `delay`; sets *cancelled when cancellation reached it.
+inline boost::asio::awaitable<int> sleep_noting_cancel(std::chrono::milliseconds delay,
+                                                       bool* cancelled) {
+  try {
+    co_await sleep_for(delay);
+  } catch (const boost::system::system_error&) {
+    *cancelled = true;
+    throw;
+  }
+  co_return 0;
 }
 
 }  // namespace tailcut::test

@@ -141,10 +141,10 @@ awaitable<void> watch_for_departure(tcp::socket* socket, async::Task<Response> h
 
 }  // namespace
 
-class Connection {
+class ServerConnection {
  public:
-  Connection(ServerCore& core, std::size_t worker_index, tcp::socket socket,
-             std::shared_ptr<boost::asio::cancellation_signal> cancel)
+  ServerConnection(ServerCore& core, std::size_t worker_index, tcp::socket socket,
+                   std::shared_ptr<boost::asio::cancellation_signal> cancel)
       : core_{core},
         worker_{core.worker(worker_index)},
         worker_index_{worker_index},
@@ -154,9 +154,9 @@ class Connection {
     remote_ = stream_.socket().remote_endpoint(ignored);
     worker_.connections.insert(this);
   }
-  ~Connection() { worker_.connections.erase(this); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ~ServerConnection() { worker_.connections.erase(this); }
+  ServerConnection(const ServerConnection&) = delete;
+  ServerConnection& operator=(const ServerConnection&) = delete;
 
   // Serves requests until the client leaves, a limit or a timeout is hit,
   // or the server shuts down; then closes the socket.
@@ -196,7 +196,7 @@ class Connection {
   bool client_left_ = false;  // closed the connection while its request was handled
 };
 
-awaitable<void> Connection::run() {
+awaitable<void> ServerConnection::run() {
   try {
     for (bool first = true; !core_.shutting_down(); first = false) {
       if (!co_await wait_for_request(first)) break;
@@ -211,7 +211,7 @@ awaitable<void> Connection::run() {
 // Waits for the first bytes of the next request under the idle timeout; on a
 // new connection under the header timeout, which counts from its opening.
 // Returns false when the connection is to close.
-awaitable<bool> Connection::wait_for_request(bool first) {
+awaitable<bool> ServerConnection::wait_for_request(bool first) {
   const ServerOptions& options = core_.options();
   if (buffer_.size() > 0) {  // pipelined: the next request is already here
     phase_ = Phase::reading_request;
@@ -232,7 +232,7 @@ awaitable<bool> Connection::wait_for_request(bool first) {
 
 // Reads one request, has it answered and sends the response. Returns false
 // when the connection is to close.
-awaitable<bool> Connection::serve_request() {
+awaitable<bool> ServerConnection::serve_request() {
   const ServerOptions& options = core_.options();
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -277,7 +277,7 @@ awaitable<bool> Connection::serve_request() {
 }
 
 // Runs the router; a handler's exception becomes a 500 and a log line.
-awaitable<Response> Connection::respond(Request request, RequestContext context) {
+awaitable<Response> ServerConnection::respond(Request request, RequestContext context) {
   const std::string what =
       std::string{request.method_string()} + " " + std::string{request.target()};
   std::string failure;
@@ -299,7 +299,8 @@ awaitable<Response> Connection::respond(Request request, RequestContext context)
 // Runs respond() as a task beside a watcher of the client, so that a client
 // that goes away cancels its handler (an upstream call, say) at once. The
 // connection's own cancellation (forced shutdown) cancels the handler too.
-awaitable<Response> Connection::respond_while_watching(Request request, RequestContext context) {
+awaitable<Response> ServerConnection::respond_while_watching(Request request,
+                                                             RequestContext context) {
   const auto executor = co_await boost::asio::this_coro::executor;
   auto handler = async::spawn(executor, respond(std::move(request), context));
   auto watcher =
@@ -321,7 +322,7 @@ awaitable<Response> Connection::respond_while_watching(Request request, RequestC
 
 // Answers a request that could not be read, when there is anything to say.
 // Always returns false: the connection closes.
-awaitable<bool> Connection::refuse(boost::system::error_code read_error) {
+awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
   std::optional<Refusal> refusal = refusal_for(read_error);
   if (!refusal) co_return false;
   Response response = json_error(refusal->status, refusal->code, refusal->message);
@@ -330,7 +331,7 @@ awaitable<bool> Connection::refuse(boost::system::error_code read_error) {
   co_return false;
 }
 
-awaitable<bool> Connection::send(Response& response, bool header_only) {
+awaitable<bool> ServerConnection::send(Response& response, bool header_only) {
   phase_ = Phase::writing;
   core_.count_request_handled();
   stream_.expires_after(core_.options().write_timeout);
@@ -347,7 +348,7 @@ awaitable<bool> Connection::send(Response& response, bool header_only) {
 
 // Ends the sending side, then reads and drops what the client still sends
 // until it closes or linger_time passes.
-awaitable<void> Connection::linger() {
+awaitable<void> ServerConnection::linger() {
   boost::system::error_code error;
   stream_.socket().shutdown(tcp::socket::shutdown_send, error);
   stream_.expires_after(linger_time);
@@ -358,7 +359,7 @@ awaitable<void> Connection::linger() {
   }
 }
 
-void Connection::close() {
+void ServerConnection::close() {
   boost::system::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();
@@ -368,7 +369,7 @@ namespace {
 
 awaitable<void> serve_connection(OpenConnection open, std::size_t worker_index, tcp::socket socket,
                                  std::shared_ptr<boost::asio::cancellation_signal> cancel) {
-  Connection connection{open.core(), worker_index, std::move(socket), std::move(cancel)};
+  ServerConnection connection{open.core(), worker_index, std::move(socket), std::move(cancel)};
   co_await connection.run();
 }
 
@@ -388,9 +389,9 @@ struct ConnectionEnded {
 };
 
 // A copy of the worker's connections, for calls that may end some of them.
-std::vector<Connection*> snapshot(const Worker& worker) {
+std::vector<ServerConnection*> snapshot(const Worker& worker) {
   // NOLINTNEXTLINE(modernize-return-braced-init-list): braces would mean a list
-  return std::vector<Connection*>(worker.connections.begin(), worker.connections.end());
+  return std::vector<ServerConnection*>(worker.connections.begin(), worker.connections.end());
 }
 
 }  // namespace
@@ -408,13 +409,13 @@ void start_connection(OpenConnection open, std::size_t worker_index, tcp::socket
 }
 
 void close_idle_connections(Worker& worker) {
-  for (Connection* connection : snapshot(worker)) {
+  for (ServerConnection* connection : snapshot(worker)) {
     if (worker.connections.contains(connection)) connection->close_if_idle();
   }
 }
 
 void force_close_connections(Worker& worker) {
-  for (Connection* connection : snapshot(worker)) {
+  for (ServerConnection* connection : snapshot(worker)) {
     if (worker.connections.contains(connection)) connection->force_close();
   }
 }

@@ -23,13 +23,13 @@
 
 namespace tailcut::http::detail {
 
-class Connection;
+class ServerConnection;
 
 // One worker thread, its io_context and the connections it serves.
 struct Worker {
   // Live connections of this worker; touched only on its thread. Declared
   // before `io` so that it outlives the coroutine frames that io destroys.
-  std::unordered_set<Connection*> connections;
+  std::unordered_set<ServerConnection*> connections;
   boost::asio::io_context io{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::thread thread;
