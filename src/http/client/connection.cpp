@@ -140,9 +140,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
     }
   }
 
-  // Reads what is available into `buffer`.
+  // Reads what is available into `buffer`. Reads start small (most answers
+  // are small, and thousands of connections may wait at once) and grow
+  // while they come back full.
   asio::awaitable<void> read_some(error_code& error) {
-    constexpr std::size_t read_chunk_bytes = 16 * 1024;
     const auto space = buffer.prepare(read_chunk_bytes);
     std::size_t bytes = 0;
     if (tls) {
@@ -151,7 +152,10 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
       bytes = co_await plain->async_read_some(space, use_awaitable_into(error));
     }
     buffer.commit(bytes);
+    if (bytes == read_chunk_bytes && read_chunk_bytes < max_read_chunk_bytes) read_chunk_bytes *= 2;
   }
+
+  static constexpr std::size_t max_read_chunk_bytes = 64 * 1024;
 
   Origin origin;
   std::optional<tcp::socket> plain;
@@ -161,6 +165,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   std::optional<Deadline> armed;
   std::optional<Deadline> fired;
   boost::beast::flat_buffer buffer;
+  std::size_t read_chunk_bytes = 2 * 1024;
   std::size_t exchanges = 0;
 };
 

@@ -37,7 +37,7 @@ using boost::asio::use_awaitable;
 using tcp = boost::asio::ip::tcp;
 
 // Bytes asked for when waiting for the start of a request.
-constexpr std::size_t first_read_bytes = 4096;
+constexpr std::size_t first_read_bytes = 1024;  // most requests fit; idle connections keep it
 // After refusing a request, how long the server reads and drops what the
 // client still sends before closing: closing with unread data resets the
 // connection, which can destroy the response before the client reads it.
