@@ -1,16 +1,173 @@
-// `tailcut fetch`: placeholder until its issue lands.
+// `tailcut fetch`: bulk concurrent fetch; flags to FetchOptions, streams
+// opened, then cli::fetch::run_fetch does the work.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/fetch/fetch.hpp"
+#include "cli/fetch/url_source.hpp"
+#include "cli/option_helpers.hpp"
+#include "cli/request_flags.hpp"
 
 namespace tailcut::cli {
 
-CommandRunner add_fetch_command(CLI::App& app) {
-  app.add_subcommand("fetch", "(not implemented yet)");
-  return [] {
-    std::cerr << "tailcut fetch: not implemented yet\n";
-    return 2;
+namespace {
+
+struct FetchFlags {
+  std::vector<std::string> urls;
+  std::string input;
+  std::string output;
+  std::size_t concurrency = 100;
+  std::size_t per_host = 0;
+  std::string timeout = "30s";
+  std::string connect_timeout = "10s";
+  std::string deadline;
+  std::string order = "input";
+  bool fail_fast = false;
+  std::string hedge;
+  bool body = false;
+  RequestFlags request{.method = "GET", .headers = {}, .data = {}, .json = {}};
+};
+
+// "200ms:2" -> 200 ms, 2 extra attempts.
+fetch::HedgeSpec parse_hedge(const std::string& text) {
+  const auto colon = text.rfind(':');
+  const auto fail = [&]() -> fetch::HedgeSpec {
+    throw std::invalid_argument{"--hedge: '" + text +
+                                "' is not DELAY:COUNT; use e.g. 200ms:2 (fire 2 more attempts "
+                                "when no answer came within 200 ms)"};
   };
+  if (colon == std::string::npos) return fail();
+  fetch::HedgeSpec spec;
+  spec.delay = parse_duration(std::string_view{text}.substr(0, colon), "--hedge");
+  const auto count = text.substr(colon + 1);
+  if (count.empty() || count.size() > 2 ||
+      count.find_first_not_of("0123456789") != std::string::npos) {
+    return fail();
+  }
+  spec.extra_attempts = std::stoul(count);
+  if (spec.extra_attempts > 16) return fail();
+  return spec;
+}
+
+fetch::FetchOptions to_options(const FetchFlags& flags) {
+  fetch::FetchOptions options;
+  options.concurrency = flags.concurrency;
+  options.per_host = flags.per_host;
+  options.timeout = parse_duration(flags.timeout, "--timeout");
+  options.connect_timeout = parse_duration(flags.connect_timeout, "--connect-timeout");
+  if (!flags.deadline.empty()) options.deadline = parse_duration(flags.deadline, "--deadline");
+  options.order =
+      flags.order == "completion" ? fetch::OutputOrder::completion : fetch::OutputOrder::input;
+  options.fail_fast = flags.fail_fast;
+  if (!flags.hedge.empty()) options.hedge = parse_hedge(flags.hedge);
+  options.request = to_request_template(flags.request);
+  options.include_body = flags.body;
+  return options;
+}
+
+// The URLs of a file, counted ahead for the progress bar's ETA.
+std::size_t count_urls(const std::string& path) {
+  std::ifstream file{path};
+  std::size_t count = 0;
+  for (std::string line; std::getline(file, line);) {
+    if (fetch::url_of_line(line)) ++count;
+  }
+  return count;
+}
+
+int run_fetch_command(const FetchFlags& flags) {
+  fetch::FetchOptions options;
+  fetch::FetchStreams streams;
+  std::ifstream input_file;
+  std::ofstream output_file;
+  try {
+    options = to_options(flags);
+    if (flags.urls.empty() && flags.input.empty()) {
+      throw std::invalid_argument{"no URLs: give them as arguments, or -i FILE (-i - for stdin)"};
+    }
+    streams.urls = flags.urls;
+    if (flags.input == "-") {
+      streams.input = &std::cin;
+    } else if (!flags.input.empty()) {
+      input_file.open(flags.input);
+      if (!input_file) throw std::invalid_argument{"-i: cannot read '" + flags.input + "'"};
+      streams.input = &input_file;
+    }
+    streams.out = &std::cout;
+    if (!flags.output.empty()) {
+      output_file.open(flags.output, std::ios::out | std::ios::trunc);
+      if (!output_file) throw std::invalid_argument{"-o: cannot write '" + flags.output + "'"};
+      streams.out = &output_file;
+    }
+  } catch (const std::exception& error) {
+    std::cerr << "tailcut fetch: " << error.what() << "\n";
+    return 2;
+  }
+  if (::isatty(STDERR_FILENO) == 1) {
+    streams.progress = &std::cerr;
+    if (streams.input == nullptr) {
+      streams.expected_total = flags.urls.size();
+    } else if (streams.input == &input_file) {
+      streams.expected_total = flags.urls.size() + count_urls(flags.input);
+    }
+  }
+  streams.summary = &std::cerr;
+  std::ios::sync_with_stdio(false);
+  try {
+    return fetch::run_fetch(options, streams);
+  } catch (const std::exception& error) {
+    std::cerr << "tailcut fetch: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+CommandRunner add_fetch_command(CLI::App& app) {
+  auto flags = std::make_shared<FetchFlags>();
+  auto* command = app.add_subcommand(
+      "fetch",
+      "Fetch many URLs concurrently; one JSON line per URL on stdout:\n"
+      "  "
+      "{\"url\",\"status\",\"ms\",\"bytes\",\"attempts\",\"error\":{\"category\",\"message\"}|null}"
+      "\n"
+      "URLs come from the arguments, then from -i FILE (-i - for stdin), one per line\n"
+      "(blank lines and # comments skipped), read as capacity frees up. A progress bar\n"
+      "and a summary go to stderr. Exit status: 0 when every URL got a 2xx, 1 when any\n"
+      "did not, 2 on a usage error, 130 when interrupted (what was in flight is reported\n"
+      "cancelled). Durations take a unit: 300ms, 2s, 1m.");
+  auto& c = *command;
+  c.add_option("urls", flags->urls, "URLs to fetch");
+  c.add_option("-i,--input", flags->input, "read URLs from FILE, one per line ('-': stdin)");
+  c.add_option("-o,--output", flags->output, "write the JSON lines to FILE instead of stdout");
+  c.add_option("--concurrency", flags->concurrency, "URLs in flight at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000));
+  c.add_option("--per-host", flags->per_host, "requests in flight to one host (0: no limit)")
+      ->capture_default_str();
+  c.add_option("--timeout", flags->timeout, "one URL's whole request (hedged attempts included)")
+      ->capture_default_str();
+  c.add_option("--connect-timeout", flags->connect_timeout, "DNS + TCP + TLS of one connection")
+      ->capture_default_str();
+  c.add_option("--deadline", flags->deadline,
+               "the whole batch: then requests in flight are cancelled and every URL\n"
+               "not done is reported with error \"deadline\"");
+  c.add_option("--order", flags->order,
+               "input: records in the order of the URLs; completion: as each ends")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"input", "completion"}));
+  c.add_flag("--fail-fast", flags->fail_fast,
+             "on the first failure (error or non-2xx), cancel the rest (reported \"cancelled\")");
+  c.add_option("--hedge", flags->hedge,
+               "DELAY:COUNT: when no answer came within DELAY, fire COUNT more attempts;\n"
+               "the first success wins (a 5xx counts as a failure)");
+  c.add_flag("--body", flags->body, "include each response body in its record");
+  add_request_flags(c, flags->request);
+  return [flags] { return run_fetch_command(*flags); };
 }
 
 }  // namespace tailcut::cli

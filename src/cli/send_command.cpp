@@ -1,16 +1,69 @@
-// `tailcut send`: placeholder until its issue lands.
+// `tailcut send`: failover delivery; flags to SendOptions, then
+// cli::send::run_send does the work.
 #include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/option_helpers.hpp"
+#include "cli/request_flags.hpp"
+#include "cli/send/send.hpp"
 
 namespace tailcut::cli {
 
-CommandRunner add_send_command(CLI::App& app) {
-  app.add_subcommand("send", "(not implemented yet)");
-  return [] {
-    std::cerr << "tailcut send: not implemented yet\n";
+namespace {
+
+struct SendFlags {
+  std::vector<std::string> endpoints;
+  std::string per_try = "1s";
+  std::string linger = "60s";
+  RequestFlags request{.method = "POST", .headers = {}, .data = {}, .json = {}};
+};
+
+int run_send_command(const SendFlags& flags) {
+  send::SendOptions options;
+  try {
+    options.endpoints = flags.endpoints;
+    options.per_try = parse_duration(flags.per_try, "--per-try");
+    options.linger = parse_duration(flags.linger, "--linger");
+    options.request = to_request_template(flags.request);
+  } catch (const std::exception& error) {
+    std::cerr << "tailcut send: " << error.what() << "\n";
     return 2;
-  };
+  }
+  try {
+    return send::run_send(options, std::cout, &std::cerr);
+  } catch (const std::exception& error) {
+    std::cerr << "tailcut send: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace
+
+CommandRunner add_send_command(CLI::App& app) {
+  auto flags = std::make_shared<SendFlags>();
+  auto* command = app.add_subcommand(
+      "send",
+      "Deliver one request with failover: send to the first --to endpoint; when it has\n"
+      "not answered 2xx within --per-try (or failed), send to the next one as well,\n"
+      "without cancelling the earlier ones. The first 2xx is reported at once; then, for\n"
+      "up to --linger, every other endpoint that also took the request (or failed) is\n"
+      "reported; what is still in flight then is cancelled and reported \"unknown\".\n"
+      "One JSON event per line on stdout:\n"
+      "  "
+      "{\"event\":\"delivered|also_delivered|failed|unknown\",\"url\",\"status\",\"ms\",\"error\"}"
+      "\n"
+      "Exit status: 0 delivered, 1 not delivered, 2 usage error. Redirects are not followed.");
+  auto& c = *command;
+  c.add_option("--to", flags->endpoints, "an endpoint URL; repeat it, in the order to try them")
+      ->required()
+      ->allow_extra_args(false);
+  c.add_option("--per-try", flags->per_try, "time an endpoint has before the next one is tried")
+      ->capture_default_str();
+  c.add_option("--linger", flags->linger,
+               "after the delivery, how long the other attempts may still report")
+      ->capture_default_str();
+  add_request_flags(c, flags->request);
+  return [flags] { return run_send_command(*flags); };
 }
 
 }  // namespace tailcut::cli

@@ -1,0 +1,95 @@
+// tailcut fetch as a library: fetch a stream of URLs concurrently and write
+// one JSON record per URL. The CLI (cli/fetch_command.cpp) only parses flags
+// into FetchOptions and opens the streams; tests call this directly.
+//
+//   FetchOptions options;
+//   options.concurrency = 50;
+//   FetchStreams streams{.input = &std::cin, .out = &std::cout, .summary = &std::cerr};
+//   const int status = run_fetch(options, streams);   // 0: every URL got a 2xx
+//
+// Streaming: URLs are read one at a time, only when there is room for one
+// more (a Limiter permit), so memory does not grow with the input. In
+// completion order at most `concurrency` URLs are read and not yet written;
+// in input order at most 2 x `concurrency` (N in flight, up to N finished
+// and waiting for an earlier one). The input is read synchronously
+// (std::getline) between awaits: a slow producer on stdin pauses the
+// requests in flight while it is awaited, which is fine for files and pipes
+// that keep up.
+//
+// Every URL read gets exactly one record. When the batch deadline passes or
+// --fail-fast stops the batch, the requests in flight are cancelled (their
+// connections closed) and reported as "deadline" / "cancelled", and so is
+// every URL not yet started: the rest of the input is read to the end.
+//
+// Cancelling fetch_all (SIGINT in run_fetch) cancels what is in flight,
+// writes those records ("cancelled") and the summary, and throws
+// operation_aborted; unread URLs get no record then.
+//
+// Single-threaded: one io_context, one http::Session.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tailcut/http/session_options.hpp"
+
+namespace tailcut::cli::fetch {
+
+enum class OutputOrder {
+  input,       // records in the order of the URLs
+  completion,  // each record as soon as its request ends
+};
+
+struct HedgeSpec {
+  std::chrono::milliseconds delay{};
+  std::size_t extra_attempts = 0;
+};
+
+struct FetchOptions {
+  std::size_t concurrency = 100;  // URLs in flight at once (>= 1)
+  std::size_t per_host = 0;       // requests in flight to one origin; 0 = no limit
+  // One URL's request (every hedged attempt and redirect included).
+  std::chrono::milliseconds timeout = std::chrono::seconds{30};
+  std::chrono::milliseconds connect_timeout = std::chrono::seconds{10};
+  // The whole batch, from the start.
+  std::optional<std::chrono::milliseconds> deadline{};
+  OutputOrder order = OutputOrder::input;
+  // The first failure (an error or a non-2xx status) cancels the rest.
+  bool fail_fast = false;
+  std::optional<HedgeSpec> hedge{};
+  // Method, headers and body of every request (url and timeouts are set per URL).
+  http::RequestOptions request{};
+  bool include_body = false;  // the "body" field in each record
+};
+
+// Where URLs come from and records go. Not owned; must outlive the run.
+struct FetchStreams {
+  std::vector<std::string> urls{};   // taken first
+  std::istream* input = nullptr;     // then its lines, when set
+  std::ostream* out = nullptr;       // the JSON records (required)
+  std::ostream* progress = nullptr;  // a live progress bar (a terminal), or none
+  std::ostream* summary = nullptr;   // the summary at the end, or none
+  // The number of URLs when known in advance (for the progress bar's ETA).
+  std::optional<std::size_t> expected_total{};
+};
+
+struct FetchTotals {
+  std::size_t records = 0;
+  std::size_t succeeded = 0;  // 2xx
+  std::size_t failed = 0;     // anything else
+};
+
+// Fetches every URL; returns when each has been written. Runs on the
+// caller's (single-threaded) executor.
+boost::asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams);
+
+// fetch_all on its own io_context. Returns the exit status: 0 when every
+// URL got a 2xx, 1 otherwise, 130 when interrupted by SIGINT or SIGTERM.
+int run_fetch(const FetchOptions& options, const FetchStreams& streams);
+
+}  // namespace tailcut::cli::fetch

@@ -1,0 +1,78 @@
+// add_request_flags and to_request_template.
+#include "cli/request_flags.hpp"
+
+#include <boost/json/parse.hpp>
+#include <stdexcept>
+
+namespace tailcut::cli {
+
+namespace {
+
+namespace beast_http = boost::beast::http;
+
+beast_http::verb parse_method(const std::string& text) {
+  std::string upper;
+  for (const char c : text) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const auto verb = beast_http::string_to_verb(upper);
+  switch (verb) {
+    case beast_http::verb::get:
+    case beast_http::verb::head:
+    case beast_http::verb::post:
+    case beast_http::verb::put:
+    case beast_http::verb::patch:
+    case beast_http::verb::delete_:
+    case beast_http::verb::options:
+      return verb;
+    default:
+      throw std::invalid_argument{"-X: '" + text +
+                                  "' is not a supported method; use GET, HEAD, POST, PUT, PATCH, "
+                                  "DELETE or OPTIONS"};
+  }
+}
+
+std::string trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return std::string{text};
+}
+
+http::HeaderField parse_header(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || trim(std::string_view{text}.substr(0, colon)).empty()) {
+    throw std::invalid_argument{"-H: '" + text + "' is not a header; write it as 'Name: value'"};
+  }
+  return {trim(std::string_view{text}.substr(0, colon)),
+          trim(std::string_view{text}.substr(colon + 1))};
+}
+
+}  // namespace
+
+void add_request_flags(CLI::App& command, RequestFlags& flags) {
+  command.add_option("-X,--method", flags.method, "HTTP method")->capture_default_str();
+  command.add_option("-H,--header", flags.headers, "a request header 'Name: value' (repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--data", flags.data, "the request body, sent as is");
+  command.add_option("--json", flags.json,
+                     "a JSON request body (checked; sets Content-Type: application/json)");
+}
+
+http::RequestOptions to_request_template(const RequestFlags& flags) {
+  http::RequestOptions options;
+  options.method = parse_method(flags.method);
+  for (const auto& header : flags.headers) options.headers.push_back(parse_header(header));
+  if (!flags.data.empty() && !flags.json.empty()) {
+    throw std::invalid_argument{"--data and --json cannot be used together; pick one body"};
+  }
+  options.body = flags.data;
+  if (!flags.json.empty()) {
+    boost::system::error_code error;
+    auto value = boost::json::parse(flags.json, error);
+    if (error) {
+      throw std::invalid_argument{"--json: the body is not valid JSON (" + error.message() + ")"};
+    }
+    options.json = std::move(value);
+  }
+  return options;
+}
+
+}  // namespace tailcut::cli

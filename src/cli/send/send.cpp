@@ -1,0 +1,219 @@
+// send_all: one attempt per endpoint through policy::failover, and the
+// event log that makes every endpoint's fate visible.
+#include "cli/send/send.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <ostream>
+#include <stdexcept>
+
+#include "tailcut/async/error.hpp"
+#include "tailcut/http/session.hpp"
+#include "tailcut/policy/failover.hpp"
+
+namespace tailcut::cli::send {
+
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using Outcome = policy::EndpointOutcome<http::ClientResponse>;
+
+// A response that is not 2xx: the endpoint did not take the delivery.
+class NotDelivered : public std::runtime_error {
+ public:
+  NotDelivered(int status, const std::string& message)
+      : std::runtime_error{message}, status_{status} {}
+  [[nodiscard]] int status() const noexcept { return status_; }
+
+ private:
+  int status_;
+};
+
+// Writes one JSON line per event, flushed at once, and counts them.
+class EventLog {
+ public:
+  EventLog(std::ostream* out, std::vector<std::string> urls, milliseconds linger)
+      : out_{out}, urls_{std::move(urls)}, linger_{linger} {}
+
+  void failed(std::size_t endpoint, milliseconds elapsed, const std::exception_ptr& error) {
+    std::optional<int> status;
+    boost::json::object detail;
+    try {
+      std::rethrow_exception(error);
+    } catch (const NotDelivered& not_delivered) {
+      status = not_delivered.status();
+      detail = {{"category", "http_status"}, {"message", not_delivered.what()}};
+    } catch (const http::ClientError& client_error) {
+      detail = {{"category", http::to_string(client_error.kind())},
+                {"message", client_error.what()}};
+    } catch (const std::exception& other) {
+      detail = {{"category", "internal"}, {"message", other.what()}};
+    } catch (...) {
+      detail = {{"category", "internal"}, {"message", "unknown error"}};
+    }
+    ++failed_;
+    write("failed", endpoint, status, elapsed, std::move(detail));
+  }
+
+  void delivered(bool first, std::size_t endpoint, int status, milliseconds elapsed) {
+    ++delivered_;
+    write(first ? "delivered" : "also_delivered", endpoint, status, elapsed, {});
+  }
+
+  void unknown(std::size_t endpoint, milliseconds elapsed, bool after_delivery) {
+    ++unknown_;
+    const auto limit = after_delivery ? "the linger time (" + std::to_string(linger_.count()) +
+                                            " ms) after the delivery"
+                                      : "the per-try and linger time after the last endpoint";
+    write("unknown", endpoint, std::nullopt, elapsed,
+          {{"category", "unknown"},
+           {"message", "still in flight when " + limit +
+                           " ended; cancelled: it may or may not have been delivered"}});
+  }
+
+  void summary(std::ostream& out) const {
+    out << "tailcut send: " << (delivered_ > 0 ? "delivered" : "NOT delivered") << " ("
+        << delivered_ << " delivered, " << failed_ << " failed, " << unknown_ << " unknown, of "
+        << urls_.size() << " endpoints)\n";
+  }
+
+ private:
+  void write(const char* event, std::size_t endpoint, std::optional<int> status,
+             milliseconds elapsed, boost::json::object error) {
+    boost::json::object line;
+    line["event"] = event;
+    line["url"] = urls_.at(endpoint);
+    if (status) {
+      line["status"] = *status;
+    } else {
+      line["status"] = nullptr;
+    }
+    line["ms"] = elapsed.count();
+    if (error.empty()) {
+      line["error"] = nullptr;
+    } else {
+      line["error"] = std::move(error);
+    }
+    *out_ << boost::json::serialize(line) << std::endl;
+  }
+
+  std::ostream* out_;
+  std::vector<std::string> urls_;
+  milliseconds linger_;
+  std::size_t delivered_ = 0;
+  std::size_t failed_ = 0;
+  std::size_t unknown_ = 0;
+};
+
+// One endpoint's delivery. Its failure is reported here, as it happens; a
+// cancellation is reported by whoever cancelled it (as unknown).
+asio::awaitable<http::ClientResponse> deliver(http::Session* session, http::RequestOptions request,
+                                              EventLog* log, std::size_t endpoint) {
+  const auto started = Clock::now();
+  const std::string url = request.url;
+  try {
+    auto response = co_await session->request(std::move(request));
+    if (!response.ok()) {
+      throw NotDelivered{response.status,
+                         "HTTP " + std::to_string(response.status) + " from " + url};
+    }
+    co_return response;
+  } catch (...) {
+    const auto error = std::current_exception();
+    if (!async::is_cancellation(error)) {
+      log->failed(endpoint, std::chrono::duration_cast<milliseconds>(Clock::now() - started),
+                  error);
+    }
+    throw;
+  }
+}
+
+policy::EndpointAttempt<http::ClientResponse> make_attempt(http::Session* session,
+                                                           http::RequestOptions request,
+                                                           EventLog* log, std::size_t endpoint) {
+  return [session, request = std::move(request), log, endpoint] {
+    return deliver(session, request, log, endpoint);
+  };
+}
+
+// What failover reports after it returned (failures were logged already).
+void report_late(EventLog* log, const Outcome& late) {
+  if (late.state == policy::EndpointState::succeeded) {
+    log->delivered(false, late.endpoint, late.value->status, late.elapsed);
+  } else if (late.state == policy::EndpointState::unknown) {
+    log->unknown(late.endpoint, late.elapsed, true);
+  }
+}
+
+}  // namespace
+
+asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostream* summary) {
+  if (options.endpoints.empty()) throw std::invalid_argument{"no endpoints to send to"};
+  const auto executor = co_await asio::this_coro::executor;
+  http::Session session{executor};
+  EventLog log{out, options.endpoints, options.linger};
+
+  std::vector<policy::EndpointAttempt<http::ClientResponse>> attempts;
+  for (std::size_t endpoint = 0; endpoint < options.endpoints.size(); ++endpoint) {
+    http::RequestOptions request = options.request;
+    request.url = options.endpoints[endpoint];
+    request.follow_redirects = false;
+    attempts.push_back(make_attempt(&session, std::move(request), &log, endpoint));
+  }
+  policy::LateResultHandler<http::ClientResponse> on_late =
+      [log_pointer = &log](const Outcome& late) { report_late(log_pointer, late); };
+  policy::FailoverOptions failover_options;
+  failover_options.per_try = options.per_try;
+  failover_options.linger = options.linger;
+  auto result = co_await policy::failover(std::move(attempts), failover_options, on_late);
+
+  // The winner first, then whatever else is settled already.
+  if (result.delivered()) {
+    auto& winner = result.winner_outcome();
+    log.delivered(true, winner.endpoint, winner.value->status, winner.elapsed);
+  }
+  for (const auto& outcome : result.endpoints) {
+    if (result.winner == outcome.endpoint) continue;
+    if (outcome.state == policy::EndpointState::succeeded) {
+      log.delivered(false, outcome.endpoint, outcome.value->status, outcome.elapsed);
+    } else if (outcome.state == policy::EndpointState::unknown) {
+      log.unknown(outcome.endpoint, outcome.elapsed, false);
+    }
+  }
+  // The late results use `log` and `session`: wait for them, even when
+  // this coroutine is being cancelled (that ends the lingering early).
+  std::vector<async::detail::TaskStateBase*> settling{&result.settled.state()};
+  bool cancelled = false;
+  try {
+    co_await result.settled.join();
+  } catch (...) {
+    cancelled = true;
+  }
+  if (cancelled) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await async::detail::cancel_and_join(std::move(settling));
+  }
+  session.close();
+  if (summary != nullptr) log.summary(*summary);
+  if (cancelled) async::throw_cancelled();
+  co_return result.delivered();
+}
+
+int run_send(const SendOptions& options, std::ostream& out, std::ostream* summary) {
+  asio::io_context io;
+  std::exception_ptr error;
+  bool delivered = false;
+  asio::co_spawn(io, send_all(options, &out, summary), [&](std::exception_ptr thrown, bool result) {
+    error = thrown;
+    delivered = result;
+  });
+  io.run();
+  if (error) std::rethrow_exception(error);
+  return delivered ? 0 : 1;
+}
+
+}  // namespace tailcut::cli::send

@@ -1,0 +1,364 @@
+// tailcut fetch: records for every kind of URL in both orders, concurrency
+// and per-host limits, the batch deadline, fail-fast, hedging, streaming
+// with bounded read-ahead, and exit statuses.
+#include "cli/fetch/fetch.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <map>
+#include <sstream>
+
+#include "support/client_test_server.hpp"
+#include "tailcut/http/server.hpp"
+
+namespace tailcut::cli::fetch {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using test::ClientTestServer;
+using test::Reply;
+
+// /fast 200, /slow 200 after 300 ms, /fail 500, /hang never answers,
+// /late 200 after 40 ms.
+Reply scripted(const test::ReceivedRequest& request) {
+  if (request.target == "/slow") return Reply::text(200, "slow").delayed(300ms);
+  if (request.target == "/fail") return Reply::text(500, "boom");
+  if (request.target == "/hang") return Reply::no_answer();
+  if (request.target == "/late") return Reply::text(200, "late").delayed(40ms);
+  return Reply::text(200, "fast");
+}
+
+std::vector<boost::json::object> records_of(const std::string& output) {
+  std::vector<boost::json::object> records;
+  std::istringstream lines{output};
+  for (std::string line; std::getline(lines, line);) {
+    records.push_back(boost::json::parse(line).as_object());
+  }
+  return records;
+}
+
+std::string category_of(const boost::json::object& record) {
+  if (record.at("error").is_null()) return "";
+  return std::string{record.at("error").at("category").as_string()};
+}
+
+// Runs fetch_all on `io` (where the test servers run too).
+struct FetchRun {
+  FetchTotals totals;
+  std::vector<boost::json::object> records;
+  std::string summary;
+  Clock::duration took{};
+};
+
+FetchRun fetch_on(asio::io_context& io, FetchOptions options, std::vector<std::string> urls) {
+  std::ostringstream out;
+  std::ostringstream summary;
+  FetchStreams streams;
+  streams.urls = std::move(urls);
+  streams.out = &out;
+  streams.summary = &summary;
+  const auto started = Clock::now();
+  FetchRun run;
+  run.totals = test::run_to_completion(io, fetch_all(std::move(options), streams));
+  run.took = Clock::now() - started;
+  run.records = records_of(out.str());
+  run.summary = summary.str();
+  return run;
+}
+
+class FetchTest : public ::testing::Test {
+ protected:
+  asio::io_context io_;
+  ClientTestServer server_{io_, scripted};
+};
+
+std::vector<std::string> mixed_urls(const ClientTestServer& server) {
+  return {server.url("/fast"), server.url("/slow"),
+          server.url("/fail"), "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/",
+          "not a url",         "http://nowhere.invalid/",
+          server.url("/fast")};
+}
+
+void expect_mixed_records(const std::map<std::string, boost::json::object>& by_url,
+                          const std::vector<std::string>& urls) {
+  EXPECT_EQ(by_url.at(urls[0]).at("status"), 200);
+  EXPECT_EQ(by_url.at(urls[0]).at("bytes"), 4);
+  EXPECT_EQ(by_url.at(urls[0]).at("attempts"), 1);
+  EXPECT_TRUE(by_url.at(urls[0]).at("error").is_null());
+  EXPECT_EQ(by_url.at(urls[1]).at("status"), 200);
+  EXPECT_GE(by_url.at(urls[1]).at("ms").as_int64(), 250);
+  EXPECT_EQ(by_url.at(urls[2]).at("status"), 500);
+  EXPECT_TRUE(by_url.at(urls[2]).at("error").is_null());
+  EXPECT_TRUE(by_url.at(urls[3]).at("status").is_null());
+  EXPECT_EQ(category_of(by_url.at(urls[3])), "connect_refused");
+  EXPECT_EQ(category_of(by_url.at(urls[4])), "invalid_url");
+  EXPECT_EQ(by_url.at(urls[4]).at("attempts"), 0);
+  EXPECT_EQ(category_of(by_url.at(urls[5])), "dns");
+}
+
+TEST_F(FetchTest, AMixedListGetsTheRightRecordForEachUrlInInputOrder) {
+  const auto urls = mixed_urls(server_);
+  const auto run = fetch_on(io_, FetchOptions{}, urls);
+  ASSERT_EQ(run.records.size(), urls.size());
+  std::map<std::string, boost::json::object> by_url;
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    EXPECT_EQ(run.records[i].at("url").as_string(), urls[i]);  // input order
+    by_url[urls[i]] = run.records[i];
+  }
+  expect_mixed_records(by_url, urls);
+  EXPECT_EQ(run.totals.records, 7u);
+  EXPECT_EQ(run.totals.succeeded, 3u);
+  EXPECT_EQ(run.totals.failed, 4u);
+  EXPECT_NE(run.summary.find("7 URLs"), std::string::npos) << run.summary;
+  EXPECT_NE(run.summary.find("500 x1"), std::string::npos) << run.summary;
+  EXPECT_NE(run.summary.find("p99"), std::string::npos) << run.summary;
+}
+
+TEST_F(FetchTest, AMixedListGetsTheRightRecordForEachUrlInCompletionOrder) {
+  const auto urls = mixed_urls(server_);
+  FetchOptions options;
+  options.order = OutputOrder::completion;
+  const auto run = fetch_on(io_, options, urls);
+  ASSERT_EQ(run.records.size(), urls.size());
+  std::map<std::string, boost::json::object> by_url;
+  for (const auto& record : run.records) by_url[std::string{record.at("url").as_string()}] = record;
+  expect_mixed_records(by_url, urls);
+  // The slow one finishes last.
+  EXPECT_EQ(run.records.back().at("url").as_string(), urls[1]);
+}
+
+TEST_F(FetchTest, TheBodyIsIncludedOnRequestAndTheRequestCarriesMethodHeadersAndJson) {
+  FetchOptions options;
+  options.include_body = true;
+  options.request.method = boost::beast::http::verb::post;
+  options.request.headers.push_back({"X-Test", "yes"});
+  options.request.json = boost::json::parse(R"({"a":1})");
+  const auto run = fetch_on(io_, options, {server_.url("/fast")});
+  ASSERT_EQ(run.records.size(), 1u);
+  EXPECT_EQ(run.records[0].at("body").as_string(), "fast");
+  ASSERT_EQ(server_.requests().size(), 1u);
+  const auto& request = server_.requests()[0];
+  EXPECT_EQ(request.method, "POST");
+  EXPECT_EQ(request.header("X-Test"), "yes");
+  EXPECT_EQ(request.header("Content-Type"), "application/json");
+  EXPECT_EQ(request.body, R"({"a":1})");
+}
+
+TEST_F(FetchTest, TheConcurrencyLimitIsNeverExceededInEitherOrder) {
+  for (const auto order : {OutputOrder::completion, OutputOrder::input}) {
+    ClientTestServer server{io_, scripted};
+    FetchOptions options;
+    options.concurrency = 4;
+    options.order = order;
+    const auto run = fetch_on(io_, options, std::vector<std::string>(40, server.url("/late")));
+    EXPECT_EQ(run.totals.succeeded, 40u);
+    EXPECT_LE(server.counters().max_in_flight, 4u);
+    EXPECT_GE(server.counters().max_in_flight, 2u);  // it does run them concurrently
+  }
+}
+
+TEST_F(FetchTest, ThePerHostLimitIsNeverExceeded) {
+  ClientTestServer other{io_, scripted};
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) {
+    urls.push_back(server_.url("/late"));
+    urls.push_back(other.url("/late"));
+  }
+  FetchOptions options;
+  options.concurrency = 10;
+  options.per_host = 2;
+  options.order = OutputOrder::completion;
+  const auto run = fetch_on(io_, options, urls);
+  EXPECT_EQ(run.totals.succeeded, 40u);
+  EXPECT_LE(server_.counters().max_in_flight, 2u);
+  EXPECT_LE(other.counters().max_in_flight, 2u);
+  EXPECT_EQ(server_.counters().max_in_flight + other.counters().max_in_flight, 4u);
+}
+
+TEST_F(FetchTest, TheBatchDeadlineCancelsWhatRunsAndReportsEveryUrlLeft) {
+  FetchOptions options;
+  options.concurrency = 3;
+  options.deadline = 300ms;
+  const auto run = fetch_on(io_, options,
+                            {server_.url("/fast"), server_.url("/hang"), server_.url("/hang"),
+                             server_.url("/hang"), server_.url("/fast"), server_.url("/fast")});
+  EXPECT_GE(run.took, 290ms);
+  EXPECT_LT(run.took, 5s);
+  ASSERT_EQ(run.records.size(), 6u);
+  EXPECT_EQ(run.records[0].at("status"), 200);
+  for (std::size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(category_of(run.records[i]), "deadline");
+    EXPECT_EQ(run.records[i].at("attempts"), 1);
+  }
+  for (std::size_t i = 4; i < 6; ++i) {
+    EXPECT_EQ(category_of(run.records[i]), "deadline");
+    EXPECT_EQ(run.records[i].at("attempts"), 0);  // never started
+  }
+  // The hanging requests were cut off: their connections closed.
+  EXPECT_TRUE(test::run_until(
+      io_, [&] { return server_.counters().closed_by_client == 3; }, 2000ms));
+}
+
+TEST_F(FetchTest, FailFastCancelsEverythingAfterTheFirstFailure) {
+  FetchOptions options;
+  options.concurrency = 4;
+  options.fail_fast = true;
+  options.order = OutputOrder::completion;
+  std::vector<std::string> urls{server_.url("/hang"), server_.url("/hang"), server_.url("/hang"),
+                                server_.url("/fail"), server_.url("/fast"), server_.url("/fast")};
+  const auto run = fetch_on(io_, options, urls);
+  EXPECT_LT(run.took, 5s);
+  ASSERT_EQ(run.records.size(), 6u);
+  EXPECT_EQ(run.records[0].at("status"), 500);  // the failure comes first
+  std::size_t cancelled = 0;
+  for (const auto& record : run.records) cancelled += category_of(record) == "cancelled" ? 1 : 0;
+  EXPECT_EQ(cancelled, 5u);
+  EXPECT_EQ(server_.counters().requests, 4u);  // the last two never went out
+}
+
+TEST_F(FetchTest, HedgingFiresASecondAttemptWhenTheFirstIsSlow) {
+  std::size_t seen = 0;
+  ClientTestServer hedged{io_, [&seen](const test::ReceivedRequest&) {
+                            return ++seen == 1 ? Reply::no_answer() : Reply::text(200, "second");
+                          }};
+  FetchOptions options;
+  options.hedge = HedgeSpec{.delay = 50ms, .extra_attempts = 1};
+  const auto run = fetch_on(io_, options, {hedged.url("/"), server_.url("/fail")});
+  ASSERT_EQ(run.records.size(), 2u);
+  EXPECT_EQ(run.records[0].at("status"), 200);
+  EXPECT_EQ(run.records[0].at("attempts"), 2);
+  // Every attempt answered 5xx: that is the record's status.
+  EXPECT_EQ(run.records[1].at("status"), 500);
+  EXPECT_EQ(run.records[1].at("attempts"), 2);
+}
+
+// Makes "URL\n" lines on demand and records how far the reader ever got
+// ahead of the records written.
+class UrlGenerator : public std::streambuf {
+ public:
+  UrlGenerator(std::string url, std::size_t count, const std::size_t* written)
+      : url_{std::move(url)}, count_{count}, written_{written} {}
+  std::size_t max_read_ahead = 0;
+
+ protected:
+  int_type underflow() override {
+    if (produced_ == count_) return traits_type::eof();
+    ++produced_;
+    max_read_ahead = std::max(max_read_ahead, produced_ - *written_);
+    line_ = url_ + "\n";
+    setg(line_.data(), line_.data(), line_.data() + line_.size());
+    return traits_type::to_int_type(line_.front());
+  }
+
+ private:
+  std::string url_;
+  std::size_t count_;
+  const std::size_t* written_;
+  std::size_t produced_ = 0;
+  std::string line_;
+};
+
+// Counts the lines written to it, unbuffered.
+class LineCounter : public std::streambuf {
+ public:
+  std::size_t lines = 0;
+
+ protected:
+  int_type overflow(int_type c) override {
+    if (c == '\n') ++lines;
+    return c;
+  }
+  std::streamsize xsputn(const char* text, std::streamsize size) override {
+    lines += static_cast<std::size_t>(std::count(text, text + size, '\n'));
+    return size;
+  }
+};
+
+asio::awaitable<http::Response> answer_at_once(http::Request, http::RequestContext) {
+  co_return http::json_response(boost::beast::http::status::ok, "{}");
+}
+
+http::Router instant_router() {
+  http::Router router;
+  router.add(boost::beast::http::verb::get, "/n", answer_at_once);
+  return router;
+}
+
+std::unique_ptr<http::Server> start_instant_server() {
+  http::ServerOptions options;
+  options.threads = 1;
+  options.shutdown_grace = 100ms;
+  auto server = std::make_unique<http::Server>(options, instant_router());
+  server->start();
+  return server;
+}
+
+TEST(FetchStreaming, ManyUrlsFromAStreamAreReadOnlyAsCapacityFreesUp) {
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr std::size_t count = 10'000;  // the sanitizers are ~10x slower
+#else
+  constexpr std::size_t count = 100'000;
+#endif
+  auto server = start_instant_server();
+  const auto url = "http://127.0.0.1:" + std::to_string(server->port()) + "/n";
+  for (const auto order : {OutputOrder::completion, OutputOrder::input}) {
+    LineCounter counter;
+    std::ostream out{&counter};
+    UrlGenerator generator{url, count, &counter.lines};
+    std::istream input{&generator};
+    FetchOptions options;
+    options.concurrency = 50;
+    options.order = order;
+    FetchStreams streams;
+    streams.input = &input;
+    streams.out = &out;
+    const auto started = Clock::now();
+    EXPECT_EQ(run_fetch(options, streams), 0);
+    EXPECT_LT(Clock::now() - started, 60s);
+    EXPECT_EQ(counter.lines, count);
+    const std::size_t window = order == OutputOrder::input ? 2 * options.concurrency : 50;
+    EXPECT_LE(generator.max_read_ahead, window + 2);
+  }
+  server->stop();
+}
+
+TEST(FetchExitStatus, ZeroWhenEveryUrlGotA2xxOneOtherwise) {
+  auto server = start_instant_server();
+  const auto base = "http://127.0.0.1:" + std::to_string(server->port());
+  std::ostringstream out;
+  FetchStreams streams;
+  streams.out = &out;
+  streams.urls = {base + "/n", base + "/n"};
+  EXPECT_EQ(run_fetch(FetchOptions{}, streams), 0);
+  streams.urls = {base + "/n", base + "/missing"};  // 404
+  EXPECT_EQ(run_fetch(FetchOptions{}, streams), 1);
+  server->stop();
+}
+
+int run_binary(const std::string& arguments) {
+  const char* binary = std::getenv("TAILCUT_BINARY");
+  if (binary == nullptr) return -1;
+  const int status =
+      std::system((std::string{binary} + " fetch " + arguments + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(FetchExitStatus, TwoOnAUsageError) {
+  if (std::getenv("TAILCUT_BINARY") == nullptr) GTEST_SKIP() << "TAILCUT_BINARY not set";
+  EXPECT_EQ(run_binary(""), 2);  // no URLs
+  EXPECT_EQ(run_binary("--timeout abc http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(run_binary("--order sideways http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(run_binary("--hedge 10ms http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(run_binary("--json '{bad' http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(run_binary("-i /nonexistent/urls.txt"), 2);
+  EXPECT_EQ(run_binary("http://127.0.0.1:1/"), 1);  // refused: a failure, not a usage error
+}
+
+}  // namespace
+}  // namespace tailcut::cli::fetch

@@ -1,0 +1,178 @@
+// tailcut send: the delivery timeline against scripted endpoints, the
+// events reported for each endpoint, and exit statuses.
+#include "cli/send/send.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <sstream>
+
+#include "support/client_test_server.hpp"
+
+namespace tailcut::cli::send {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using test::ClientTestServer;
+using test::Reply;
+
+// A scripted endpoint that notes when each request arrived.
+struct Endpoint {
+  Endpoint(asio::io_context& io, Reply reply)
+      : server{io,
+               [this](const test::ReceivedRequest&) {
+                 arrivals.push_back(Clock::now());
+                 return reply_;
+               }},
+        reply_{std::move(reply)} {}
+
+  ClientTestServer server;
+  std::vector<Clock::time_point> arrivals;
+
+ private:
+  Reply reply_;
+};
+
+struct Event {
+  std::string event;
+  std::string url;
+  boost::json::value status;
+  std::string category;  // of the error, "" when none
+};
+
+struct SendRun {
+  bool delivered = false;
+  std::vector<Event> events;
+  Clock::time_point began;
+  milliseconds took{};
+};
+
+SendRun send_on(asio::io_context& io, std::vector<std::string> urls, milliseconds linger = 1s) {
+  SendOptions options;
+  options.endpoints = std::move(urls);
+  options.per_try = 100ms;
+  options.linger = linger;
+  options.request.body = "payload";
+  std::ostringstream out;
+  SendRun run;
+  run.began = Clock::now();
+  run.delivered = test::run_to_completion(io, send_all(options, &out, nullptr));
+  run.took = std::chrono::duration_cast<milliseconds>(Clock::now() - run.began);
+  std::istringstream lines{out.str()};
+  for (std::string line; std::getline(lines, line);) {
+    const auto event = boost::json::parse(line).as_object();
+    const auto& error = event.at("error");
+    run.events.push_back({std::string{event.at("event").as_string()},
+                          std::string{event.at("url").as_string()}, event.at("status"),
+                          error.is_null() ? "" : std::string{error.at("category").as_string()}});
+  }
+  return run;
+}
+
+milliseconds after(const SendRun& run, Clock::time_point when) {
+  return std::chrono::duration_cast<milliseconds>(when - run.began);
+}
+
+class SendTest : public ::testing::Test {
+ protected:
+  asio::io_context io_;
+};
+
+TEST_F(SendTest, AFirstEndpointThatAnswersInTimeGetsTheOnlyRequest) {
+  Endpoint first{io_, Reply::text(200, "ok")};
+  Endpoint second{io_, Reply::text(200, "ok")};
+  const auto run = send_on(io_, {first.server.url("/hook"), second.server.url("/hook")});
+  EXPECT_TRUE(run.delivered);
+  ASSERT_EQ(run.events.size(), 1u);
+  EXPECT_EQ(run.events[0].event, "delivered");
+  EXPECT_EQ(run.events[0].url, first.server.url("/hook"));
+  EXPECT_EQ(run.events[0].status, 200);
+  EXPECT_EQ(first.server.requests().size(), 1u);
+  EXPECT_EQ(first.server.requests()[0].method, "POST");
+  EXPECT_EQ(first.server.requests()[0].body, "payload");
+  EXPECT_TRUE(second.server.requests().empty());
+}
+
+TEST_F(SendTest, ASlowFirstEndpointGetsCompanyAtThePerTryLimitAndItsLateSuccessIsReported) {
+  Endpoint first{io_, Reply::text(200, "ok").delayed(300ms)};
+  Endpoint second{io_, Reply::text(201, "ok")};
+  const auto run = send_on(io_, {first.server.url(), second.server.url()});
+  EXPECT_TRUE(run.delivered);
+  ASSERT_EQ(second.arrivals.size(), 1u);
+  EXPECT_GE(after(run, second.arrivals[0]), 90ms);
+  EXPECT_LT(after(run, second.arrivals[0]), 250ms);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].event, "delivered");
+  EXPECT_EQ(run.events[0].url, second.server.url());
+  EXPECT_EQ(run.events[0].status, 201);
+  EXPECT_EQ(run.events[1].event, "also_delivered");
+  EXPECT_EQ(run.events[1].url, first.server.url());
+  EXPECT_EQ(run.events[1].status, 200);
+  EXPECT_GE(run.took, 290ms);  // waited for the first one's answer
+  EXPECT_LT(run.took, 900ms);  // and not for the whole linger
+}
+
+TEST_F(SendTest, AFirstEndpointThatFailsFastHandsOverAtOnce) {
+  Endpoint first{io_, Reply::text(503, "busy")};
+  Endpoint second{io_, Reply::text(200, "ok")};
+  const auto run = send_on(io_, {first.server.url(), second.server.url()});
+  EXPECT_TRUE(run.delivered);
+  ASSERT_EQ(second.arrivals.size(), 1u);
+  EXPECT_LT(after(run, second.arrivals[0]), 80ms);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].event, "failed");
+  EXPECT_EQ(run.events[0].status, 503);
+  EXPECT_EQ(run.events[0].category, "http_status");
+  EXPECT_EQ(run.events[1].event, "delivered");
+}
+
+TEST_F(SendTest, WhenEveryEndpointFailsEachFailureIsReported) {
+  Endpoint first{io_, Reply::text(500, "no")};
+  Endpoint second{io_, Reply::drop()};
+  const auto refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  const auto run = send_on(io_, {first.server.url(), second.server.url(), refused});
+  EXPECT_FALSE(run.delivered);
+  ASSERT_EQ(run.events.size(), 3u);
+  for (const auto& event : run.events) EXPECT_EQ(event.event, "failed");
+  EXPECT_EQ(run.events[0].status, 500);
+  EXPECT_EQ(run.events[1].category, "connection_closed");
+  EXPECT_EQ(run.events[2].category, "connect_refused");
+}
+
+TEST_F(SendTest, WhatIsStillInFlightWhenTheLingerEndsIsReportedUnknown) {
+  Endpoint first{io_, Reply::no_answer()};
+  Endpoint second{io_, Reply::text(200, "ok")};
+  const auto run = send_on(io_, {first.server.url(), second.server.url()}, 200ms);
+  EXPECT_TRUE(run.delivered);
+  ASSERT_EQ(run.events.size(), 2u);
+  EXPECT_EQ(run.events[0].event, "delivered");
+  EXPECT_EQ(run.events[1].event, "unknown");
+  EXPECT_EQ(run.events[1].url, first.server.url());
+  EXPECT_TRUE(run.events[1].status.is_null());
+  EXPECT_GE(run.took, 290ms);  // 100 ms per try + 200 ms linger
+  EXPECT_LT(run.took, 2s);
+}
+
+int run_binary(const std::string& arguments) {
+  const char* binary = std::getenv("TAILCUT_BINARY");
+  const int status =
+      std::system((std::string{binary} + " send " + arguments + " >/dev/null 2>&1").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(SendExitStatus, OneWhenNotDeliveredTwoOnAUsageError) {
+  if (std::getenv("TAILCUT_BINARY") == nullptr) GTEST_SKIP() << "TAILCUT_BINARY not set";
+  const auto refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  EXPECT_EQ(run_binary("--to " + refused + " --to http://nowhere.invalid/"), 1);
+  EXPECT_EQ(run_binary(""), 2);  // no --to
+  EXPECT_EQ(run_binary("--to " + refused + " --per-try soon"), 2);
+  EXPECT_EQ(run_binary("--to " + refused + " --data a --json 1"), 2);
+}
+
+}  // namespace
+}  // namespace tailcut::cli::send
