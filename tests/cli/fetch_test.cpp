@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "support/client_test_server.hpp"
+#include "support/tailcut_binary.hpp"
 #include "tailcut/http/server.hpp"
 
 namespace tailcut::cli::fetch {
@@ -342,15 +343,12 @@ TEST(FetchExitStatus, ZeroWhenEveryUrlGotA2xxOneOtherwise) {
 }
 
 int run_binary(const std::string& arguments) {
-  const char* binary = std::getenv("TAILCUT_BINARY");
-  if (binary == nullptr) return -1;
-  const int status =
-      std::system((std::string{binary} + " fetch " + arguments + " >/dev/null 2>&1").c_str());
+  const std::string binary = test::tailcut_binary();
+  const int status = std::system((binary + " fetch " + arguments + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(FetchExitStatus, TwoOnAUsageError) {
-  if (std::getenv("TAILCUT_BINARY") == nullptr) GTEST_SKIP() << "TAILCUT_BINARY not set";
   EXPECT_EQ(run_binary(""), 2);  // no URLs
   EXPECT_EQ(run_binary("--timeout abc http://127.0.0.1:1/"), 2);
   EXPECT_EQ(run_binary("--order sideways http://127.0.0.1:1/"), 2);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "support/client_test_server.hpp"
+#include "support/tailcut_binary.hpp"
 
 namespace tailcut::cli::send {
 namespace {
@@ -159,14 +160,12 @@ TEST_F(SendTest, WhatIsStillInFlightWhenTheLingerEndsIsReportedUnknown) {
 }
 
 int run_binary(const std::string& arguments) {
-  const char* binary = std::getenv("TAILCUT_BINARY");
-  const int status =
-      std::system((std::string{binary} + " send " + arguments + " >/dev/null 2>&1").c_str());
+  const std::string binary = test::tailcut_binary();
+  const int status = std::system((binary + " send " + arguments + " >/dev/null 2>&1").c_str());
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 TEST(SendExitStatus, OneWhenNotDeliveredTwoOnAUsageError) {
-  if (std::getenv("TAILCUT_BINARY") == nullptr) GTEST_SKIP() << "TAILCUT_BINARY not set";
   const auto refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
   EXPECT_EQ(run_binary("--to " + refused + " --to http://nowhere.invalid/"), 1);
   EXPECT_EQ(run_binary(""), 2);  // no --to
