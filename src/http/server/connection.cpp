@@ -24,7 +24,6 @@
 #include <vector>
 
 #include "server_core.hpp"
-#include "tailcut/async/task.hpp"
 
 namespace tailcut::http::detail {
 namespace {
@@ -119,24 +118,33 @@ bool finish(Response& response, const RequestFacts& facts, std::uint64_t request
 
 // Watches a connection while its request is handled: when the client closes
 // it (or resets it), nobody waits for the answer any more, so the handler is
-// cancelled. Pipelined bytes end the watch (the next request is there).
-awaitable<void> watch_for_departure(tcp::socket* socket, async::Task<Response> handler,
-                                    bool* client_left) {
-  for (;;) {
-    boost::system::error_code error;
-    co_await socket->async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, error));
-    if (error) co_return;  // cancelled: the handler is done
-    char byte = 0;
-    const std::size_t peeked =
-        socket->receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, error);
-    if (error == boost::asio::error::would_block || error == boost::asio::error::try_again)
-      continue;
-    if (peeked == 0 || error) {
-      *client_left = true;
-      handler.cancel();
-    }
-    co_return;
-  }
+// cancelled through the connection's own cancellation signal. Pipelined
+// bytes end the watch (the next request is there). A plain completion
+// handler rather than a task: it costs one queued wait per request.
+struct DepartureWatch {
+  bool active = true;
+  bool client_left = false;
+};
+
+void watch_for_departure(tcp::socket& socket, std::shared_ptr<DepartureWatch> watch,
+                         std::shared_ptr<boost::asio::cancellation_signal> cancel) {
+  socket.async_wait(
+      tcp::socket::wait_read, [&socket, watch, cancel](const boost::system::error_code& error) {
+        if (error || !watch->active) return;  // the handler is done (or the socket went)
+        char byte = 0;
+        boost::system::error_code peek_error;
+        const std::size_t peeked =
+            socket.receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
+        if (peek_error == boost::asio::error::would_block ||
+            peek_error == boost::asio::error::try_again) {
+          watch_for_departure(socket, watch, cancel);
+          return;
+        }
+        if (peeked == 0 || peek_error) {
+          watch->client_left = true;
+          cancel->emit(boost::asio::cancellation_type::terminal);
+        }
+      });
 }
 
 }  // namespace
@@ -193,7 +201,9 @@ class ServerConnection {
   std::shared_ptr<boost::asio::cancellation_signal> cancel_;
   Phase phase_ = Phase::waiting_for_request;
   bool force_closed_ = false;
-  bool client_left_ = false;  // closed the connection while its request was handled
+  // Watch of the request being handled: did the client close the connection?
+  std::shared_ptr<DepartureWatch> departure_;
+  [[nodiscard]] bool client_left() const noexcept { return departure_ && departure_->client_left; }
 };
 
 awaitable<void> ServerConnection::run() {
@@ -203,7 +213,9 @@ awaitable<void> ServerConnection::run() {
       if (!co_await serve_request()) break;
     }
   } catch (const std::exception& error) {
-    if (!force_closed_) core_.log_error(std::string{"connection failed: "} + error.what());
+    if (!force_closed_ && !client_left()) {
+      core_.log_error(std::string{"connection failed: "} + error.what());
+    }
   }
   close();
 }
@@ -266,7 +278,7 @@ awaitable<bool> ServerConnection::serve_request() {
 
   phase_ = Phase::handling;
   Response response = co_await respond_while_watching(std::move(request), context);
-  if (client_left_) co_return false;
+  if (client_left()) co_return false;
   const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
   const bool sent = co_await send(response, facts.head);
   if (sent && !keep_alive && (buffer_.size() > 0 || stream_.socket().available(error) > 0)) {
@@ -288,7 +300,7 @@ awaitable<Response> ServerConnection::respond(Request request, RequestContext co
   } catch (...) {
     failure = "an exception that is not a std::exception";
   }
-  if (!force_closed_ && !client_left_) {
+  if (!force_closed_ && !client_left()) {
     core_.log_error("request " + std::to_string(context.id) + " (" + what +
                     "): handler failed: " + failure);
   }
@@ -296,28 +308,17 @@ awaitable<Response> ServerConnection::respond(Request request, RequestContext co
                        "the server failed to handle the request");
 }
 
-// Runs respond() as a task beside a watcher of the client, so that a client
-// that goes away cancels its handler (an upstream call, say) at once. The
-// connection's own cancellation (forced shutdown) cancels the handler too.
+// Runs respond() while watching the client, so that a client that goes away
+// cancels its handler (an upstream call, say) at once.
 awaitable<Response> ServerConnection::respond_while_watching(Request request,
                                                              RequestContext context) {
-  const auto executor = co_await boost::asio::this_coro::executor;
-  auto handler = async::spawn(executor, respond(std::move(request), context));
-  auto watcher =
-      async::spawn(executor, watch_for_departure(&stream_.socket(), handler, &client_left_));
-  bool connection_cancelled = false;
-  try {
-    co_await async::detail::wait_done(handler.state(), async::detail::CancelTask::yes);
-  } catch (...) {
-    connection_cancelled = true;
-  }
-  std::vector<async::detail::TaskStateBase*> watchers{&watcher.state()};
-  const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
-  co_await boost::asio::this_coro::throw_if_cancelled(false);
-  co_await async::detail::cancel_and_join(std::move(watchers));
-  co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
-  if (connection_cancelled) async::throw_cancelled();
-  co_return std::move(handler.outcome()).value();
+  departure_ = std::make_shared<DepartureWatch>();
+  watch_for_departure(stream_.socket(), departure_, cancel_);
+  Response response = co_await respond(std::move(request), context);
+  departure_->active = false;
+  boost::system::error_code ignored;
+  stream_.socket().cancel(ignored);  // ends the pending wait; nothing else is pending now
+  co_return response;
 }
 
 // Answers a request that could not be read, when there is anything to say.
