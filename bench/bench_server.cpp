@@ -4,11 +4,8 @@
 //
 // Prints "port N" once listening, runs until SIGINT or SIGTERM.
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -17,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "cli/server_runner.hpp"
 #include "tailcut/http/message.hpp"
 #include "tailcut/http/router.hpp"
 #include "tailcut/http/server.hpp"
@@ -47,13 +45,7 @@ int main(int argc, char** argv) {
     server.start();
     std::cout << "port " << server.port() << std::endl;
 
-    boost::asio::io_context signals_context;
-    boost::asio::signal_set signals{signals_context, SIGINT, SIGTERM};
-    signals.async_wait([&server](const boost::system::error_code& error, int) {
-      if (!error) server.stop();
-    });
-    signals_context.run();
-    server.wait();
+    tailcut::cli::run_until_signal(server);
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {
     std::cerr << "tailcut_bench_server: " << error.what() << '\n';

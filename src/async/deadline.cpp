@@ -37,10 +37,7 @@ asio::awaitable<void> DeadlineScope::supervise(detail::TaskStateBase& task) {
   std::erase(active_runs_, &watch);
   if (expired || caller_cancelled) {
     std::vector<detail::TaskStateBase*> tasks{&task};
-    const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await detail::cancel_and_join(std::move(tasks));
-    co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+    TAILCUT_AWAIT_JOIN(detail::cancel_and_join(std::move(tasks)));
   }
   if (caller_cancelled) throw_cancelled();
   if (expired) throw_timeout();

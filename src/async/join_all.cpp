@@ -29,10 +29,7 @@ asio::awaitable<std::exception_ptr> join_all(std::vector<TaskStateBase*> tasks,
     caller_cancelled = true;
   }
   if (caller_cancelled || first_error) {
-    const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await cancel_and_join(tasks);
-    co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+    TAILCUT_AWAIT_JOIN(cancel_and_join(tasks));
   }
   if (caller_cancelled) throw_cancelled();
   co_return first_error;

@@ -70,10 +70,7 @@ asio::awaitable<void> TaskGroup::join() {
   if (caller_cancelled) {
     std::vector<detail::TaskStateBase*> states;
     for (auto& task : tasks_) states.push_back(task.get());
-    const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await detail::cancel_and_join(std::move(states));
-    co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+    TAILCUT_AWAIT_JOIN(detail::cancel_and_join(std::move(states)));
   }
   joining_ = nullptr;
   if (caller_cancelled) throw_cancelled();

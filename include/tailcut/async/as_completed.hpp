@@ -99,10 +99,7 @@ boost::asio::awaitable<Completed<T>> AsCompleted<T>::next() {
           timed_out_[i] = true;
         }
       }
-      const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
-      co_await boost::asio::this_coro::throw_if_cancelled(false);
-      co_await detail::cancel_and_join(std::move(running));
-      co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+      TAILCUT_AWAIT_JOIN(detail::cancel_and_join(std::move(running)));
     }
   }
 }

@@ -126,10 +126,7 @@ boost::asio::awaitable<void> wait_done(TaskState<T>& task, CancelTask on_cancel)
   if (caller_cancelled) {
     if (on_cancel == CancelTask::yes) {
       std::vector<TaskStateBase*> tasks{&task};
-      const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
-      co_await boost::asio::this_coro::throw_if_cancelled(false);
-      co_await cancel_and_join(std::move(tasks));
-      co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+      TAILCUT_AWAIT_JOIN(cancel_and_join(std::move(tasks)));
     }
     throw_cancelled();
   }

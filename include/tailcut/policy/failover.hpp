@@ -160,9 +160,8 @@ boost::asio::awaitable<void> wait_for_any(const std::vector<TriedEndpoint<T>>& t
   co_await async::wait(std::move(running), async::first_completed, timeout);
 }
 
-// Cancels the attempts not yet done and waits until they have unwound. A
-// caller that may itself be cancelled must turn throw_if_cancelled off
-// around it (see async/detail/completion_watch.hpp).
+// Cancels the attempts not yet done and waits until they have unwound.
+// Await it with TAILCUT_AWAIT_JOIN (async/detail/completion_watch.hpp).
 template <typename T>
 boost::asio::awaitable<void> cancel_running(std::vector<TriedEndpoint<T>>& tried) {
   std::vector<async::detail::TaskStateBase*> states;
@@ -202,10 +201,7 @@ boost::asio::awaitable<void> linger_on(std::vector<TriedEndpoint<T>> tried,
   } catch (...) {
     cancelled = true;  // settled.cancel(): end the lingering now
   }
-  const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
-  co_await boost::asio::this_coro::throw_if_cancelled(false);
-  co_await cancel_running(tried);
-  co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  TAILCUT_AWAIT_JOIN(cancel_running(tried));
   report_done();
   if (cancelled) async::throw_cancelled();
 }
@@ -261,10 +257,7 @@ boost::asio::awaitable<FailoverResult<T>> failover(std::vector<EndpointAttempt<T
   }
   if (error || !result.winner) {
     // Cancelled, all failed (nothing runs) or given up: nothing goes on.
-    const bool throw_if_cancelled = co_await boost::asio::this_coro::throw_if_cancelled();
-    co_await boost::asio::this_coro::throw_if_cancelled(false);
-    co_await detail::cancel_running(tried);
-    co_await boost::asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+    TAILCUT_AWAIT_JOIN(detail::cancel_running(tried));
     if (error) std::rethrow_exception(error);
   }
 

@@ -163,10 +163,7 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
   // Cancel and join the losers (and everything, on deadline or cancellation).
   std::vector<async::detail::TaskStateBase*> states;
   for (auto& run : running) states.push_back(&run.task.state());
-  const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-  co_await asio::this_coro::throw_if_cancelled(false);
-  co_await async::detail::cancel_and_join(std::move(states));
-  co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(states)));
   if (caller_cancelled) async::throw_cancelled();
 
   result.fired = running.size();

@@ -247,18 +247,15 @@ asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams stream
   // either way wait for all of them, even when this coroutine is being
   // cancelled: they use `run`.
   const bool stopped = run.stop_reason != StopReason::none;
-  const bool throw_if_cancelled = co_await asio::this_coro::throw_if_cancelled();
-  co_await asio::this_coro::throw_if_cancelled(false);
   if (stopped) reader.cancel();
   std::vector<async::detail::TaskStateBase*> reading{&reader.state()};
-  co_await async::detail::join_ignoring_cancellation(std::move(reading));
+  TAILCUT_AWAIT_JOIN(async::detail::join_ignoring_cancellation(std::move(reading)));
   std::vector<async::detail::TaskStateBase*> requests;
   for (auto& task : run.tasks) requests.push_back(&task.state());
   if (stopped) {
     for (auto* request : requests) request->request_cancel();
   }
-  co_await async::detail::join_ignoring_cancellation(std::move(requests));
-  co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+  TAILCUT_AWAIT_JOIN(async::detail::join_ignoring_cancellation(std::move(requests)));
   // The rest of the input gets its records too, unless interrupted (the
   // user wants out; reading on could block on a terminal).
   if (stopped && run.stop_reason != StopReason::interrupted) report_unstarted(run);

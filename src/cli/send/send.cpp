@@ -193,10 +193,7 @@ asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostr
   } catch (...) {
     cancelled = true;
   }
-  if (cancelled) {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await async::detail::cancel_and_join(std::move(settling));
-  }
+  if (cancelled) TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(settling)));
   session.close();
   if (summary != nullptr) log.summary(*summary);
   if (cancelled) async::throw_cancelled();

@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -59,16 +60,27 @@ class CompletionWatch final : public CompletionObserver {
 
 // Waits until every task in `tasks` is done, ignoring the caller's
 // cancellation: used to join work that was cancelled and must not outlive
-// the frame that owns it. A caller that is itself cancelled must first turn
-// throw_if_cancelled off, or the co_await of this throws at once:
-//
-//   const bool throw_if_cancelled = co_await this_coro::throw_if_cancelled();
-//   co_await this_coro::throw_if_cancelled(false);
-//   co_await cancel_and_join(...);
-//   co_await this_coro::throw_if_cancelled(throw_if_cancelled);
+// the frame that owns it. Await it with TAILCUT_AWAIT_JOIN (below).
 boost::asio::awaitable<void> join_ignoring_cancellation(std::vector<TaskStateBase*> tasks);
 
-// Cancels every task not yet done, then joins them all (same rule).
+// Cancels every task not yet done, then joins them all. Await it with
+// TAILCUT_AWAIT_JOIN (below).
 boost::asio::awaitable<void> cancel_and_join(std::vector<TaskStateBase*> tasks);
 
 }  // namespace tailcut::async::detail
+
+// Awaits `join` (a cancel_and_join or join_ignoring_cancellation call) even
+// when the calling coroutine has itself been cancelled. While
+// throw_if_cancelled is on, Asio throws at every co_await of a cancelled
+// coroutine, so the flag is turned off around the join and put back after.
+// A macro because these co_awaits must stand in the caller's own body.
+#define TAILCUT_AWAIT_JOIN(join)                                                       \
+  do {                                                                                 \
+    const bool tailcut_throw_if_cancelled =                                            \
+        co_await ::boost::asio::this_coro::throw_if_cancelled();                       \
+    co_await ::boost::asio::this_coro::throw_if_cancelled(false);                      \
+    co_await (join);                                                                   \
+    co_await ::boost::asio::this_coro::throw_if_cancelled(tailcut_throw_if_cancelled); \
+  } while (false)
+
+namespace tailcut::async::detail {}  // namespace tailcut::async::detail
