@@ -24,22 +24,39 @@ class AttemptFailed : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// One attempt: GET the upstream; success is HTTP 200 with a JSON object body.
-asio::awaitable<std::string> call_upstream(http::Session* session, std::string url,
-                                           policy::AttemptContext context) {
+http::RequestOptions attempt_request(const std::string& url,
+                                     const policy::AttemptContext& context) {
   http::RequestOptions request;
-  request.url = std::move(url);
+  request.url = url;
   request.headers.push_back({"X-Tailcut-Attempt", std::to_string(context.number)});
   if (context.remaining) {
     request.headers.push_back(
         {"X-Tailcut-Deadline-Remaining-Ms", std::to_string(context.remaining->count())});
   }
-  auto response = co_await session->request(std::move(request));
+  return request;
+}
+
+// Success is HTTP 200 with a JSON object body; anything else throws.
+void check_upstream_answer(const http::ClientResponse& response) {
   if (response.status != 200) throw AttemptFailed{"HTTP " + std::to_string(response.status)};
   boost::system::error_code error;
   const auto payload = boost::json::parse(response.body, error);
   if (error) throw AttemptFailed{"HTTP 200 with a body that is not JSON"};
   if (!payload.is_object()) throw AttemptFailed{"HTTP 200 with a JSON body that is not an object"};
+}
+
+// Not a coroutine: the request options are built on the stack and handed
+// to the session, rather than kept in call_upstream's frame.
+asio::awaitable<http::ClientResponse> send_attempt(http::Session& session, const std::string& url,
+                                                   const policy::AttemptContext& context) {
+  return session.request(attempt_request(url, context));
+}
+
+// One attempt: GET the upstream. `url` outlives every call (SmartApi owns it).
+asio::awaitable<std::string> call_upstream(http::Session* session, const std::string* url,
+                                           policy::AttemptContext context) {
+  auto response = co_await send_attempt(*session, *url, context);
+  check_upstream_answer(response);
   co_return std::move(response.body);
 }
 
@@ -100,7 +117,18 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
                                invalid->message);
   }
   const auto timeout = std::get<0>(timeout_param);
+  http::Session* session = &sessions_.at(context.worker);
+  const std::string* url = &upstream_url_;
+  policy::Attempt<std::string> attempt = [session, url](policy::AttemptContext attempt_context) {
+    return call_upstream(session, url, attempt_context);
+  };
+  const auto result =
+      co_await policy::hedge(std::move(attempt), hedge_options(timeout, context.received_at));
+  co_return answer(result, timeout, context, *session);
+}
 
+policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::milliseconds> timeout,
+                                             Clock::time_point received_at) {
   policy::HedgeOptions hedge_options;
   hedge_options.delay = options_.hedge_delay;
   hedge_options.extra_attempts = options_.hedge_count;
@@ -110,18 +138,16 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   // margin early so that it arrives in time.
   if (timeout) {
     const auto margin = std::min(options_.deadline_margin, *timeout / 2);
-    hedge_options.deadline = context.received_at + *timeout - margin;
+    hedge_options.deadline = received_at + *timeout - margin;
   } else {
-    hedge_options.deadline = context.received_at + options_.max_wait;
+    hedge_options.deadline = received_at + options_.max_wait;
   }
+  return hedge_options;
+}
 
-  http::Session* session = &sessions_.at(context.worker);
-  policy::Attempt<std::string> attempt =
-      [session, url = upstream_url_](policy::AttemptContext attempt_context) {
-        return call_upstream(session, url, attempt_context);
-      };
-  auto result = co_await policy::hedge(std::move(attempt), hedge_options);
-
+http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
+                                std::optional<std::chrono::milliseconds> timeout,
+                                const http::RequestContext& context, const http::Session& session) {
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
@@ -152,12 +178,14 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   const auto elapsed = Clock::now() - context.received_at;
   metrics_.record_call(outcome, elapsed);
   metrics_.record_hedge(result);
-  metrics_.record_pool(context.worker, session->stats());
-  spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
-               timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
-               to_string(outcome),
-               std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
-  co_return response;
+  metrics_.record_pool(context.worker, session.stats());
+  if (spdlog::should_log(spdlog::level::info)) {
+    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
+                 timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
+                 to_string(outcome),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+  }
+  return response;
 }
 
 }  // namespace tailcut::gateway

@@ -2,6 +2,7 @@
 // answer within the deadline.
 #pragma once
 
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "gateway/metrics.hpp"
 #include "tailcut/http/router.hpp"
 #include "tailcut/http/session.hpp"
+#include "tailcut/policy/hedge.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
 
 namespace tailcut::gateway {
@@ -25,6 +27,14 @@ class SmartApi {
                                                 http::RequestContext context);
 
  private:
+  // The parts of handle() that do not wait: kept out of its coroutine frame,
+  // which thousands of calls in flight each hold.
+  policy::HedgeOptions hedge_options(std::optional<std::chrono::milliseconds> timeout,
+                                     std::chrono::steady_clock::time_point received_at);
+  http::Response answer(const policy::HedgeResult<std::string>& result,
+                        std::optional<std::chrono::milliseconds> timeout,
+                        const http::RequestContext& context, const http::Session& session);
+
   const GatewayOptions& options_;
   std::string upstream_url_;
   Metrics& metrics_;

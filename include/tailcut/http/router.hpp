@@ -51,9 +51,11 @@ class Router {
   // and a known path with another method with 405 and `Allow`, both as
   // json_error bodies. Exceptions of the handler propagate to the caller
   // (the server turns them into a 500). Thread-safe (const); the router must
-  // outlive the returned awaitable.
-  [[nodiscard]] boost::asio::awaitable<Response> dispatch(Request request,
-                                                          RequestContext context) const;
+  // outlive the returned awaitable. Not a coroutine: the handler's own
+  // coroutine (which takes its copies) is returned, so the arguments need
+  // only live for the call.
+  [[nodiscard]] boost::asio::awaitable<Response> dispatch(Request&& request,
+                                                          const RequestContext& context) const;
 
   // The methods routed on `path` (HEAD included when GET is), in verb order;
   // empty for an unknown path.
@@ -67,6 +69,8 @@ class Router {
   using RoutesOfPath = std::map<boost::beast::http::verb, Handler>;
 
   [[nodiscard]] const Handler* find(boost::beast::http::verb method, std::string_view path) const;
+  // The 404 or 405 answer to a request no route takes.
+  [[nodiscard]] Response unrouted(const Request& request, std::string_view path) const;
 
   std::map<std::string, RoutesOfPath, std::less<>> routes_;
 };

@@ -73,7 +73,9 @@ class Session {
   // Cancellation: throws system_error(operation_aborted), see above.
   // Lifetime: the returned awaitable owns copies of what it needs; the
   // session may be destroyed while it runs. Must be awaited on the session's
-  // executor. Throws std::logic_error after close().
+  // executor. Throws std::logic_error after close(). Errors in `options`
+  // are found at once but thrown when the awaitable is awaited; the total
+  // timeout counts from this call.
   [[nodiscard]] boost::asio::awaitable<ClientResponse> request(RequestOptions options);
 
   // The shortcuts below are overloads rather than default arguments on

@@ -74,7 +74,7 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   Impl(const asio::any_io_executor& executor, Origin origin_to, ssl::context* tls_context)
       : origin{std::move(origin_to)}, watchdog{executor} {
     if (tls_context) {
-      tls.emplace(executor, *tls_context);
+      tls = std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context);
     } else {
       plain.emplace(executor);
     }
@@ -144,6 +144,12 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   // are small, and thousands of connections may wait at once) and grow
   // while they come back full.
   asio::awaitable<void> read_some(error_code& error) {
+    if (!tls && buffer.capacity() == 0) {
+      // A connection that never read: wait until the answer is there before
+      // taking memory for it, so a slow upstream costs no buffer per call.
+      co_await plain->async_wait(tcp::socket::wait_read, use_awaitable_into(error));
+      if (error) co_return;
+    }
     const auto space = buffer.prepare(read_chunk_bytes);
     std::size_t bytes = 0;
     if (tls) {
@@ -159,7 +165,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
 
   Origin origin;
   std::optional<tcp::socket> plain;
-  std::optional<ssl::stream<tcp::socket>> tls;
+  // Held apart: a TLS stream is several hundred bytes that plain HTTP
+  // connections would otherwise carry.
+  std::unique_ptr<ssl::stream<tcp::socket>> tls;
   asio::steady_timer watchdog;
   std::uint64_t generation = 0;
   std::optional<Deadline> armed;
@@ -302,8 +310,8 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_execu
 }
 
 asio::awaitable<std::optional<RawResponse>> Connection::exchange(
-    std::string request, ExchangeLimits limits, Deadline total,
-    std::optional<std::chrono::milliseconds> sock_read, std::string url) {
+    const std::string& request, ExchangeLimits limits, Deadline total,
+    std::optional<std::chrono::milliseconds> sock_read, const std::string& url) {
   Impl& io = *impl_;
   const bool reused = io.exchanges > 0;
   const std::string peer = io.origin.authority();

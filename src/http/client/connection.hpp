@@ -77,10 +77,12 @@ class Connection {
   // closed it: it failed with EOF or reset before any response byte, so the
   // request may be retried elsewhere. Throws ClientError (connection_closed,
   // protocol, body_too_large, a timeout) or system_error(operation_aborted).
-  // After a throw or nullopt the connection must be discarded.
+  // After a throw or nullopt the connection must be discarded. `request`
+  // and `url` are taken by reference (no copy per request): the caller
+  // awaits the exchange at once and keeps them alive until it ends.
   [[nodiscard]] boost::asio::awaitable<std::optional<RawResponse>> exchange(
-      std::string request, ExchangeLimits limits, Deadline total,
-      std::optional<std::chrono::milliseconds> sock_read, std::string url);
+      const std::string& request, ExchangeLimits limits, Deadline total,
+      std::optional<std::chrono::milliseconds> sock_read, const std::string& url);
 
   // For an idle connection: open, no EOF and no unexpected byte waiting.
   [[nodiscard]] bool looks_reusable() const noexcept;

@@ -55,8 +55,9 @@ ConnectionPool::ConnectionPool(asio::any_io_executor executor, PoolLimits limits
 
 ConnectionPool::~ConnectionPool() = default;
 
-asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(Origin origin, Deadline deadline,
-                                                               Reuse reuse, std::string url) {
+asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& origin,
+                                                               Deadline deadline, Reuse reuse,
+                                                               const std::string& url) {
   HostEntry& host = hosts_[origin.scheme + "://" + origin.authority()];
   drop_expired_idle();
   if (auto lease = try_take(host, reuse)) co_return std::move(*lease);

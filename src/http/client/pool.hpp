@@ -66,9 +66,10 @@ class ConnectionPool {
   // A slot for `origin`: at once when the limits allow, else after the
   // requests queued before. The pool must outlive the lease. Throws
   // ClientError(deadline.kind) when `deadline` passes first (`url` is for
-  // the message), system_error(operation_aborted) when cancelled.
-  [[nodiscard]] boost::asio::awaitable<Lease> acquire(Origin origin, Deadline deadline, Reuse reuse,
-                                                      std::string url);
+  // the message), system_error(operation_aborted) when cancelled. By
+  // reference: the caller awaits at once and keeps `origin` and `url` alive.
+  [[nodiscard]] boost::asio::awaitable<Lease> acquire(const Origin& origin, Deadline deadline,
+                                                      Reuse reuse, const std::string& url);
 
   [[nodiscard]] PoolStats stats() const noexcept;
 

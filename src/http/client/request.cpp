@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cctype>
+#include <optional>
 
 namespace tailcut::http::detail {
 
@@ -70,7 +71,11 @@ bool method_expects_body(http::verb method) noexcept {
 void serialize(PreparedRequest& request) {
   std::string& wire = request.wire;
   wire.clear();
-  wire.reserve(256 + request.body.size());
+  std::size_t size =
+      64 + request.url.target.size() + request.url.host_header.size() + request.body.size();
+  for (const HeaderField& field : request.headers)
+    size += field.name.size() + field.value.size() + 4;
+  wire.reserve(size);
   wire.append(http::to_string(request.method)).append(" ").append(request.url.target);
   wire.append(" HTTP/1.1\r\nHost: ").append(request.url.host_header).append("\r\n");
   for (const HeaderField& field : request.headers) {
@@ -83,6 +88,19 @@ void serialize(PreparedRequest& request) {
   wire.append("\r\n").append(request.body);
 }
 
+// Most callers send many requests to one URL (a gateway to its upstream):
+// the last URL parsed on this thread is kept, and reused when it comes again.
+HttpUrl parse_url_remembering_last(const std::string& text, std::span<const QueryParam> query) {
+  if (!query.empty()) return parse_http_url(text, query);
+  struct LastParsed {
+    std::string text;
+    HttpUrl url;
+  };
+  thread_local std::optional<LastParsed> last;
+  if (!last || last->text != text) last = LastParsed{text, parse_http_url(text)};
+  return last->url;
+}
+
 }  // namespace
 
 bool PreparedRequest::idempotent() const noexcept {
@@ -92,7 +110,7 @@ bool PreparedRequest::idempotent() const noexcept {
 
 PreparedRequest prepare_request(const SessionOptions& session, const RequestOptions& options) {
   PreparedRequest request;
-  request.url = parse_http_url(options.url, options.query);
+  request.url = parse_url_remembering_last(options.url, options.query);
   if (!method_allowed(options.method)) {
     throw ClientError{ErrorKind::invalid_request,
                       "method " + std::string{http::to_string(options.method)} +

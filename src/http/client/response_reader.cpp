@@ -18,10 +18,8 @@ struct ResponseReader::Parser {
   http::response_parser<http::string_body> parser;
 };
 
-ResponseReader::ResponseReader(ExchangeLimits limits, std::string peer, std::string url)
-    : limits_{limits}, peer_{std::move(peer)}, url_{std::move(url)} {
-  start_parser();
-}
+ResponseReader::ResponseReader(ExchangeLimits limits, std::string_view peer, std::string_view url)
+    : limits_{limits}, peer_{peer}, url_{url} {}  // parser: at the first byte
 
 ResponseReader::~ResponseReader() = default;
 
@@ -37,22 +35,26 @@ void ResponseReader::start_parser() {
 bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
   while (buffer.size() > 0) {
     received_any_ = true;
+    if (!parser_) start_parser();
     boost::system::error_code error;
     const std::size_t used = parser_->parser.put(buffer.data(), error);
     buffer.consume(used);
     if (error == http::error::need_more) return false;
     if (error == http::error::body_limit) {
-      throw ClientError{ErrorKind::body_too_large,
-                        "the response body of " + url_ + " is larger than max_body_bytes (" +
-                            std::to_string(limits_.max_body_bytes) + " bytes)"};
+      throw ClientError{ErrorKind::body_too_large, "the response body of " + std::string{url_} +
+                                                       " is larger than max_body_bytes (" +
+                                                       std::to_string(limits_.max_body_bytes) +
+                                                       " bytes)"};
     }
     if (error == http::error::header_limit) {
-      throw ClientError{ErrorKind::protocol, "the response header from " + peer_ +
-                                                 " is larger than 64 KiB (" + url_ + ")"};
+      throw ClientError{ErrorKind::protocol, "the response header from " + std::string{peer_} +
+                                                 " is larger than 64 KiB (" + std::string{url_} +
+                                                 ")"};
     }
     if (error) {
-      throw ClientError{ErrorKind::protocol, "invalid HTTP response from " + peer_ + ": " +
-                                                 error.message() + " (" + url_ + ")"};
+      throw ClientError{ErrorKind::protocol, "invalid HTTP response from " + std::string{peer_} +
+                                                 ": " + error.message() + " (" + std::string{url_} +
+                                                 ")"};
     }
     if (parser_->parser.is_done()) {
       const int status = parser_->parser.get().result_int();
@@ -69,15 +71,15 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
 }
 
 bool ResponseReader::finish_at_eof() {
-  if (!parser_->parser.got_some()) return false;
+  if (!parser_ || !parser_->parser.got_some()) return false;
   boost::system::error_code error;
   parser_->parser.put_eof(error);
   return !error && parser_->parser.is_done();
 }
 
 std::string ResponseReader::progress() const {
+  if (!received_any_ || !parser_) return "no response byte received";
   const auto& parser = parser_->parser;
-  if (!received_any_) return "no response byte received";
   if (!parser.is_header_done()) return "the header was not complete";
   std::string received = std::to_string(parser.get().body().size()) + " body bytes received";
   if (const auto expected = parser.content_length()) {

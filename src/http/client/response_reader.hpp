@@ -5,6 +5,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "connection.hpp"
 
@@ -12,8 +13,8 @@ namespace tailcut::http::detail {
 
 class ResponseReader {
  public:
-  // `peer` and `url` are for messages.
-  ResponseReader(ExchangeLimits limits, std::string peer, std::string url);
+  // `peer` and `url` are for messages; they must outlive the reader.
+  ResponseReader(ExchangeLimits limits, std::string_view peer, std::string_view url);
   ~ResponseReader();
   ResponseReader(const ResponseReader&) = delete;
   ResponseReader& operator=(const ResponseReader&) = delete;
@@ -40,8 +41,8 @@ class ResponseReader {
   void start_parser();
 
   ExchangeLimits limits_;
-  std::string peer_;
-  std::string url_;
+  std::string_view peer_;
+  std::string_view url_;
   std::unique_ptr<Parser> parser_;
   bool received_any_ = false;
 };

@@ -121,16 +121,22 @@ class RequestPlan {
   std::size_t redirects_ = 0;
 };
 
-asio::awaitable<ClientResponse> run_request(std::shared_ptr<SessionState> state,
-                                            RequestOptions options) {
-  if (state->closed) throw std::logic_error{"http::Session::request() after close()"};
-  RequestPlan plan{state->options, options};
+// The plan is made before the coroutine starts (see Session::request), so
+// that its frame, which every request in flight holds, carries the plan only.
+asio::awaitable<ClientResponse> run_request(std::shared_ptr<SessionState> state, RequestPlan plan) {
   for (;;) {
     RawResponse response =
         co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
     std::optional<ClientResponse> final_response = plan.on_response(std::move(response));
     if (final_response) co_return std::move(*final_response);
   }
+}
+
+// A request that failed before it could start: the failure is thrown when
+// it is awaited, as if it had started.
+asio::awaitable<ClientResponse> failed_request(std::exception_ptr error) {
+  std::rethrow_exception(error);
+  co_return ClientResponse{};
 }
 
 }  // namespace
@@ -156,7 +162,12 @@ Session& Session::operator=(Session&& other) noexcept {
 }
 
 asio::awaitable<ClientResponse> Session::request(RequestOptions options) {
-  return detail::run_request(state_, std::move(options));
+  try {
+    if (state_->closed) throw std::logic_error{"http::Session::request() after close()"};
+    return detail::run_request(state_, detail::RequestPlan{state_->options, options});
+  } catch (...) {
+    return detail::failed_request(std::current_exception());
+  }
 }
 
 asio::awaitable<ClientResponse> Session::get(std::string url) {

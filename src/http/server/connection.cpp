@@ -185,8 +185,10 @@ class ServerConnection {
 
   awaitable<bool> wait_for_request(bool first);
   awaitable<bool> serve_request();
-  awaitable<Response> respond(Request request, RequestContext context);
-  awaitable<Response> respond_while_watching(Request request, RequestContext context);
+  awaitable<Request> read_request(boost::system::error_code& error);
+  // By reference: serve_request() awaits it at once and owns both; a copy
+  // would sit in every frame of the chain while the handler runs.
+  awaitable<Response> respond(Request&& request, const RequestContext& context);
   awaitable<bool> refuse(boost::system::error_code read_error);
   awaitable<bool> send(Response& response, bool header_only);
   awaitable<void> linger();
@@ -245,12 +247,44 @@ awaitable<bool> ServerConnection::wait_for_request(bool first) {
 // Reads one request, has it answered and sends the response. Returns false
 // when the connection is to close.
 awaitable<bool> ServerConnection::serve_request() {
+  boost::system::error_code error;
+  Request request = co_await read_request(error);
+  if (error) co_return co_await refuse(error);
+  stream_.expires_never();  // the handler's time is its own business
+  // A handler may wait a long time: it does so without a read buffer.
+  if (buffer_.size() == 0) buffer_.shrink_to_fit();
+
+  RequestContext context;
+  context.id = core_.next_request_id();
+  context.received_at = std::chrono::steady_clock::now();
+  context.remote = remote_;
+  context.worker = worker_index_;
+  RequestFacts facts;
+  facts.version = request.version();
+  facts.keep_alive = request.keep_alive();
+  facts.head = request.method() == bhttp::verb::head;
+
+  phase_ = Phase::handling;
+  Response response = co_await respond(std::move(request), context);
+  if (client_left()) co_return false;
+  const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
+  const bool sent = co_await send(response, facts.head);
+  if (sent && !keep_alive && (buffer_.size() > 0 || stream_.socket().available(error) > 0)) {
+    co_await linger();  // the client sent more: let it read this response first
+  }
+  const bool stays_open = sent && keep_alive;
+  co_return stays_open;
+}
+
+// Reads one request under the header and body timeouts (its own coroutine,
+// so that the parser is gone while the handler runs). Sets `error` when the
+// request could not be read.
+awaitable<Request> ServerConnection::read_request(boost::system::error_code& error) {
   const ServerOptions& options = core_.options();
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   parser.body_limit(options.max_body_bytes);
 
-  boost::system::error_code error;
   co_await bhttp::async_read_header(stream_, buffer_, parser, redirect_error(use_awaitable, error));
   if (!error && !parser.is_done()) {
     stream_.expires_after(options.body_timeout);
@@ -262,63 +296,36 @@ awaitable<bool> ServerConnection::serve_request() {
       co_await bhttp::async_read(stream_, buffer_, parser, redirect_error(use_awaitable, error));
     }
   }
-  if (error) co_return co_await refuse(error);
-  stream_.expires_never();  // the handler's time is its own business
-
-  RequestContext context;
-  context.id = core_.next_request_id();
-  context.received_at = std::chrono::steady_clock::now();
-  context.remote = remote_;
-  context.worker = worker_index_;
-  Request request = parser.release();
-  RequestFacts facts;
-  facts.version = request.version();
-  facts.keep_alive = request.keep_alive();
-  facts.head = request.method() == bhttp::verb::head;
-
-  phase_ = Phase::handling;
-  Response response = co_await respond_while_watching(std::move(request), context);
-  if (client_left()) co_return false;
-  const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
-  const bool sent = co_await send(response, facts.head);
-  if (sent && !keep_alive && (buffer_.size() > 0 || stream_.socket().available(error) > 0)) {
-    co_await linger();  // the client sent more: let it read this response first
-  }
-  const bool stays_open = sent && keep_alive;
-  co_return stays_open;
+  co_return parser.release();
 }
 
-// Runs the router; a handler's exception becomes a 500 and a log line.
-awaitable<Response> ServerConnection::respond(Request request, RequestContext context) {
+// Runs the router while watching the client, so that a client that goes
+// away cancels its handler (an upstream call, say) at once. A handler's
+// exception becomes a 500 and a log line.
+awaitable<Response> ServerConnection::respond(Request&& request, const RequestContext& context) {
   const std::string what =
       std::string{request.method_string()} + " " + std::string{request.target()};
+  departure_ = std::make_shared<DepartureWatch>();
+  watch_for_departure(stream_.socket(), departure_, cancel_);
+  std::optional<Response> response;
   std::string failure;
   try {
-    co_return co_await core_.router().dispatch(std::move(request), context);
+    response.emplace(co_await core_.router().dispatch(std::move(request), context));
   } catch (const std::exception& error) {
     failure = error.what();
   } catch (...) {
     failure = "an exception that is not a std::exception";
   }
+  departure_->active = false;
+  boost::system::error_code ignored;
+  stream_.socket().cancel(ignored);  // ends the pending wait; nothing else is pending now
+  if (response) co_return std::move(*response);
   if (!force_closed_ && !client_left()) {
     core_.log_error("request " + std::to_string(context.id) + " (" + what +
                     "): handler failed: " + failure);
   }
   co_return json_error(bhttp::status::internal_server_error, "internal_error",
                        "the server failed to handle the request");
-}
-
-// Runs respond() while watching the client, so that a client that goes away
-// cancels its handler (an upstream call, say) at once.
-awaitable<Response> ServerConnection::respond_while_watching(Request request,
-                                                             RequestContext context) {
-  departure_ = std::make_shared<DepartureWatch>();
-  watch_for_departure(stream_.socket(), departure_, cancel_);
-  Response response = co_await respond(std::move(request), context);
-  departure_->active = false;
-  boost::system::error_code ignored;
-  stream_.socket().cancel(ignored);  // ends the pending wait; nothing else is pending now
-  co_return response;
 }
 
 // Answers a request that could not be read, when there is anything to say.

@@ -19,6 +19,8 @@ std::string join_methods(const std::vector<bhttp::verb>& methods) {
   return joined;
 }
 
+boost::asio::awaitable<Response> ready(Response response) { co_return response; }
+
 void reject_route(const std::string& path, const std::string& reason) {
   throw std::invalid_argument{"tailcut::http::Router::add: route \"" + path + "\" " + reason};
 }
@@ -39,21 +41,27 @@ void Router::add(bhttp::verb method, std::string path, Handler handler) {
   routes_[path].emplace(method, std::move(handler));
 }
 
-boost::asio::awaitable<Response> Router::dispatch(Request request, RequestContext context) const {
+// Not a coroutine itself: a routed request goes straight to its handler's
+// coroutine, with no frame of the router's in between.
+boost::asio::awaitable<Response> Router::dispatch(Request&& request,
+                                                  const RequestContext& context) const {
   const std::string_view path = path_of(request.target());
   if (const Handler* handler = find(request.method(), path)) {
-    co_return co_await (*handler)(std::move(request), std::move(context));
+    return (*handler)(std::move(request), context);
   }
+  return ready(unrouted(request, path));
+}
+
+Response Router::unrouted(const Request& request, std::string_view path) const {
   const std::vector<bhttp::verb> allowed = methods_on(path);
   if (allowed.empty()) {
-    co_return json_error(bhttp::status::not_found, "not_found",
-                         "no resource at " + std::string{path});
+    return json_error(bhttp::status::not_found, "not_found", "no resource at " + std::string{path});
   }
   Response response = json_error(bhttp::status::method_not_allowed, "method_not_allowed",
                                  std::string{request.method_string()} + " is not allowed on " +
                                      std::string{path} + "; allowed: " + join_methods(allowed));
   response.set(bhttp::field::allow, join_methods(allowed));
-  co_return response;
+  return response;
 }
 
 std::vector<bhttp::verb> Router::methods_on(std::string_view path) const {
