@@ -68,17 +68,16 @@ bool method_expects_body(http::verb method) noexcept {
   return method == http::verb::post || method == http::verb::put || method == http::verb::patch;
 }
 
-void serialize(PreparedRequest& request) {
+void serialize(PreparedRequest& request, const HeaderFields& headers) {
   std::string& wire = request.wire;
   wire.clear();
   std::size_t size =
       64 + request.url.target.size() + request.url.host_header.size() + request.body.size();
-  for (const HeaderField& field : request.headers)
-    size += field.name.size() + field.value.size() + 4;
+  for (const HeaderField& field : headers) size += field.name.size() + field.value.size() + 4;
   wire.reserve(size);
   wire.append(http::to_string(request.method)).append(" ").append(request.url.target);
   wire.append(" HTTP/1.1\r\nHost: ").append(request.url.host_header).append("\r\n");
-  for (const HeaderField& field : request.headers) {
+  for (const HeaderField& field : headers) {
     if (same_name(field.name, "Host") || same_name(field.name, "Content-Length")) continue;
     wire.append(field.name).append(": ").append(field.value).append("\r\n");
   }
@@ -86,6 +85,23 @@ void serialize(PreparedRequest& request) {
     wire.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
   }
   wire.append("\r\n").append(request.body);
+}
+
+// The header fields of a serialized request (Host and Content-Length
+// included; serialize() sets those itself).
+HeaderFields headers_in(std::string_view wire) {
+  HeaderFields headers;
+  std::size_t at = wire.find("\r\n") + 2;  // after the request line
+  for (;;) {
+    const std::size_t end = wire.find("\r\n", at);
+    if (end == std::string_view::npos || end == at) break;
+    const std::string_view line = wire.substr(at, end - at);
+    const std::size_t colon = line.find(": ");
+    headers.push_back(
+        HeaderField{std::string{line.substr(0, colon)}, std::string{line.substr(colon + 2)}});
+    at = end + 2;
+  }
+  return headers;
 }
 
 // Most callers send many requests to one URL (a gateway to its upstream):
@@ -122,7 +138,8 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
                       "set either body or json, not both (request to " + request.url.text + ")"};
   }
 
-  HeaderFields& headers = request.headers;
+  HeaderFields headers;
+  headers.reserve(4 + session.default_headers.size() + options.headers.size());
   headers.push_back(HeaderField{"User-Agent", session.user_agent});
   headers.push_back(HeaderField{"Accept", "*/*"});
   // The client does not decompress: ask for the body as is.
@@ -140,7 +157,7 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
       set_header(headers, field.name, field.value);
     }
   }
-  serialize(request);
+  serialize(request, headers);
   return request;
 }
 
@@ -154,20 +171,21 @@ std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
   if (!location) return std::nullopt;
 
   PreparedRequest next = current;
+  HeaderFields headers = headers_in(current.wire);
   next.url = resolve_redirect(current.url, *location);
   const bool becomes_get = (status == 303 && current.method != http::verb::head) ||
                            ((status == 301 || status == 302) && current.method == http::verb::post);
   if (becomes_get) {
     next.method = http::verb::get;
     next.body.clear();
-    remove_header(next.headers, "Content-Type");
+    remove_header(headers, "Content-Type");
   }
   if (next.url.origin != current.url.origin) {
     for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie"}) {
-      remove_header(next.headers, secret);
+      remove_header(headers, secret);
     }
   }
-  serialize(next);
+  serialize(next, headers);
   return next;
 }
 

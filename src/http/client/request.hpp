@@ -13,9 +13,11 @@ namespace tailcut::http::detail {
 struct PreparedRequest {
   boost::beast::http::verb method = boost::beast::http::verb::get;
   HttpUrl url;
-  HeaderFields headers;  // as the caller wants them, before Host/Content-Length
   std::string body;
-  std::string wire;  // the serialized request: request line, headers, body
+  // The serialized request: request line, headers, body. The headers are
+  // kept only here (a redirect reads them back): thousands of requests may
+  // be in flight.
+  std::string wire;
 
   // May be sent twice (RFC 9110 9.2.2): GET, HEAD, PUT, DELETE, OPTIONS.
   [[nodiscard]] bool idempotent() const noexcept;
