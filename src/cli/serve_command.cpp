@@ -21,6 +21,7 @@ struct ServeFlags {
   double hedge_budget = -1;  // negative: off
   long max_timeout_ms = 60'000;
   std::string max_wait = "30s";
+  std::string deadline_margin = "3ms";
   unsigned timeout_status = 504;
   std::size_t threads = http::default_worker_count();
   std::string log_level = "info";
@@ -50,6 +51,7 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   if (flags.hedge_budget >= 0) options.hedge_budget_percent = flags.hedge_budget;
   options.max_timeout = std::chrono::milliseconds{flags.max_timeout_ms};
   options.max_wait = parse_duration(flags.max_wait, "--max-wait");
+  options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
   options.timeout_status = flags.timeout_status;
 
   const auto listen = parse_listen_address(flags.listen);
@@ -121,6 +123,9 @@ CommandRunner add_serve_command(CLI::App& app) {
   add_option_with_env(c, "--max-timeout", flags->max_timeout_ms, "largest accepted ?timeout=, ms")
       ->check(CLI::Range(1L, 3'600'000L));
   add_option_with_env(c, "--max-wait", flags->max_wait, "bound of a call without ?timeout=");
+  add_option_with_env(c, "--deadline-margin", flags->deadline_margin,
+                      "answer this much before the deadline, so that the answer\n"
+                      "arrives in time (at most half the timeout)");
   add_option_with_env(c, "--timeout-status", flags->timeout_status,
                       "status when the deadline passes (504, or 408 as in the seeds)")
       ->check(CLI::Range(400u, 599u));

@@ -62,6 +62,7 @@ int run_upstream(const UpstreamFlags& flags) {
     server_options.address = listen.host;
     server_options.port = listen.port;
     server_options.threads = flags.threads;
+    server_options.count_kernel_wait = false;  // the simulator keeps no deadlines
     http::Router router;
     upstream::add_routes(router, simulator);
     http::Server server{server_options, std::move(router)};

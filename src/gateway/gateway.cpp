@@ -55,6 +55,7 @@ void Gateway::start() {
     upstream_server.port = 0;
     upstream_server.threads = 1;
     upstream_server.shutdown_grace = std::chrono::milliseconds{100};
+    upstream_server.count_kernel_wait = false;  // the simulator keeps no deadlines
     http::Router upstream_routes;
     upstream::add_routes(upstream_routes, std::make_shared<upstream::Simulator>(embedded_options_));
     embedded_upstream_ =

@@ -24,8 +24,14 @@ namespace tailcut::http {
 // What the server knows about a request besides its message.
 struct RequestContext {
   std::uint64_t id;  // unique and increasing per server; also sent as X-Request-Id
-  std::chrono::steady_clock::time_point received_at;  // when the request was fully read
-  boost::asio::ip::tcp::endpoint remote;              // the client's address
+  // When the request was fully read, less the time its last bytes had
+  // already waited in the kernel (TCP_INFO, to the kernel's tick: 1-4 ms;
+  // see ServerOptions::count_kernel_wait).
+  // Under load a request can queue there for tens of milliseconds, and a
+  // deadline counted from the read alone would miss that time, though
+  // the client counts it.
+  std::chrono::steady_clock::time_point received_at;
+  boost::asio::ip::tcp::endpoint remote;  // the client's address
   std::size_t worker;  // index of the worker thread running the handler, < worker_count()
 };
 

@@ -1,6 +1,10 @@
 // One connection of the HTTP server: reads requests one at a time (so
 // pipelined requests are answered in order), routes them, writes the
 // responses, and enforces the sizes, timeouts and shutdown of ServerOptions.
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <array>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -113,6 +117,16 @@ bool finish(Response& response, const RequestFacts& facts, std::uint64_t request
     response.prepare_payload();
   }
   return keep_alive;
+}
+
+// When the bytes just read reached this host: now, less how long the last of
+// them waited in the kernel before the read (see RequestContext).
+std::chrono::steady_clock::time_point arrival_time(tcp::socket& socket) {
+  const auto now = std::chrono::steady_clock::now();
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return now;
+  return now - std::chrono::milliseconds{info.tcpi_last_data_recv};
 }
 
 // The status line and header fields of a finished response (see finish()),
@@ -274,7 +288,8 @@ awaitable<bool> ServerConnection::serve_request() {
 
   RequestContext context;
   context.id = core_.next_request_id();
-  context.received_at = std::chrono::steady_clock::now();
+  context.received_at = core_.options().count_kernel_wait ? arrival_time(stream_.socket())
+                                                          : std::chrono::steady_clock::now();
   context.remote = remote_;
   context.worker = worker_index_;
   RequestFacts facts;
