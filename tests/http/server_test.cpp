@@ -310,3 +310,75 @@ TEST(ServerWorkersTest, ConnectionsAreSpreadOverTheWorkersAndHandlersRunOnTheirT
 
 }  // namespace
 }  // namespace tailcut::http
+
+namespace tailcut::http {
+namespace {
+
+// Holds its worker thread for `hold` after telling `started`: on purpose,
+// so that the next request waits in the kernel (the test's subject).
+struct BlockingHandler {
+  std::shared_ptr<testing::Event> started;
+  std::chrono::milliseconds hold;
+  boost::asio::awaitable<Response> operator()(Request /*request*/,
+                                              RequestContext /*context*/) const {
+    started->set();
+    std::this_thread::sleep_for(hold);
+    co_return Response{bhttp::status::ok, 11};
+  }
+};
+
+// Answers how long ago, in ms, the server says the request was received.
+boost::asio::awaitable<Response> report_age(Request /*request*/, RequestContext context) {
+  const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - context.received_at);
+  Response response{bhttp::status::ok, 11};
+  response.body() = std::to_string(age.count());
+  co_return response;
+}
+
+struct AgeSeen {
+  std::chrono::milliseconds reported;   // by the handler, from received_at
+  std::chrono::milliseconds at_client;  // from sending to the answer
+};
+
+// One worker blocked for 300 ms; a request sent meanwhile waits in the
+// kernel until the worker is free again.
+AgeSeen age_of_a_request_sent_while_blocked(bool count_kernel_wait) {
+  auto started = std::make_shared<testing::Event>();
+  Router router;
+  router.add(bhttp::verb::get, "/block", BlockingHandler{started, 300ms});
+  router.add(bhttp::verb::get, "/age", report_age);
+  ServerOptions options;
+  options.threads = 1;
+  options.count_kernel_wait = count_kernel_wait;
+  Server server{options, std::move(router)};
+  server.start();
+
+  ServerTestClient blocker{server.port()};
+  blocker.send(raw_request("GET", "/block"));
+  EXPECT_TRUE(started->wait_for(10s));
+  ServerTestClient client{server.port()};
+  const auto sent = std::chrono::steady_clock::now();
+  const Response answer = client.request("GET", "/age");
+  const auto at_client = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - sent);
+  EXPECT_EQ(answer.result(), bhttp::status::ok);
+  server.stop();
+  return AgeSeen{std::chrono::milliseconds{std::stol(answer.body())}, at_client};
+}
+
+TEST(ServerArrivalTest, ReceivedAtCountsTheTimeTheRequestWaitedInTheKernel) {
+  const AgeSeen age = age_of_a_request_sent_while_blocked(true);
+  // It waited most of the 300 ms block; the kernel's clock ticks every 1-4 ms.
+  EXPECT_GE(age.reported, 150ms) << "client saw " << age.at_client.count() << " ms";
+  EXPECT_LE(age.reported, age.at_client + 5ms);
+}
+
+TEST(ServerArrivalTest, WithoutCountingTheKernelWaitReceivedAtIsTheRead) {
+  const AgeSeen age = age_of_a_request_sent_while_blocked(false);
+  EXPECT_GE(age.at_client, 150ms);
+  EXPECT_LT(age.reported, 100ms);
+}
+
+}  // namespace
+}  // namespace tailcut::http
