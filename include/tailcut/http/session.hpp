@@ -73,10 +73,11 @@ class Session {
   // Cancellation: throws system_error(operation_aborted), see above.
   // Lifetime: the returned awaitable owns copies of what it needs; the
   // session may be destroyed while it runs. Must be awaited on the session's
-  // executor. Throws std::logic_error after close(). Errors in `options`
-  // are found at once but thrown when the awaitable is awaited; the total
-  // timeout counts from this call.
-  [[nodiscard]] boost::asio::awaitable<ClientResponse> request(RequestOptions options);
+  // executor. Throws std::logic_error after close(). `options` is used
+  // before this returns (the awaitable keeps nothing of it). Errors in
+  // `options` are found at once but thrown when the awaitable is awaited;
+  // the total timeout counts from this call.
+  [[nodiscard]] boost::asio::awaitable<ClientResponse> request(const RequestOptions& options);
 
   // The shortcuts below are overloads rather than default arguments on
   // purpose: g++ 12 miscompiles a defaulted `= {}` argument inside a

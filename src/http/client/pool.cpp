@@ -46,6 +46,10 @@ void ConnectionPool::Lease::attach(std::unique_ptr<Connection> connection) {
   ++pool_->opened_;
 }
 
+void ConnectionPool::Lease::served() noexcept {
+  if (pool_ && reused_) ++pool_->reused_count_;
+}
+
 void ConnectionPool::Lease::release_to_pool() noexcept {
   if (pool_) std::exchange(pool_, nullptr)->give_back(*host_, std::move(connection_), true);
 }
@@ -58,7 +62,7 @@ ConnectionPool::~ConnectionPool() = default;
 asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& origin,
                                                                Deadline deadline, Reuse reuse,
                                                                const std::string& url) {
-  HostEntry& host = hosts_[origin.scheme + "://" + origin.authority()];
+  HostEntry& host = host_entry(origin);
   drop_expired_idle();
   if (auto lease = try_take(host, reuse)) co_return std::move(*lease);
 
@@ -88,17 +92,28 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& ori
                               std::to_string(limits_.per_host) + " per host, 0 = none)");
 }
 
+ConnectionPool::HostEntry& ConnectionPool::host_entry(const Origin& origin) {
+  if (last_host_ == nullptr || *last_origin_ != origin) {
+    last_host_ = &hosts_[origin.scheme + "://" + origin.authority()];  // nodes do not move
+    last_origin_ = origin;
+  }
+  return *last_host_;
+}
+
 std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, Reuse reuse) {
-  if (reuse == Reuse::idle_first) {
+  if (reuse != Reuse::fresh_only) {
     // Most recently used first: the likeliest to be still open.
+    const auto trusted_since = reuse == Reuse::idle_first_retryable
+                                   ? Clock::now() - trusted_idle_time
+                                   : Clock::time_point::max();
     while (!host.idle.empty()) {
       IdleConnection idle = std::move(host.idle.back());
       host.idle.pop_back();
       --idle_;
-      if (!idle.connection->looks_reusable()) continue;  // closed by the server: drop it
+      const bool trusted = idle.since > trusted_since;
+      if (!trusted && !idle.connection->looks_reusable()) continue;  // closed by the server
       ++host.in_use;
       ++in_use_;
-      ++reused_count_;
       return Lease{this, &host, std::move(idle.connection)};
     }
   }

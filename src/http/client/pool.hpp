@@ -24,8 +24,21 @@ struct PoolLimits {
   std::chrono::milliseconds keepalive_timeout{0};
 };
 
-// Whether an acquire may take an idle connection.
-enum class Reuse { idle_first, fresh_only };
+// Whether an acquire may take an idle connection, and how much it trusts one.
+enum class Reuse {
+  // An idle connection if any, checked first (one recv(MSG_PEEK)): the
+  // server may have closed it, or sent something nobody asked for.
+  idle_first,
+  // The same, but one idle for less than `trusted_idle_time` is taken
+  // unchecked: the caller retries on a new connection when it turns out
+  // closed (idempotent requests), and servers neither close nor talk on
+  // a connection that was busy a moment ago. Saves a system call per request.
+  idle_first_retryable,
+  fresh_only,
+};
+
+// How long an idle connection stays trusted without a check (see Reuse).
+inline constexpr std::chrono::milliseconds trusted_idle_time{1000};
 
 class ConnectionPool {
   struct HostEntry;
@@ -46,6 +59,8 @@ class ConnectionPool {
     [[nodiscard]] Connection* connection() const noexcept { return connection_.get(); }
     [[nodiscard]] bool reused() const noexcept { return reused_; }
     void attach(std::unique_ptr<Connection> connection);
+    // Its connection answered (counts a reuse when it came from the pool).
+    void served() noexcept;
     // Keeps the connection open for the next request to the same host.
     void release_to_pool() noexcept;
 
@@ -86,6 +101,7 @@ class ConnectionPool {
     std::size_t in_use = 0;
   };
 
+  [[nodiscard]] HostEntry& host_entry(const Origin& origin);
   [[nodiscard]] std::optional<Lease> try_take(HostEntry& host, Reuse reuse);
   [[nodiscard]] bool expired(const IdleConnection& idle, Clock::time_point now) const noexcept;
   void drop_expired_idle() noexcept;
@@ -97,6 +113,10 @@ class ConnectionPool {
   boost::asio::any_io_executor executor_;
   PoolLimits limits_;
   std::unordered_map<std::string, HostEntry> hosts_;
+  // The entry found last, and for which origin: most requests go where the
+  // previous one went, and finding it again needs no key string.
+  std::optional<Origin> last_origin_;
+  HostEntry* last_host_ = nullptr;
   std::list<Waiter*> waiters_;
   std::size_t in_use_ = 0;
   std::size_t idle_ = 0;

@@ -2,9 +2,12 @@
 #include "request.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/serialize.hpp>
 #include <cctype>
+#include <initializer_list>
 #include <optional>
+#include <span>
 
 namespace tailcut::http::detail {
 
@@ -20,12 +23,6 @@ bool same_name(std::string_view left, std::string_view right) noexcept {
 
 void remove_header(HeaderFields& headers, std::string_view name) {
   std::erase_if(headers, [&](const HeaderField& field) { return same_name(field.name, name); });
-}
-
-// Sets `name` to `value`, replacing every field of that name.
-void set_header(HeaderFields& headers, std::string name, std::string value) {
-  remove_header(headers, name);
-  headers.push_back(HeaderField{std::move(name), std::move(value)});
 }
 
 bool is_token_char(unsigned char c) noexcept {
@@ -68,18 +65,41 @@ bool method_expects_body(http::verb method) noexcept {
   return method == http::verb::post || method == http::verb::put || method == http::verb::patch;
 }
 
-void serialize(PreparedRequest& request, const HeaderFields& headers) {
+// Writes the request line, Host, each field of `layers` that no later field
+// of the same name replaces (so the last one of a name wins, where it
+// stands), Content-Length, and the body. Host and Content-Length in
+// `layers` are ignored: the client sets those.
+void serialize(PreparedRequest& request,
+               std::initializer_list<std::span<const HeaderField>> layers) {
   std::string& wire = request.wire;
   wire.clear();
   std::size_t size =
       64 + request.url.target.size() + request.url.host_header.size() + request.body.size();
-  for (const HeaderField& field : headers) size += field.name.size() + field.value.size() + 4;
+  for (const auto layer : layers) {
+    for (const HeaderField& field : layer) size += field.name.size() + field.value.size() + 4;
+  }
   wire.reserve(size);
   wire.append(http::to_string(request.method)).append(" ").append(request.url.target);
   wire.append(" HTTP/1.1\r\nHost: ").append(request.url.host_header).append("\r\n");
-  for (const HeaderField& field : headers) {
-    if (same_name(field.name, "Host") || same_name(field.name, "Content-Length")) continue;
-    wire.append(field.name).append(": ").append(field.value).append("\r\n");
+  const auto replaced_later = [&](std::size_t layer_index, std::size_t field_index) {
+    const std::string& name = layers.begin()[layer_index][field_index].name;
+    for (std::size_t later_layer = layer_index; later_layer < layers.size(); ++later_layer) {
+      const auto layer = layers.begin()[later_layer];
+      const std::size_t from = later_layer == layer_index ? field_index + 1 : 0;
+      for (std::size_t later = from; later < layer.size(); ++later) {
+        if (same_name(layer[later].name, name)) return true;
+      }
+    }
+    return false;
+  };
+  for (std::size_t layer_index = 0; layer_index < layers.size(); ++layer_index) {
+    const auto layer = layers.begin()[layer_index];
+    for (std::size_t field_index = 0; field_index < layer.size(); ++field_index) {
+      const HeaderField& field = layer[field_index];
+      if (same_name(field.name, "Host") || same_name(field.name, "Content-Length")) continue;
+      if (replaced_later(layer_index, field_index)) continue;
+      wire.append(field.name).append(": ").append(field.value).append("\r\n");
+    }
   }
   if (!request.body.empty() || method_expects_body(request.method)) {
     wire.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
@@ -138,26 +158,24 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
                       "set either body or json, not both (request to " + request.url.text + ")"};
   }
 
-  HeaderFields headers;
-  headers.reserve(4 + session.default_headers.size() + options.headers.size());
-  headers.push_back(HeaderField{"User-Agent", session.user_agent});
-  headers.push_back(HeaderField{"Accept", "*/*"});
-  // The client does not decompress: ask for the body as is.
-  headers.push_back(HeaderField{"Accept-Encoding", "identity"});
+  // The client's own fields, which the session's and the request's replace.
+  std::array<HeaderField, 4> own{HeaderField{"User-Agent", session.user_agent},
+                                 HeaderField{"Accept", "*/*"},
+                                 // The client does not decompress: ask for the body as is.
+                                 HeaderField{"Accept-Encoding", "identity"}, HeaderField{}};
+  std::size_t own_count = 3;
   if (options.json) {
     request.body = boost::json::serialize(*options.json);
-    headers.push_back(HeaderField{"Content-Type", "application/json"});
+    own[own_count++] = HeaderField{"Content-Type", "application/json"};
   } else if (!options.body.empty()) {
     request.body = options.body;
-    headers.push_back(HeaderField{"Content-Type", "application/octet-stream"});
+    own[own_count++] = HeaderField{"Content-Type", "application/octet-stream"};
   }
   for (const HeaderFields* layer : {&session.default_headers, &options.headers}) {
-    for (const HeaderField& field : *layer) {
-      check_header(field, request.url.text);
-      set_header(headers, field.name, field.value);
-    }
+    for (const HeaderField& field : *layer) check_header(field, request.url.text);
   }
-  serialize(request, headers);
+  serialize(request, {std::span<const HeaderField>{own.data(), own_count}, session.default_headers,
+                      options.headers});
   return request;
 }
 
@@ -185,7 +203,7 @@ std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
       remove_header(headers, secret);
     }
   }
-  serialize(next, headers);
+  serialize(next, {headers});
   return next;
 }
 

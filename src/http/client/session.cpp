@@ -37,7 +37,7 @@ namespace {
 asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
                                   const PreparedRequest& request, Deadline total, Timeouts timeouts,
                                   ExchangeLimits limits) {
-  Reuse reuse = Reuse::idle_first;
+  Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
   for (;;) {
     const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
     ConnectionPool::Lease lease =
@@ -50,6 +50,7 @@ asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
     std::optional<RawResponse> response = co_await lease.connection()->exchange(
         request.wire, limits, total, timeouts.sock_read, request.url.text);
     if (response) {
+      lease.served();
       if (response->reusable) lease.release_to_pool();
       co_return std::move(*response);
     }
@@ -73,7 +74,6 @@ class RequestPlan {
       : timeouts_{options.timeouts.value_or(session.timeouts)},
         total_{total_deadline(timeouts_.total)},
         request_{prepare_request(session, options)},
-        first_url_{options.url},
         follow_redirects_{options.follow_redirects},
         max_redirects_{options.max_redirects},
         max_body_bytes_{options.max_body_bytes} {}
@@ -102,9 +102,11 @@ class RequestPlan {
     if (redirects_ == max_redirects_) {
       throw ClientError{ErrorKind::too_many_redirects,
                         "more than " + std::to_string(max_redirects_) +
-                            " redirects starting from " + first_url_ + "; the last went from " +
-                            request_.url.text + " to " + next->url.text};
+                            " redirects starting from " +
+                            (redirects_ == 0 ? request_.url.text : first_url_) +
+                            "; the last went from " + request_.url.text + " to " + next->url.text};
     }
+    if (redirects_ == 0) first_url_ = request_.url.text;  // kept only once needed
     ++redirects_;
     request_ = std::move(*next);
     return std::nullopt;
@@ -114,7 +116,7 @@ class RequestPlan {
   Timeouts timeouts_;
   Deadline total_;
   PreparedRequest request_;
-  std::string first_url_;
+  std::string first_url_;  // set at the first redirect
   bool follow_redirects_;
   std::size_t max_redirects_;
   std::size_t max_body_bytes_;
@@ -161,7 +163,7 @@ Session& Session::operator=(Session&& other) noexcept {
   return *this;
 }
 
-asio::awaitable<ClientResponse> Session::request(RequestOptions options) {
+asio::awaitable<ClientResponse> Session::request(const RequestOptions& options) {
   try {
     if (state_->closed) throw std::logic_error{"http::Session::request() after close()"};
     return detail::run_request(state_, detail::RequestPlan{state_->options, options});

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -15,7 +16,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/socket_watchdog.hpp"
 #include "server_core.hpp"
 
 namespace tailcut::http::detail {
@@ -119,6 +120,13 @@ bool finish(Response& response, const RequestFacts& facts, std::uint64_t request
   return keep_alive;
 }
 
+// The shortest of the timeouts a connection sets: how often its watchdog
+// wakes at most (lingering, rare, moves it earlier).
+std::chrono::milliseconds shortest_timeout(const ServerOptions& options) {
+  return std::min(
+      {options.header_timeout, options.body_timeout, options.idle_timeout, options.write_timeout});
+}
+
 // When the bytes just read reached this host: now, less how long the last of
 // them waited in the kernel before the read (see RequestContext).
 std::chrono::steady_clock::time_point arrival_time(tcp::socket& socket) {
@@ -152,7 +160,14 @@ std::string serialize_head(const Response& response) {
 // it (or resets it), nobody waits for the answer any more, so the handler is
 // cancelled through the connection's own cancellation signal. Pipelined
 // bytes end the watch (the next request is there). A plain completion
-// handler rather than a task: it costs one queued wait per request.
+// handler rather than a task.
+//
+// Watching costs a system call (Asio re-arms the socket in epoll for a wait),
+// more than the rest of a fast request's reading: a handler is watched only
+// once it has run for a while, by the worker's departure sweep, which wakes
+// every departure_sweep_interval while handlers run unwatched.
+constexpr std::chrono::milliseconds departure_sweep_interval{20};
+
 struct DepartureWatch {
   bool active = true;
   bool client_left = false;
@@ -179,6 +194,8 @@ void watch_for_departure(tcp::socket& socket, std::shared_ptr<DepartureWatch> wa
       });
 }
 
+void sweep_departures(Worker& worker);
+
 }  // namespace
 
 class ServerConnection {
@@ -188,13 +205,17 @@ class ServerConnection {
       : core_{core},
         worker_{core.worker(worker_index)},
         worker_index_{worker_index},
-        stream_{std::move(socket)},
+        socket_{std::move(socket)},
+        watchdog_{socket_, shortest_timeout(core.options())},
         cancel_{std::move(cancel)} {
     boost::system::error_code ignored;
-    remote_ = stream_.socket().remote_endpoint(ignored);
+    remote_ = socket_.remote_endpoint(ignored);
     worker_.connections.insert(this);
   }
-  ~ServerConnection() { worker_.connections.erase(this); }
+  ~ServerConnection() {
+    leave_unwatched();
+    worker_.connections.erase(this);
+  }
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
@@ -202,14 +223,23 @@ class ServerConnection {
   // or the server shuts down; then closes the socket.
   awaitable<void> run();
 
+  // Starts watching the client of a running handler (the departure sweep).
+  void watch_departure() {
+    unwatched_index_ = not_listed;
+    departure_ = std::make_shared<DepartureWatch>();
+    watch_for_departure(socket_, departure_, cancel_);
+  }
+
   void close_if_idle() {
-    if (phase_ == Phase::waiting_for_request) stream_.cancel();
+    boost::system::error_code ignored;
+    if (phase_ == Phase::waiting_for_request) socket_.cancel(ignored);
   }
 
   void force_close() {
     force_closed_ = true;
     cancel_->emit(boost::asio::cancellation_type::terminal);
-    stream_.close();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
   }
 
  private:
@@ -225,11 +255,20 @@ class ServerConnection {
   awaitable<bool> send(Response& response, bool header_only);
   awaitable<void> linger();
   void close();
+  // The handler runs; the departure sweep will watch it (see above).
+  void enter_unwatched();
+  void leave_unwatched() noexcept;
+  // The handler is done: stops the watch on its client, if any.
+  void stop_watching() noexcept;
+
+  static constexpr std::size_t not_listed = static_cast<std::size_t>(-1);
 
   ServerCore& core_;
   Worker& worker_;
   std::size_t worker_index_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  // The header, body, idle and write timeouts (one timer, moved lazily).
+  SocketWatchdog watchdog_;
   beast::flat_buffer buffer_;
   tcp::endpoint remote_;
   std::shared_ptr<boost::asio::cancellation_signal> cancel_;
@@ -237,6 +276,7 @@ class ServerConnection {
   bool force_closed_ = false;
   // Watch of the request being handled: did the client close the connection?
   std::shared_ptr<DepartureWatch> departure_;
+  std::size_t unwatched_index_ = not_listed;  // in worker_.unwatched
   [[nodiscard]] bool client_left() const noexcept { return departure_ && departure_->client_left; }
 };
 
@@ -261,18 +301,18 @@ awaitable<bool> ServerConnection::wait_for_request(bool first) {
   const ServerOptions& options = core_.options();
   if (buffer_.size() > 0) {  // pipelined: the next request is already here
     phase_ = Phase::reading_request;
-    stream_.expires_after(options.header_timeout);
+    watchdog_.expires_after(options.header_timeout);
     co_return true;
   }
   phase_ = Phase::waiting_for_request;
-  stream_.expires_after(first ? options.header_timeout : options.idle_timeout);
+  watchdog_.expires_after(first ? options.header_timeout : options.idle_timeout);
   boost::system::error_code error;
-  const std::size_t received = co_await stream_.async_read_some(
+  const std::size_t received = co_await socket_.async_read_some(
       buffer_.prepare(first_read_bytes), redirect_error(use_awaitable, error));
   buffer_.commit(received);
   phase_ = Phase::reading_request;
   if (error) co_return false;
-  if (!first) stream_.expires_after(options.header_timeout);
+  if (!first) watchdog_.expires_after(options.header_timeout);
   co_return true;
 }
 
@@ -282,14 +322,14 @@ awaitable<bool> ServerConnection::serve_request() {
   boost::system::error_code error;
   Request request = co_await read_request(error);
   if (error) co_return co_await refuse(error);
-  stream_.expires_never();  // the handler's time is its own business
+  watchdog_.expires_never();  // the handler's time is its own business
   // A handler may wait a long time: it does so without a read buffer.
   if (buffer_.size() == 0) buffer_.shrink_to_fit();
 
   RequestContext context;
   context.id = core_.next_request_id();
-  context.received_at = core_.options().count_kernel_wait ? arrival_time(stream_.socket())
-                                                          : std::chrono::steady_clock::now();
+  context.received_at =
+      core_.options().count_kernel_wait ? arrival_time(socket_) : std::chrono::steady_clock::now();
   context.remote = remote_;
   context.worker = worker_index_;
   RequestFacts facts;
@@ -302,7 +342,7 @@ awaitable<bool> ServerConnection::serve_request() {
   if (client_left()) co_return false;
   const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
   const bool sent = co_await send(response, facts.head);
-  if (sent && !keep_alive && (buffer_.size() > 0 || stream_.socket().available(error) > 0)) {
+  if (sent && !keep_alive && (buffer_.size() > 0 || socket_.available(error) > 0)) {
     co_await linger();  // the client sent more: let it read this response first
   }
   const bool stays_open = sent && keep_alive;
@@ -318,15 +358,15 @@ awaitable<Request> ServerConnection::read_request(boost::system::error_code& err
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   parser.body_limit(options.max_body_bytes);
 
-  co_await bhttp::async_read_header(stream_, buffer_, parser, redirect_error(use_awaitable, error));
+  co_await bhttp::async_read_header(socket_, buffer_, parser, redirect_error(use_awaitable, error));
   if (!error && !parser.is_done()) {
-    stream_.expires_after(options.body_timeout);
+    watchdog_.expires_after(options.body_timeout);
     if (expects_continue(parser.get())) {
-      co_await boost::asio::async_write(stream_, boost::asio::buffer(continue_response),
+      co_await boost::asio::async_write(socket_, boost::asio::buffer(continue_response),
                                         redirect_error(use_awaitable, error));
     }
     if (!error) {
-      co_await bhttp::async_read(stream_, buffer_, parser, redirect_error(use_awaitable, error));
+      co_await bhttp::async_read(socket_, buffer_, parser, redirect_error(use_awaitable, error));
     }
   }
   co_return parser.release();
@@ -338,8 +378,8 @@ awaitable<Request> ServerConnection::read_request(boost::system::error_code& err
 awaitable<Response> ServerConnection::respond(Request&& request, const RequestContext& context) {
   const std::string what =
       std::string{request.method_string()} + " " + std::string{request.target()};
-  departure_ = std::make_shared<DepartureWatch>();
-  watch_for_departure(stream_.socket(), departure_, cancel_);
+  departure_.reset();
+  enter_unwatched();
   std::optional<Response> response;
   std::string failure;
   try {
@@ -349,9 +389,7 @@ awaitable<Response> ServerConnection::respond(Request&& request, const RequestCo
   } catch (...) {
     failure = "an exception that is not a std::exception";
   }
-  departure_->active = false;
-  boost::system::error_code ignored;
-  stream_.socket().cancel(ignored);  // ends the pending wait; nothing else is pending now
+  stop_watching();
   if (response) co_return std::move(*response);
   if (!force_closed_ && !client_left()) {
     core_.log_error("request " + std::to_string(context.id) + " (" + what +
@@ -359,6 +397,36 @@ awaitable<Response> ServerConnection::respond(Request&& request, const RequestCo
   }
   co_return json_error(bhttp::status::internal_server_error, "internal_error",
                        "the server failed to handle the request");
+}
+
+void ServerConnection::enter_unwatched() {
+  unwatched_index_ = worker_.unwatched.size();
+  worker_.unwatched.push_back(this);
+  if (worker_.departure_sweep_pending) return;
+  worker_.departure_sweep_pending = true;
+  worker_.departure_sweep.expires_after(departure_sweep_interval);
+  Worker* worker = &worker_;
+  worker_.departure_sweep.async_wait([worker](const boost::system::error_code& error) {
+    if (!error) sweep_departures(*worker);
+  });
+}
+
+void ServerConnection::leave_unwatched() noexcept {
+  if (unwatched_index_ == not_listed) return;
+  std::vector<ServerConnection*>& unwatched = worker_.unwatched;
+  ServerConnection* last = unwatched.back();
+  unwatched[unwatched_index_] = last;
+  last->unwatched_index_ = unwatched_index_;
+  unwatched.pop_back();
+  unwatched_index_ = not_listed;
+}
+
+void ServerConnection::stop_watching() noexcept {
+  leave_unwatched();
+  if (!departure_) return;
+  departure_->active = false;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);  // ends the pending wait; nothing else is pending now
 }
 
 // Answers a request that could not be read, when there is anything to say.
@@ -375,14 +443,14 @@ awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
 awaitable<bool> ServerConnection::send(Response& response, bool header_only) {
   phase_ = Phase::writing;
   core_.count_request_handled();
-  stream_.expires_after(core_.options().write_timeout);
+  watchdog_.expires_after(core_.options().write_timeout);
   const std::string head = serialize_head(response);
   std::array<boost::asio::const_buffer, 2> wire{boost::asio::buffer(head),
                                                 boost::asio::buffer(response.body())};
   if (header_only) wire[1] = boost::asio::const_buffer{};
   boost::system::error_code error;
-  co_await boost::asio::async_write(stream_, wire, redirect_error(use_awaitable, error));
-  stream_.expires_never();
+  co_await boost::asio::async_write(socket_, wire, redirect_error(use_awaitable, error));
+  watchdog_.expires_never();
   co_return !error;
 }
 
@@ -390,19 +458,19 @@ awaitable<bool> ServerConnection::send(Response& response, bool header_only) {
 // until it closes or linger_time passes.
 awaitable<void> ServerConnection::linger() {
   boost::system::error_code error;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, error);
-  stream_.expires_after(linger_time);
+  socket_.shutdown(tcp::socket::shutdown_send, error);
+  watchdog_.expires_after(linger_time);
   std::array<char, 4096> discarded;
   for (std::size_t reads = 0; !error && reads < max_linger_reads; ++reads) {
-    co_await stream_.async_read_some(boost::asio::buffer(discarded),
+    co_await socket_.async_read_some(boost::asio::buffer(discarded),
                                      redirect_error(use_awaitable, error));
   }
 }
 
 void ServerConnection::close() {
   boost::system::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
 }
 
 namespace {
@@ -447,6 +515,19 @@ void start_connection(OpenConnection open, std::size_t worker_index, tcp::socket
       serve_connection(std::move(open), worker_index, std::move(socket), std::move(cancel)),
       boost::asio::bind_cancellation_slot(slot, std::move(ended)));
 }
+
+namespace {
+
+void sweep_departures(Worker& worker) {
+  worker.departure_sweep_pending = false;
+  std::vector<ServerConnection*> running;
+  running.swap(worker.unwatched);
+  for (ServerConnection* connection : running) connection->watch_departure();
+  running.clear();
+  if (worker.unwatched.empty()) worker.unwatched.swap(running);  // keeps the capacity
+}
+
+}  // namespace
 
 void close_idle_connections(Worker& worker) {
   for (ServerConnection* connection : snapshot(worker)) {

@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -30,8 +31,13 @@ struct Worker {
   // Live connections of this worker; touched only on its thread. Declared
   // before `io` so that it outlives the coroutine frames that io destroys.
   std::unordered_set<ServerConnection*> connections;
+  // Those whose handler runs without a watch on the client yet; the
+  // departure sweep watches them (connection.cpp). Same rules as above.
+  std::vector<ServerConnection*> unwatched;
   boost::asio::io_context io{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  boost::asio::steady_timer departure_sweep{io};
+  bool departure_sweep_pending = false;
   std::thread thread;
 };
 
