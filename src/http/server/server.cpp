@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "descriptor_table.hpp"
 #include "server_core.hpp"
 
 namespace tailcut::http {
@@ -257,6 +258,9 @@ void Server::start() {
   if (core_->lifecycle != detail::Lifecycle::created) {
     throw std::logic_error{"tailcut::http::Server::start: the server was already started"};
   }
+  // Each connection may hold a few more descriptors (a gateway's upstream
+  // calls): room for four per connection.
+  detail::reserve_descriptor_table(core_->options().max_connections * 4 + 64);
   core_->listen();
   boost::asio::co_spawn(core_->worker(0).io, detail::accept_connections(*core_),
                         detail::AcceptLoopEnded{core_.get()});

@@ -1,0 +1,56 @@
+// reserve_descriptor_table grows the descriptor table (FDSize in
+// /proc/self/status) without leaving a descriptor open.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "http/server/descriptor_table.hpp"
+
+namespace {
+
+std::size_t descriptor_table_size() {
+  std::ifstream status{"/proc/self/status"};
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("FDSize:")) return std::stoul(line.substr(7));
+  }
+  return 0;
+}
+
+std::size_t open_descriptors() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator{"/proc/self/fd"}) {
+    ++count;
+  }
+  return count;
+}
+
+TEST(DescriptorTable, GrowsToTheRequestedSizeAndLeavesNothingOpen) {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const std::size_t before = descriptor_table_size();
+  ASSERT_GT(before, 0u);
+  const std::size_t wanted = std::min<std::size_t>(before * 4, limit.rlim_cur);
+  if (wanted <= before) GTEST_SKIP() << "the open-files limit leaves no room to grow";
+  const std::size_t open_before = open_descriptors();
+
+  tailcut::http::detail::reserve_descriptor_table(wanted);
+
+  EXPECT_GE(descriptor_table_size(), wanted);
+  EXPECT_EQ(open_descriptors(), open_before);
+}
+
+TEST(DescriptorTable, NeverExceedsTheOpenFilesLimit) {
+  rlimit limit{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const std::size_t open_before = open_descriptors();
+  tailcut::http::detail::reserve_descriptor_table(limit.rlim_cur * 2 + 10);  // no throw, no leak
+  EXPECT_EQ(open_descriptors(), open_before);
+  EXPECT_LE(descriptor_table_size(),
+            std::max<std::size_t>(limit.rlim_cur * 2,
+                                  tailcut::http::detail::max_reserved_descriptors * 2));
+}
+
+}  // namespace
