@@ -162,14 +162,17 @@ TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
 }
 
+// Answers, then closes the connection without saying so (no Connection: close).
+Reply answer_then_close(const ReceivedRequest&) {
+  Reply reply = Reply::text(200, "ok");
+  reply.after = AfterReply::close;
+  return reply;
+}
+
 // A POST (not retryable) checks an idle connection before it takes it.
 TEST(ClientPool, IdleConnectionClosedByTheServerIsNotReused) {
   asio::io_context io;
-  ClientTestServer server{io, [](const ReceivedRequest&) {
-                            Reply reply = Reply::text(200, "ok");
-                            reply.after = AfterReply::close;  // without Connection: close
-                            return reply;
-                          }};
+  ClientTestServer server{io, answer_then_close};
   Session session{io.get_executor()};
   EXPECT_EQ(run_to_completion(io, session.post(server.url(), "1")).status, 200);
   ASSERT_TRUE(run_until(io, [&] { return server.counters().closed_by_server == 1; }));
@@ -183,11 +186,7 @@ TEST(ClientPool, IdleConnectionClosedByTheServerIsNotReused) {
 // (one system call less per request); closed, it is retried on a new one.
 TEST(ClientPool, RecentlyIdleConnectionClosedByTheServerCostsARetry) {
   asio::io_context io;
-  ClientTestServer server{io, [](const ReceivedRequest&) {
-                            Reply reply = Reply::text(200, "ok");
-                            reply.after = AfterReply::close;  // without Connection: close
-                            return reply;
-                          }};
+  ClientTestServer server{io, answer_then_close};
   Session session{io.get_executor()};
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/1"))).status, 200);
   ASSERT_TRUE(run_until(io, [&] { return server.counters().closed_by_server == 1; }));
