@@ -21,6 +21,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/status.hpp>
+#include <cerrno>
 #include <exception>
 #include <optional>
 #include <string>
@@ -178,16 +179,15 @@ void watch_for_departure(tcp::socket& socket, std::shared_ptr<DepartureWatch> wa
   socket.async_wait(
       tcp::socket::wait_read, [&socket, watch, cancel](const boost::system::error_code& error) {
         if (error || !watch->active) return;  // the handler is done (or the socket went)
+        // Not socket.receive(): Asio's synchronous receive would block on a
+        // wake-up with nothing to read instead of saying would_block.
         char byte = 0;
-        boost::system::error_code peek_error;
-        const std::size_t peeked =
-            socket.receive(boost::asio::buffer(&byte, 1), tcp::socket::message_peek, peek_error);
-        if (peek_error == boost::asio::error::would_block ||
-            peek_error == boost::asio::error::try_again) {
+        const auto peeked = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
           watch_for_departure(socket, watch, cancel);
           return;
         }
-        if (peeked == 0 || peek_error) {
+        if (peeked <= 0) {
           watch->client_left = true;
           cancel->emit(boost::asio::cancellation_type::terminal);
         }
