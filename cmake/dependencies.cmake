@@ -6,3 +6,11 @@ find_package(Threads REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(prometheus-cpp REQUIRED)
+
+# The sanitizers bring their own allocator.
+if(TAILCUT_ALLOCATOR STREQUAL "tcmalloc" AND NOT TAILCUT_SANITIZE)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
+elseif(NOT TAILCUT_ALLOCATOR MATCHES "^(tcmalloc|system)$")
+  message(FATAL_ERROR "TAILCUT_ALLOCATOR must be tcmalloc or system, not '${TAILCUT_ALLOCATOR}'")
+endif()

@@ -9,6 +9,8 @@ packages=(
   # libraries (Boost 1.81, not the default 1.74)
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libcli11-dev libspdlog-dev libfmt-dev prometheus-cpp-dev
+  # the tailcut binary's allocator (tcmalloc)
+  libgoogle-perftools-dev
   # tests, micro-benchmarks, fuzzing and sanitizers
   libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   clang-format openssl curl

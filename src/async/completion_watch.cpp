@@ -26,18 +26,21 @@ void TaskStateBase::remove_observer(CompletionObserver* observer) noexcept {
 void TaskStateBase::mark_done(bool failed) {
   done_ = true;
   failed_ = failed;
-  // An observer may unregister (and so edit observers_) while we notify.
+  // An observer may unregister (and so edit observers_) while we notify:
+  // a lone observer (the usual case) is called without copying the list.
+  if (observers_.size() == 1) {
+    observers_.front()->on_task_done(*this);
+    return;
+  }
   for (CompletionObserver* observer : std::vector<CompletionObserver*>{observers_}) {
     observer->on_task_done(*this);
   }
 }
 
-CompletionWatch::CompletionWatch(const asio::any_io_executor& executor)
-    : wake_state_{std::make_shared<WakeState>(executor)} {}
+CompletionWatch::CompletionWatch(const asio::any_io_executor& executor) : timer_{executor} {}
 
 CompletionWatch::~CompletionWatch() {
   for (TaskStateBase* task : watched_) task->remove_observer(this);
-  if (deadline_timer_) deadline_timer_->cancel();
 }
 
 void CompletionWatch::watch(TaskStateBase& task) {
@@ -45,50 +48,56 @@ void CompletionWatch::watch(TaskStateBase& task) {
   task.add_observer(this);
 }
 
-void CompletionWatch::on_task_done(TaskStateBase& /*task*/) noexcept {
-  wake_state_->completion_pending = true;
-  wake_state_->wake();
+void CompletionWatch::interrupt_wait() noexcept {
+  if (waiting_) timer_.cancel();
 }
 
-void CompletionWatch::set_deadline(std::chrono::steady_clock::time_point deadline) {
-  if (!deadline_timer_) deadline_timer_.emplace(wake_state_->wakeup.get_executor());
-  deadline_timer_->expires_at(deadline);
-  wake_state_->deadline_passed = false;
-  wake_state_->deadline_reported = false;
-  deadline_timer_->async_wait([state = wake_state_](const boost::system::error_code& error) {
-    if (error) return;  // moved or cancelled
-    state->deadline_passed = true;
-    state->wake();
-  });
+void CompletionWatch::on_task_done(TaskStateBase& /*task*/) noexcept {
+  completion_pending_ = true;
+  interrupt_wait();
+}
+
+void CompletionWatch::set_deadline(Clock::time_point deadline) {
+  deadline_ = deadline;
+  deadline_passed_ = false;
+  deadline_reported_ = false;
+  deadline_moved_ = waiting_;
+  interrupt_wait();
 }
 
 asio::awaitable<Wake> CompletionWatch::wait() {
-  auto& state = *wake_state_;
   for (;;) {
-    if (state.completion_pending) {
-      state.completion_pending = false;
+    if (completion_pending_) {
+      completion_pending_ = false;
       co_return Wake::completion;
     }
-    if (state.deadline_passed && !state.deadline_reported) {
-      state.deadline_reported = true;
+    if (deadline_passed_ && !deadline_reported_) {
+      deadline_reported_ = true;
       co_return Wake::deadline;
     }
+    deadline_moved_ = false;
+    // A deadline already reported is not waited for again.
+    timer_.expires_at(deadline_reported_ ? Clock::time_point::max() : deadline_);
     boost::system::error_code error;
-    co_await state.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    const bool woken =
-        state.completion_pending || (state.deadline_passed && !state.deadline_reported);
-    if (!woken) throw_cancelled();  // the caller's cancellation, not ours
+    waiting_ = true;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    waiting_ = false;
+    if (deadline_moved_ || completion_pending_) continue;
+    if (error) throw_cancelled();  // the caller's cancellation, not ours
+    deadline_passed_ = true;
   }
 }
 
 asio::awaitable<void> CompletionWatch::wait_completion_ignoring_cancellation() {
-  auto& state = *wake_state_;
-  while (!state.completion_pending) {
+  while (!completion_pending_) {
+    timer_.expires_at(Clock::time_point::max());
     boost::system::error_code error;
-    co_await state.wakeup.async_wait(asio::bind_cancellation_slot(
+    waiting_ = true;
+    co_await timer_.async_wait(asio::bind_cancellation_slot(
         asio::cancellation_slot{}, asio::redirect_error(asio::use_awaitable, error)));
+    waiting_ = false;
   }
-  state.completion_pending = false;
+  completion_pending_ = false;
 }
 
 asio::awaitable<void> join_ignoring_cancellation(std::vector<TaskStateBase*> tasks) {

@@ -19,19 +19,22 @@ std::variant<std::optional<std::chrono::milliseconds>, TimeoutParamError> parse_
   }
   if (!text) return std::optional<std::chrono::milliseconds>{};
 
-  const std::string must = "timeout must be a whole number of milliseconds from 1 to " +
-                           std::to_string(max_timeout.count());
-  if (text->empty()) return TimeoutParamError{"timeout is empty: " + must};
+  // Built only for an error: valid calls are the hot path.
+  const auto must = [max_timeout] {
+    return "timeout must be a whole number of milliseconds from 1 to " +
+           std::to_string(max_timeout.count());
+  };
+  if (text->empty()) return TimeoutParamError{"timeout is empty: " + must()};
   for (const char c : *text) {
     if (c < '0' || c > '9')
-      return TimeoutParamError{"timeout '" + *text + "' is not valid: " + must};
+      return TimeoutParamError{"timeout '" + *text + "' is not valid: " + must()};
   }
   std::chrono::milliseconds::rep value = 0;
   const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
   if (error != std::errc{} || end != text->data() + text->size() || value > max_timeout.count()) {
-    return TimeoutParamError{"timeout " + *text + " is too large: " + must};
+    return TimeoutParamError{"timeout " + *text + " is too large: " + must()};
   }
-  if (value < 1) return TimeoutParamError{"timeout must be positive: " + must};
+  if (value < 1) return TimeoutParamError{"timeout must be positive: " + must()};
   return std::optional<std::chrono::milliseconds>{std::chrono::milliseconds{value}};
 }
 

@@ -18,6 +18,7 @@
 // extra attempts. Single-threaded: runs on the caller's executor.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <chrono>
 #include <functional>
@@ -102,6 +103,7 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
 
   HedgeResult<T> result;
   std::vector<detail::RunningAttempt<T>> running;
+  running.reserve(1 + options.extra_attempts);
   async::detail::CompletionWatch watch{executor};
 
   const auto fire = [&](std::size_t number) {
@@ -161,12 +163,18 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
   }
 
   // Cancel and join the losers (and everything, on deadline or cancellation).
-  std::vector<async::detail::TaskStateBase*> states;
-  for (auto& run : running) states.push_back(&run.task.state());
-  TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(states)));
+  const bool all_done =
+      std::all_of(running.begin(), running.end(), [](const auto& run) { return run.task.done(); });
+  if (!all_done) {
+    std::vector<async::detail::TaskStateBase*> states;
+    states.reserve(running.size());
+    for (auto& run : running) states.push_back(&run.task.state());
+    TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(states)));
+  }
   if (caller_cancelled) async::throw_cancelled();
 
   result.fired = running.size();
+  result.attempts.reserve(running.size());
   for (std::size_t i = 0; i < running.size(); ++i) {
     auto& run = running[i];
     if (run.finished == Clock::time_point{}) run.finished = Clock::now();

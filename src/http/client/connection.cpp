@@ -16,6 +16,7 @@
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 
+#include "../common/socket_watchdog.hpp"
 #include "response_reader.hpp"
 
 namespace tailcut::http::detail {
@@ -26,6 +27,10 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
+
+// The longest a connection's watchdog sleeps while its deadline is further
+// away (SocketWatchdog): bounds the wake-ups of a connection that waits long.
+constexpr std::chrono::seconds watchdog_check_interval{5};
 
 auto use_awaitable_into(error_code& error) {
   return asio::redirect_error(asio::use_awaitable, error);
@@ -70,15 +75,13 @@ void throw_timeout(const Deadline& deadline, const std::string& what) {
                                        " of " + std::to_string(deadline.budget.count()) + " ms)"};
 }
 
-struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
+struct Connection::Impl {
   Impl(const asio::any_io_executor& executor, Origin origin_to, ssl::context* tls_context)
-      : origin{std::move(origin_to)}, watchdog{executor} {
-    if (tls_context) {
-      tls = std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context);
-    } else {
-      plain.emplace(executor);
-    }
-  }
+      : origin{std::move(origin_to)},
+        plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
+        tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
+                        : nullptr},
+        watchdog{socket(), watchdog_check_interval} {}
   ~Impl() { close(); }
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
@@ -89,55 +92,49 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   }
 
   // Closes the socket when `deadline` passes, which aborts whatever runs on
-  // it; the operation then learns from `fired` that it timed out.
+  // it; the operation then learns from timed_out() that it timed out. Moving
+  // the deadline is a store (SocketWatchdog): a call's exchange on a pooled
+  // connection costs no timer operation.
   void arm(const Deadline& deadline) {
-    if (armed && armed->at == deadline.at) {
-      armed = deadline;
-      return;
-    }
     armed = deadline;
-    const std::uint64_t armed_generation = ++generation;
     if (deadline.at == Clock::time_point::max()) {
-      watchdog.cancel();
-      return;
+      watchdog.expires_never();
+    } else if (deadline.passed()) {
+      passed_when_armed = true;
+      close();
+    } else {
+      watchdog.expires_at(deadline.at);
     }
-    if (deadline.passed()) {
-      on_deadline();
-      return;
-    }
-    watchdog.expires_at(deadline.at);
-    watchdog.async_wait([weak = weak_from_this(), armed_generation](const error_code& error) {
-      if (error) return;
-      if (auto self = weak.lock(); self && self->generation == armed_generation) {
-        self->on_deadline();
-      }
-    });
   }
 
-  void disarm() {
+  void disarm() noexcept {
     armed.reset();
-    ++generation;
-    watchdog.cancel();
+    watchdog.expires_never();
   }
 
-  void on_deadline() {
-    fired = armed;
-    close();
-  }
+  [[nodiscard]] bool timed_out() const noexcept { return passed_when_armed || watchdog.fired(); }
 
   // After a failed operation: throws the timeout or the cancellation that
-  // caused it, if any.
+  // caused it, if any. The deadline that fired is the one still armed: the
+  // socket closed under the operation that just failed.
   void throw_if_interrupted(const error_code& error, const std::string& what) const {
-    if (fired) throw_timeout(*fired, what);
+    if (timed_out() && armed) throw_timeout(*armed, what);
     if (error == asio::error::operation_aborted) throw_cancelled();
   }
 
   asio::awaitable<void> write(const std::string& bytes, error_code& error) {
     if (tls) {
       co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(error));
-    } else {
-      co_await asio::async_write(*plain, asio::buffer(bytes), use_awaitable_into(error));
+      co_return;
     }
+    // A request usually fits in the socket's send buffer: written by one
+    // system call here, without an asynchronous operation (the socket is in
+    // non-blocking mode, see connect_any, so this never waits).
+    const std::size_t written = plain->write_some(asio::buffer(bytes), error);
+    if (!error && written == bytes.size()) co_return;
+    if (error && error != asio::error::would_block) co_return;
+    error = {};
+    co_await asio::async_write(*plain, asio::buffer(bytes) + written, use_awaitable_into(error));
   }
 
   // Reads what is available into `buffer`. Reads start small (most answers
@@ -168,10 +165,9 @@ struct Connection::Impl : std::enable_shared_from_this<Connection::Impl> {
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
-  asio::steady_timer watchdog;
-  std::uint64_t generation = 0;
+  SocketWatchdog watchdog;
   std::optional<Deadline> armed;
-  std::optional<Deadline> fired;
+  bool passed_when_armed = false;  // arm() was given a deadline already passed
   boost::beast::flat_buffer buffer;
   std::size_t read_chunk_bytes = 2 * 1024;
   std::size_t exchanges = 0;
@@ -236,7 +232,7 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
   impl.arm(deadline);
   error_code error;
   for (const auto& endpoint : endpoints) {
-    if (impl.fired) break;
+    if (impl.timed_out()) break;
     tcp::socket& socket = impl.socket();
     error_code ignored;
     socket.close(ignored);
@@ -245,6 +241,7 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
     co_await socket.async_connect(endpoint, use_awaitable_into(error));
     if (!error) {
       socket.set_option(tcp::no_delay{true}, ignored);
+      socket.non_blocking(true, ignored);  // for the write at once in Impl::write
       co_return;
     }
     if (error == asio::error::operation_aborted) break;

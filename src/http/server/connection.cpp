@@ -18,7 +18,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/http/status.hpp>
 #include <cerrno>
@@ -42,12 +41,16 @@ using tcp = boost::asio::ip::tcp;
 
 // Bytes asked for when waiting for the start of a request.
 constexpr std::size_t first_read_bytes = 1024;  // most requests fit; idle connections keep it
+// Bytes asked for by each further read of a request (as Beast's reads).
+constexpr std::size_t min_read_bytes = 512;
+constexpr std::size_t max_read_bytes = 64 * 1024;
 // After refusing a request, how long the server reads and drops what the
 // client still sends before closing: closing with unread data resets the
 // connection, which can destroy the response before the client reads it.
 constexpr std::chrono::seconds linger_time{1};
 constexpr std::size_t max_linger_reads = 1024;
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr std::string_view request_id_field = "X-Request-Id";
 
 // What the response depends on, taken before the request goes to the handler.
 struct RequestFacts {
@@ -99,26 +102,33 @@ bool has_no_body(bhttp::status status) {
          status == bhttp::status::no_content || status == bhttp::status::not_modified;
 }
 
-// Completes a response for the wire; returns whether the connection stays
-// open after it.
-bool finish(Response& response, const RequestFacts& facts, std::uint64_t request_id,
-            bool shutting_down) {
+// What the server writes in a response's head besides the handler's own
+// fields (see serialize_head): its name, the request id, the connection's
+// fate and the body's length. Written straight into the head rather than
+// set as fields, which would cost an allocation and a search each.
+struct Framing {
+  enum class Length { none, of_body, handlers_own };
+  std::uint64_t request_id = 0;
+  bool keep_alive = false;
+  Length length = Length::of_body;
+};
+
+// Completes a response for the wire: how it is framed, and with it whether
+// the connection stays open after it.
+Framing finish(Response& response, const RequestFacts& facts, std::uint64_t request_id,
+               bool shutting_down) {
   response.version(facts.version);
-  response.set(bhttp::field::server, "tailcut");
-  response.set("X-Request-Id", std::to_string(request_id));
-  const bool keep_alive = facts.keep_alive && !asks_to_close(response) && !shutting_down;
-  response.keep_alive(keep_alive);
+  Framing framing;
+  framing.request_id = request_id;
+  framing.keep_alive = facts.keep_alive && !asks_to_close(response) && !shutting_down;
   if (has_no_body(response.result())) {
     response.body().clear();
-    response.erase(bhttp::field::content_length);
-    response.erase(bhttp::field::transfer_encoding);
+    framing.length = Framing::Length::none;
   } else if (facts.head && response.body().empty() && response.has_content_length()) {
     // A HEAD route's own Content-Length: the size the GET body would have.
-  } else {
-    response.erase(bhttp::field::transfer_encoding);
-    response.prepare_payload();
+    framing.length = Framing::Length::handlers_own;
   }
-  return keep_alive;
+  return framing;
 }
 
 // The shortest of the timeouts a connection sets: how often its watchdog
@@ -138,23 +148,59 @@ std::chrono::steady_clock::time_point arrival_time(tcp::socket& socket) {
   return now - std::chrono::milliseconds{info.tcpi_last_data_recv};
 }
 
+// Whether serialize_head writes this field itself (see Framing), in place
+// of the handler's.
+bool framed_by_server(const bhttp::fields::value_type& field, const Framing& framing) {
+  switch (field.name()) {
+    case bhttp::field::server:
+    case bhttp::field::connection:
+    case bhttp::field::transfer_encoding:
+      return true;
+    case bhttp::field::content_length:
+      return framing.length != Framing::Length::handlers_own;
+    case bhttp::field::unknown:
+      return beast::iequals(field.name_string(), request_id_field);
+    default:
+      return false;
+  }
+}
+
 // The status line and header fields of a finished response (see finish()),
 // in one buffer: written with the body in one gather write, without Beast's
 // serializer, which costs more than the rest of sending a small answer.
-std::string serialize_head(const Response& response) {
+std::string serialize_head(const Response& response, const Framing& framing) {
   std::string_view reason = response.reason();
   if (reason.empty()) reason = bhttp::obsolete_reason(response.result());
-  std::size_t size = 32 + reason.size();
+  std::size_t size = 128 + reason.size();
   for (const auto& field : response) size += field.name_string().size() + field.value().size() + 4;
   std::string head;
   head.reserve(size);
-  head.append(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  const bool http_1_0 = response.version() == 10;
+  head.append(http_1_0 ? "HTTP/1.0 " : "HTTP/1.1 ");
   head.append(std::to_string(response.result_int())).append(" ").append(reason).append("\r\n");
   for (const auto& field : response) {
+    if (framed_by_server(field, framing)) continue;
     head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  }
+  head.append("Server: tailcut\r\n");
+  head.append(request_id_field).append(": ").append(std::to_string(framing.request_id));
+  head.append("\r\n");
+  if (!framing.keep_alive && !http_1_0) head.append("Connection: close\r\n");
+  if (framing.keep_alive && http_1_0) head.append("Connection: keep-alive\r\n");
+  if (framing.length == Framing::Length::of_body) {
+    head.append("Content-Length: ").append(std::to_string(response.body().size())).append("\r\n");
   }
   head.append("\r\n");
   return head;
+}
+
+// Drops the first `count` bytes of a gather list.
+void drop_front(std::array<boost::asio::const_buffer, 2>& wire, std::size_t count) {
+  for (auto& buffer : wire) {
+    const std::size_t dropped = std::min(count, buffer.size());
+    buffer += dropped;
+    count -= dropped;
+  }
 }
 
 // Watches a connection while its request is handled: when the client closes
@@ -210,6 +256,7 @@ class ServerConnection {
         cancel_{std::move(cancel)} {
     boost::system::error_code ignored;
     remote_ = socket_.remote_endpoint(ignored);
+    socket_.non_blocking(true, ignored);  // for the write at once in send()
     worker_.connections.insert(this);
   }
   ~ServerConnection() {
@@ -248,11 +295,14 @@ class ServerConnection {
   awaitable<bool> wait_for_request(bool first);
   awaitable<bool> serve_request();
   awaitable<Request> read_request(boost::system::error_code& error);
+  enum class ParseUntil { header_done, done };
+  using RequestParser = bhttp::request_parser<bhttp::string_body>;
+  awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
   // By reference: serve_request() awaits it at once and owns both; a copy
   // would sit in every frame of the chain while the handler runs.
   awaitable<Response> respond(Request&& request, const RequestContext& context);
   awaitable<bool> refuse(boost::system::error_code read_error);
-  awaitable<bool> send(Response& response, bool header_only);
+  awaitable<bool> send(const Response& response, Framing framing, bool header_only);
   awaitable<void> linger();
   void close();
   // The handler runs; the departure sweep will watch it (see above).
@@ -340,8 +390,9 @@ awaitable<bool> ServerConnection::serve_request() {
   phase_ = Phase::handling;
   Response response = co_await respond(std::move(request), context);
   if (client_left()) co_return false;
-  const bool keep_alive = finish(response, facts, context.id, core_.shutting_down());
-  const bool sent = co_await send(response, facts.head);
+  const Framing framing = finish(response, facts, context.id, core_.shutting_down());
+  const bool keep_alive = framing.keep_alive;
+  const bool sent = co_await send(response, framing, facts.head);
   if (sent && !keep_alive && (buffer_.size() > 0 || socket_.available(error) > 0)) {
     co_await linger();  // the client sent more: let it read this response first
   }
@@ -358,18 +409,52 @@ awaitable<Request> ServerConnection::read_request(boost::system::error_code& err
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   parser.body_limit(options.max_body_bytes);
 
-  co_await bhttp::async_read_header(socket_, buffer_, parser, redirect_error(use_awaitable, error));
+  co_await parse(parser, ParseUntil::header_done, error);
   if (!error && !parser.is_done()) {
     watchdog_.expires_after(options.body_timeout);
     if (expects_continue(parser.get())) {
       co_await boost::asio::async_write(socket_, boost::asio::buffer(continue_response),
                                         redirect_error(use_awaitable, error));
     }
-    if (!error) {
-      co_await bhttp::async_read(socket_, buffer_, parser, redirect_error(use_awaitable, error));
-    }
+    if (!error) co_await parse(parser, ParseUntil::done, error);
   }
   co_return parser.release();
+}
+
+// Feeds the parser what the buffer holds, reading more only while it needs
+// more: what Beast's http::async_read does, without the composed operations
+// and the trip through the scheduler that cost more than the rest of
+// reading a small request (which is usually in the buffer already).
+awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
+                                        boost::system::error_code& error) {
+  const auto finished = [&] {
+    return until == ParseUntil::header_done ? parser.is_header_done() : parser.is_done();
+  };
+  for (;;) {
+    if (buffer_.size() > 0) {
+      const std::size_t used = parser.put(buffer_.data(), error);
+      buffer_.consume(used);
+      if (error && error != bhttp::error::need_more) co_return;
+      error = {};
+      if (finished()) co_return;
+      if (used > 0 && buffer_.size() > 0) continue;
+    }
+    const std::size_t room =
+        std::clamp(buffer_.capacity() - buffer_.size(), min_read_bytes, max_read_bytes);
+    const std::size_t received = co_await socket_.async_read_some(
+        buffer_.prepare(room), redirect_error(use_awaitable, error));
+    buffer_.commit(received);
+    if (error == boost::asio::error::eof) {
+      if (!parser.got_some()) {
+        error = bhttp::error::end_of_stream;
+        co_return;
+      }
+      parser.put_eof(error);  // ends a message delimited by the close, or fails it
+      if (!error && !finished()) error = bhttp::error::partial_message;
+      co_return;
+    }
+    if (error) co_return;
+  }
 }
 
 // Runs the router while watching the client, so that a client that goes
@@ -435,20 +520,30 @@ awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
   std::optional<Refusal> refusal = refusal_for(read_error);
   if (!refusal) co_return false;
   Response response = json_error(refusal->status, refusal->code, refusal->message);
-  finish(response, RequestFacts{}, core_.next_request_id(), true);
-  if (co_await send(response, false)) co_await linger();
+  const Framing framing = finish(response, RequestFacts{}, core_.next_request_id(), true);
+  if (co_await send(response, framing, false)) co_await linger();
   co_return false;
 }
 
-awaitable<bool> ServerConnection::send(Response& response, bool header_only) {
+awaitable<bool> ServerConnection::send(const Response& response, Framing framing,
+                                       bool header_only) {
   phase_ = Phase::writing;
   core_.count_request_handled();
-  watchdog_.expires_after(core_.options().write_timeout);
-  const std::string head = serialize_head(response);
+  const std::string head = serialize_head(response, framing);
   std::array<boost::asio::const_buffer, 2> wire{boost::asio::buffer(head),
                                                 boost::asio::buffer(response.body())};
   if (header_only) wire[1] = boost::asio::const_buffer{};
+  // Most answers fit in the socket's send buffer: written by one system
+  // call here, without an asynchronous operation (the socket is in
+  // non-blocking mode, so this never waits).
   boost::system::error_code error;
+  const std::size_t unsent = boost::asio::buffer_size(wire);
+  const std::size_t written = socket_.write_some(wire, error);
+  if (!error && written == unsent) co_return true;
+  if (error && error != boost::asio::error::would_block) co_return false;
+  drop_front(wire, written);
+  error = {};
+  watchdog_.expires_after(core_.options().write_timeout);
   co_await boost::asio::async_write(socket_, wire, redirect_error(use_awaitable, error));
   watchdog_.expires_never();
   co_return !error;

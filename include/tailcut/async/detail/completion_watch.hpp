@@ -18,8 +18,14 @@ namespace tailcut::async::detail {
 
 enum class Wake { completion, deadline };
 
+// One timer is both the deadline and the wake-up: a completion or a moved
+// deadline cancels the pending wait, the deadline lets it expire. A wait
+// that ends with a completion thus costs one timer operation and one trip
+// through the scheduler, and leaves nothing pending behind it.
 class CompletionWatch final : public CompletionObserver {
  public:
+  using Clock = std::chrono::steady_clock;
+
   explicit CompletionWatch(const boost::asio::any_io_executor& executor);
   ~CompletionWatch();
   CompletionWatch(const CompletionWatch&) = delete;
@@ -28,8 +34,8 @@ class CompletionWatch final : public CompletionObserver {
   void watch(TaskStateBase& task);
 
   // Arms (or moves) the deadline; a deadline in the past wakes at once.
-  void set_deadline(std::chrono::steady_clock::time_point deadline);
-  [[nodiscard]] bool deadline_passed() const noexcept { return wake_state_->deadline_passed; }
+  void set_deadline(Clock::time_point deadline);
+  [[nodiscard]] bool deadline_passed() const noexcept { return deadline_passed_; }
 
   // Waits until a watched task completed or the deadline passed since the
   // last wait. Throws operation_aborted when the caller is cancelled first.
@@ -42,19 +48,16 @@ class CompletionWatch final : public CompletionObserver {
   void on_task_done(TaskStateBase& task) noexcept override;
 
  private:
-  // Shared with the deadline timer's handler, which may run after we are gone.
-  struct WakeState {
-    explicit WakeState(const boost::asio::any_io_executor& executor)
-        : wakeup{executor, boost::asio::steady_timer::time_point::max()} {}
-    boost::asio::steady_timer wakeup;
-    bool completion_pending = false;
-    bool deadline_passed = false;
-    bool deadline_reported = false;
-    void wake() { wakeup.cancel(); }
-  };
+  // Ends the pending wait, if any, so that the waiter looks at the flags.
+  void interrupt_wait() noexcept;
 
-  std::shared_ptr<WakeState> wake_state_;
-  std::optional<boost::asio::steady_timer> deadline_timer_;
+  boost::asio::steady_timer timer_;
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool waiting_ = false;
+  bool completion_pending_ = false;
+  bool deadline_passed_ = false;
+  bool deadline_reported_ = false;
+  bool deadline_moved_ = false;  // while waiting: re-arm the timer
   std::vector<TaskStateBase*> watched_;
 };
 
