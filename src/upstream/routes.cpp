@@ -39,9 +39,11 @@ asio::awaitable<http::Response> handle_work(std::shared_ptr<Simulator> simulator
                                             http::Request request, http::RequestContext) {
   const ScriptedAnswer answer = simulator->plan_next();
   InFlight in_flight{*simulator};
-  asio::steady_timer timer{co_await asio::this_coro::executor};
-  timer.expires_after(answer.hang ? simulator->options().hang_duration : answer.delay);
-  co_await timer.async_wait(asio::use_awaitable);  // cancelled when the client goes away
+  if (answer.hang || answer.delay > std::chrono::milliseconds::zero()) {
+    asio::steady_timer timer{co_await asio::this_coro::executor};
+    timer.expires_after(answer.hang ? simulator->options().hang_duration : answer.delay);
+    co_await timer.async_wait(asio::use_awaitable);  // cancelled when the client goes away
+  }
 
   http::Response response{static_cast<beast_http::status>(answer.status), request.version()};
   response.set(beast_http::field::content_type, "application/json");

@@ -39,6 +39,18 @@ TEST(TimeoutParam, EveryMalformedValueIsRejected) {
   }
 }
 
+// Plain `?timeout=DIGITS` skips the URL parser; everything else goes through
+// it, and both ways must give the same answers.
+TEST(TimeoutParam, EncodedAndUnusualFormsAreReadLikePlainOnes) {
+  EXPECT_EQ(accepted("/api/smart?timeout=%35%30%30"), 500ms);
+  EXPECT_EQ(accepted("/api/sm%61rt?timeout=7"), 7ms);
+  EXPECT_EQ(accepted("/api/smart?timeout=000000000000000000500"), 500ms);
+  EXPECT_EQ(accepted("/api/smart?other=1&timeout=42"), 42ms);
+  EXPECT_TRUE(rejected("/api/smart?timeout=500#fragment"));
+  EXPECT_TRUE(rejected("/api/smart?timeout=500&timeout=500"));
+  EXPECT_TRUE(rejected("/api/smart?timeout=0000"));
+}
+
 TEST(TimeoutParam, TheErrorSaysWhatWasWrong) {
   const auto result = parse_timeout_param("/api/smart?timeout=abc", 60'000ms);
   const auto& error = std::get<TimeoutParamError>(result);

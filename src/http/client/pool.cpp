@@ -63,8 +63,9 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& ori
                                                                Deadline deadline, Reuse reuse,
                                                                const std::string& url) {
   HostEntry& host = host_entry(origin);
-  drop_expired_idle();
-  if (auto lease = try_take(host, reuse)) co_return std::move(*lease);
+  const auto now = Clock::now();
+  drop_expired_idle(now);
+  if (auto lease = try_take(host, reuse, now)) co_return std::move(*lease);
 
   Waiter waiter{executor_, host, reuse};
   waiter.wakeup.expires_at(deadline.at);
@@ -100,11 +101,12 @@ ConnectionPool::HostEntry& ConnectionPool::host_entry(const Origin& origin) {
   return *last_host_;
 }
 
-std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, Reuse reuse) {
+std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, Reuse reuse,
+                                                              Clock::time_point now) {
   if (reuse != Reuse::fresh_only) {
     // Most recently used first: the likeliest to be still open.
     const auto trusted_since = reuse == Reuse::idle_first_retryable
-                                   ? Clock::now() - trusted_idle_time
+                                   ? now - trusted_idle_time
                                    : Clock::time_point::max();
     while (!host.idle.empty()) {
       IdleConnection idle = std::move(host.idle.back());
@@ -133,12 +135,14 @@ bool ConnectionPool::expired(const IdleConnection& idle, Clock::time_point now) 
   return now - idle.since >= limits_.keepalive_timeout;
 }
 
-void ConnectionPool::drop_expired_idle() noexcept {
+void ConnectionPool::drop_expired_idle(Clock::time_point now) noexcept {
   if (idle_ == 0) return;
-  const auto now = Clock::now();
   for (auto& [key, host] : hosts_) {
-    idle_ -=
-        std::erase_if(host.idle, [&](const IdleConnection& idle) { return expired(idle, now); });
+    // Oldest first: the expired ones are a prefix, usually empty.
+    const auto first_kept = std::find_if(host.idle.begin(), host.idle.end(),
+                                         [&](const IdleConnection& idle) { return !expired(idle, now); });
+    idle_ -= static_cast<std::size_t>(first_kept - host.idle.begin());
+    host.idle.erase(host.idle.begin(), first_kept);
   }
 }
 
@@ -161,19 +165,20 @@ void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> conn
                                bool reusable) noexcept {
   --host.in_use;
   --in_use_;
+  const auto now = Clock::now();
   if (connection && reusable && !closed_) {
-    host.idle.push_back(IdleConnection{std::move(connection), Clock::now()});
+    host.idle.push_back(IdleConnection{std::move(connection), now});
     ++idle_;
   }
   connection.reset();  // closes it unless pooled
-  drop_expired_idle();
-  serve_waiters();
+  drop_expired_idle(now);
+  serve_waiters(now);
 }
 
-void ConnectionPool::serve_waiters() noexcept {
+void ConnectionPool::serve_waiters(Clock::time_point now) noexcept {
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     Waiter& waiter = **it;
-    auto lease = try_take(*waiter.host, waiter.reuse);
+    auto lease = try_take(*waiter.host, waiter.reuse, now);
     if (!lease) {
       ++it;
       continue;

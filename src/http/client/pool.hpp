@@ -102,13 +102,13 @@ class ConnectionPool {
   };
 
   [[nodiscard]] HostEntry& host_entry(const Origin& origin);
-  [[nodiscard]] std::optional<Lease> try_take(HostEntry& host, Reuse reuse);
+  [[nodiscard]] std::optional<Lease> try_take(HostEntry& host, Reuse reuse, Clock::time_point now);
   [[nodiscard]] bool expired(const IdleConnection& idle, Clock::time_point now) const noexcept;
-  void drop_expired_idle() noexcept;
+  void drop_expired_idle(Clock::time_point now) noexcept;
   void close_oldest_idle(HostEntry& host) noexcept;
   void close_oldest_idle_anywhere() noexcept;
   void give_back(HostEntry& host, std::unique_ptr<Connection> connection, bool reusable) noexcept;
-  void serve_waiters() noexcept;
+  void serve_waiters(Clock::time_point now) noexcept;
 
   boost::asio::any_io_executor executor_;
   PoolLimits limits_;
