@@ -1,6 +1,7 @@
 // Cancelling http::Session requests with the tailcut async combinators: the
-// request ends at once, its socket is closed (the server sees EOF), nothing
-// is pooled, and the session keeps working.
+// request ends at once, its socket is reset (the server sees the connection
+// go, and the client keeps no TIME_WAIT), nothing is pooled, and the session
+// keeps working.
 #include <gtest/gtest.h>
 
 #include "support/client_test_helpers.hpp"
@@ -46,6 +47,7 @@ TEST(ClientCancel, WaitForClosesTheSocketAndTheSessionStaysUsable) {
   // The server sees the connection end promptly.
   EXPECT_TRUE(run_until(
       io, [&] { return server.counters().closed_by_client == 1; }, 2s));
+  EXPECT_EQ(server.counters().reset_by_client, 1u);
   EXPECT_EQ(session.stats().in_use, 0u);
   EXPECT_EQ(session.stats().idle, 0u);
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
@@ -64,6 +66,22 @@ TEST(ClientCancel, TaskCancelEndsWithOperationAborted) {
   EXPECT_EQ(error_kind_of(task.outcome().error()), ErrorKind::cancelled);
   EXPECT_TRUE(run_until(
       io, [&] { return server.counters().closed_by_client == 1; }, 2s));
+  EXPECT_EQ(server.counters().reset_by_client, 1u);
+}
+
+// Only an exchange cut short is reset: a pooled connection closed with its
+// session ends with a plain close.
+TEST(ClientCancel, AConnectionClosedBetweenRequestsIsClosedGracefully) {
+  asio::io_context io;
+  ClientTestServer server{io, hang_on_slow};
+  {
+    Session session{io.get_executor()};
+    EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
+    EXPECT_EQ(session.stats().idle, 1u);
+  }
+  EXPECT_TRUE(run_until(
+      io, [&] { return server.counters().closed_by_client == 1; }, 2s));
+  EXPECT_EQ(server.counters().reset_by_client, 0u);
 }
 
 TEST(ClientCancel, CancellingAQueuedRequestLeavesTheQueue) {

@@ -88,8 +88,10 @@ TEST(ClientErrors, NoResponseHeaderGivesReadTimeout) {
   EXPECT_EQ(error->kind(), ErrorKind::read_timeout) << error->what();
   EXPECT_GE(stopwatch.elapsed(), 150ms);
   EXPECT_LT(stopwatch.elapsed(), 5s);
-  // The timed-out connection is closed, not pooled.
+  // The timed-out connection is reset (the watchdog closes it mid-exchange),
+  // not pooled.
   EXPECT_TRUE(test::run_until(io, [&] { return server.counters().closed_by_client == 1; }));
+  EXPECT_EQ(server.counters().reset_by_client, 1u);
   EXPECT_EQ(session.stats().idle, 0u);
 }
 

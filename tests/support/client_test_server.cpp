@@ -151,13 +151,20 @@ asio::awaitable<std::optional<ReceivedRequest>> read_request(Stream& stream, std
   co_return request;
 }
 
-// Reads and discards until the client closes; true when it did.
+void count_client_close(ServerCounters& counters, const error_code& error) {
+  if (error == asio::error::operation_aborted) return;  // the server closed it
+  ++counters.closed_by_client;
+  if (error == asio::error::connection_reset) ++counters.reset_by_client;
+}
+
+// Reads and discards until the client closes; returns what the read ended
+// with.
 template <typename Stream>
-asio::awaitable<bool> wait_for_client_close(Stream& stream) {
+asio::awaitable<error_code> wait_for_client_close(Stream& stream) {
   std::array<char, 1024> sink{};
   error_code error;
   while (!error) co_await stream.async_read_some(asio::buffer(sink), into(error));
-  co_return error != asio::error::operation_aborted;
+  co_return error;
 }
 
 template <typename Stream>
@@ -169,7 +176,7 @@ asio::awaitable<void> serve(std::shared_ptr<ServerState> state, Stream& stream,
     error_code error;
     std::optional<ReceivedRequest> request = co_await read_request(stream, buffer, error);
     if (!request) {
-      if (error != asio::error::operation_aborted) ++counters.closed_by_client;
+      count_client_close(counters, error);
       co_return;
     }
     request->connection_index = connection_index;
@@ -192,7 +199,7 @@ asio::awaitable<void> serve(std::shared_ptr<ServerState> state, Stream& stream,
       co_return;
     }
     if (reply.after == AfterReply::hang) {
-      if (co_await wait_for_client_close(stream)) ++counters.closed_by_client;
+      count_client_close(counters, co_await wait_for_client_close(stream));
       co_return;
     }
   }

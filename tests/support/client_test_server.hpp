@@ -79,6 +79,7 @@ struct ServerCounters {
   std::size_t in_flight = 0;  // received and not completely answered
   std::size_t max_in_flight = 0;
   std::size_t closed_by_client = 0;  // the server read EOF or a reset
+  std::size_t reset_by_client = 0;   // of those, the resets
   std::size_t closed_by_server = 0;
 };
 

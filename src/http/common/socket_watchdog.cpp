@@ -7,21 +7,22 @@ namespace tailcut::http::detail {
 // Shared with the pending wait, which may complete after the watchdog is
 // gone: it then finds `socket` null and does nothing.
 struct SocketWatchdog::State {
-  State(boost::asio::ip::tcp::socket& watched, std::chrono::milliseconds interval)
-      : socket{&watched}, timer{watched.get_executor()}, check_interval{interval} {}
+  State(boost::asio::ip::tcp::socket& watched, std::chrono::milliseconds interval, Close how)
+      : socket{&watched}, timer{watched.get_executor()}, check_interval{interval}, close{how} {}
 
   boost::asio::ip::tcp::socket* socket;
   boost::asio::steady_timer timer;
   std::chrono::milliseconds check_interval;
+  Close close;
   Clock::time_point deadline = Clock::time_point::max();
   Clock::time_point scheduled = Clock::time_point::max();  // when the timer wakes
   bool fired = false;
 };
 
 SocketWatchdog::SocketWatchdog(boost::asio::ip::tcp::socket& socket,
-                               std::chrono::milliseconds check_interval)
-    : state_{std::make_shared<State>(socket,
-                                     std::max(check_interval, std::chrono::milliseconds{1}))} {}
+                               std::chrono::milliseconds check_interval, Close close)
+    : state_{std::make_shared<State>(socket, std::max(check_interval, std::chrono::milliseconds{1}),
+                                     close)} {}
 
 SocketWatchdog::~SocketWatchdog() {
   state_->socket = nullptr;
@@ -55,6 +56,9 @@ void SocketWatchdog::on_timer(const std::shared_ptr<State>& state,
   if (Clock::now() >= state->deadline) {
     state->fired = true;
     boost::system::error_code ignored;
+    if (state->close == Close::reset) {
+      state->socket->set_option(boost::asio::socket_base::linger{true, 0}, ignored);
+    }
     state->socket->close(ignored);
     return;
   }

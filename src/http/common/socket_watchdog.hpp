@@ -21,9 +21,14 @@ class SocketWatchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
+  // How a passed deadline closes the socket: a graceful close (FIN), or a
+  // reset (RST), which drops unsent data and leaves no TIME_WAIT behind.
+  enum class Close { graceful, reset };
+
   // Watches `socket`, which must outlive the watchdog. `check_interval`: the
   // longest the timer sleeps (best: the shortest timeout the owner uses).
-  SocketWatchdog(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds check_interval);
+  SocketWatchdog(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds check_interval,
+                 Close close = Close::graceful);
   ~SocketWatchdog();
   SocketWatchdog(const SocketWatchdog&) = delete;
   SocketWatchdog& operator=(const SocketWatchdog&) = delete;
