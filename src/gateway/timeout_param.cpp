@@ -24,7 +24,8 @@ std::optional<std::chrono::milliseconds> plain_timeout(std::string_view target,
   if (query == std::string_view::npos || target.substr(query, prefix.size()) != prefix) return {};
   const std::string_view path = target.substr(0, query);
   const std::string_view digits = target.substr(query + prefix.size());
-  if (path.empty() || path.front() != '/' || digits.empty() || digits.size() > max_digits) return {};
+  if (path.empty() || path.front() != '/' || digits.empty() || digits.size() > max_digits)
+    return {};
   for (const char c : path) {
     if (!is_plain_path_char(c)) return {};
   }

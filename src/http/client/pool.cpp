@@ -105,9 +105,8 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, R
                                                               Clock::time_point now) {
   if (reuse != Reuse::fresh_only) {
     // Most recently used first: the likeliest to be still open.
-    const auto trusted_since = reuse == Reuse::idle_first_retryable
-                                   ? now - trusted_idle_time
-                                   : Clock::time_point::max();
+    const auto trusted_since =
+        reuse == Reuse::idle_first_retryable ? now - trusted_idle_time : Clock::time_point::max();
     while (!host.idle.empty()) {
       IdleConnection idle = std::move(host.idle.back());
       host.idle.pop_back();
@@ -139,8 +138,9 @@ void ConnectionPool::drop_expired_idle(Clock::time_point now) noexcept {
   if (idle_ == 0) return;
   for (auto& [key, host] : hosts_) {
     // Oldest first: the expired ones are a prefix, usually empty.
-    const auto first_kept = std::find_if(host.idle.begin(), host.idle.end(),
-                                         [&](const IdleConnection& idle) { return !expired(idle, now); });
+    const auto first_kept =
+        std::find_if(host.idle.begin(), host.idle.end(),
+                     [&](const IdleConnection& idle) { return !expired(idle, now); });
     idle_ -= static_cast<std::size_t>(first_kept - host.idle.begin());
     host.idle.erase(host.idle.begin(), first_kept);
   }
