@@ -47,7 +47,7 @@ void TaskGroup::cancel() {
 }
 
 void TaskGroup::on_task_done(detail::TaskStateBase& task) noexcept {
-  if (task.failed() && !is_cancellation(task.error()) && !failed_) {
+  if (task.failed() && !task.cancelled() && !failed_) {
     failed_ = true;
     cancel();
   }
@@ -77,7 +77,7 @@ asio::awaitable<void> TaskGroup::join() {
 
   std::vector<std::exception_ptr> errors;
   for (auto& task : tasks_) {
-    if (task->failed() && !is_cancellation(task->error())) errors.push_back(task->error());
+    if (task->failed() && !task->cancelled()) errors.push_back(task->error());
   }
   if (!errors.empty()) throw TaskGroupError{std::move(errors)};
 }

@@ -54,6 +54,12 @@ Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
                            .Help("Calls whose extra attempts the hedge budget refused")
                            .Register(*registry_)
                            .Add({})},
+      late_answers_{prometheus::BuildCounter()
+                        .Name("tailcut_calls_answered_late_total")
+                        .Help("Calls whose answer was ready only after their timeout, counted "
+                              "from the request's arrival (see --deadline-margin)")
+                        .Register(*registry_)
+                        .Add({})},
       call_seconds_{prometheus::BuildHistogram()
                         .Name("tailcut_call_duration_seconds")
                         .Help("Time from reading a call to answering it")
@@ -104,6 +110,8 @@ void Metrics::record_call(CallOutcome outcome, std::chrono::steady_clock::durati
   calls_by_outcome_[static_cast<std::size_t>(outcome)]->Increment();
   call_seconds_.Observe(seconds(elapsed));
 }
+
+void Metrics::record_late_answer() { late_answers_.Increment(); }
 
 void Metrics::record_hedge(const policy::HedgeResult<std::string>& result) {
   attempts_.Increment(static_cast<double>(result.fired));

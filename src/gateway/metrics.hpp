@@ -1,5 +1,6 @@
 // The gateway's Prometheus metrics: calls by outcome, attempts and hedges,
-// winners, cancellations, latency, and the upstream connection pools.
+// winners, cancellations, latency, late answers, and the upstream connection
+// pools.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -30,6 +31,8 @@ class Metrics {
   Metrics(std::size_t workers, std::size_t max_attempts);
 
   void record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed);
+  // A call whose answer was ready only after its timeout had passed.
+  void record_late_answer();
   void record_hedge(const policy::HedgeResult<std::string>& result);
   // The pool of worker `worker`'s session, as of now (called on that worker).
   void record_pool(std::size_t worker, const http::PoolStats& pool);
@@ -44,6 +47,7 @@ class Metrics {
   prometheus::Counter& hedges_;
   prometheus::Counter& cancelled_;
   prometheus::Counter& budget_refusals_;
+  prometheus::Counter& late_answers_;
   std::vector<prometheus::Counter*> wins_by_attempt_;  // [0] is attempt 1
   prometheus::Histogram& call_seconds_;
   prometheus::Histogram& attempt_seconds_;

@@ -187,6 +187,7 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
 
   const auto elapsed = Clock::now() - context.received_at;
   metrics_.record_call(outcome, elapsed);
+  if (timeout && elapsed > *timeout) metrics_.record_late_answer();
   metrics_.record_hedge(result);
   metrics_.record_pool(context.worker, session.stats());
   if (spdlog::should_log(spdlog::level::info)) {

@@ -205,6 +205,16 @@ TEST_F(GatewayTest, MetricsCountCallsAttemptsAndWinners) {
   EXPECT_NE(metrics.find("tailcut_attempts_total 4"), std::string::npos);
   EXPECT_NE(metrics.find("tailcut_hedges_total 2"), std::string::npos);
   EXPECT_NE(metrics.find(R"(tailcut_wins_total{attempt="1"} 1)"), std::string::npos);
+  EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 0"), std::string::npos);
+}
+
+TEST_F(GatewayTest, ACallAnsweredAfterItsTimeoutIsCountedLate) {
+  // 1 ms leaves no room for the deadline margin (at most half the timeout):
+  // the answer to a hanging upstream is ready at the timeout, never before.
+  start(R"([{"hang": true}])");
+  EXPECT_EQ(call("/api/smart?timeout=1").result_int(), 504);
+  const auto metrics = call("/metrics").body();
+  EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 1"), std::string::npos) << metrics;
 }
 
 TEST_F(GatewayTest, GracefulShutdownAnswersTheCallsInFlight) {

@@ -18,8 +18,12 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+#include <exception>
 #include <memory>
+#include <string>
 
 #include "tailcut/async/detail/completion_watch.hpp"
 #include "tailcut/async/detail/task_state.hpp"
@@ -46,9 +50,7 @@ class Task {
   // Done with an error (cancellation included).
   [[nodiscard]] bool failed() const noexcept { return state_->failed(); }
   // Done because it was cancelled (asyncio's Task.cancelled()).
-  [[nodiscard]] bool cancelled() const noexcept {
-    return failed() && is_cancellation(state_->outcome().error());
-  }
+  [[nodiscard]] bool cancelled() const noexcept { return state_->cancelled(); }
 
   // Asks the operation to stop; returns at once. The task completes (with
   // operation_aborted, unless it finished first) when the operation has
@@ -103,8 +105,15 @@ boost::asio::awaitable<void> run_task(std::shared_ptr<TaskState<T>> state,
     } else {
       state->complete(Outcome<T>::success(co_await std::move(operation)));
     }
+  } catch (const boost::system::system_error& error) {
+    // A cancellation needs no description: building one costs more than
+    // the rest of the cancelled task's ending.
+    const bool cancelled = error.code() == boost::asio::error::operation_aborted;
+    state->fail_with_current_exception(cancelled, cancelled ? std::string{} : error.what());
+  } catch (const std::exception& error) {
+    state->fail_with_current_exception(false, error.what());
   } catch (...) {
-    state->complete(Outcome<T>::failure(std::current_exception()));
+    state->fail_with_current_exception(false, "unknown error");
   }
 }
 

@@ -139,7 +139,7 @@ EndpointOutcome<T> outcome_of(TriedEndpoint<T>& attempt, FailoverClock::time_poi
   if (!attempt.task.failed()) {
     outcome.state = EndpointState::succeeded;
     outcome.value.emplace(std::move(attempt.task.outcome()).value());
-  } else if (async::is_cancellation(attempt.task.outcome().error())) {
+  } else if (attempt.task.state().cancelled()) {
     outcome.state = EndpointState::unknown;
   } else {
     outcome.state = EndpointState::failed;

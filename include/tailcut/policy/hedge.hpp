@@ -82,7 +82,8 @@ using Attempt = std::function<boost::asio::awaitable<T>(AttemptContext)>;
 
 namespace detail {
 
-std::string describe_failure(const std::exception_ptr& error);
+// What a failed task's error says ("unknown error" when it is no exception).
+std::string describe_failure(const async::detail::TaskStateBase& task);
 
 template <typename T>
 struct RunningAttempt {
@@ -186,11 +187,11 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
         std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started)};
     if (i + 1 == result.winner) {
       result.value.emplace(std::move(run.task.outcome()).value());
-    } else if (async::is_cancellation(run.task.outcome().error()) || !run.task.failed()) {
+    } else if (run.task.state().cancelled() || !run.task.failed()) {
       record.state = AttemptState::cancelled;
     } else {
       record.state = AttemptState::failed;
-      record.failure = detail::describe_failure(run.task.outcome().error());
+      record.failure = detail::describe_failure(run.task.state());
     }
     result.attempts.push_back(std::move(record));
   }

@@ -47,8 +47,15 @@ bool is_end_of_stream(const error_code& error) {
   return error == asio::error::eof || error == ssl::error::stream_truncated;
 }
 
-[[noreturn]] void throw_cancelled() {
-  throw boost::system::system_error{error_code{asio::error::operation_aborted}};
+std::exception_ptr cancellation() {
+  return std::make_exception_ptr(
+      boost::system::system_error{error_code{asio::error::operation_aborted}});
+}
+
+[[noreturn]] void throw_cancelled() { std::rethrow_exception(cancellation()); }
+
+ExchangeResult exchange_failed(std::exception_ptr failure) {
+  return ExchangeResult{std::nullopt, std::move(failure)};
 }
 
 }  // namespace
@@ -70,9 +77,13 @@ Deadline earliest(const Deadline& total, std::optional<std::chrono::milliseconds
   return phase_deadline.at < total.at ? phase_deadline : total;
 }
 
+ClientError timeout_error(const Deadline& deadline, const std::string& what) {
+  return ClientError{deadline.kind, what + " timed out (" + std::string{to_string(deadline.kind)} +
+                                        " of " + std::to_string(deadline.budget.count()) + " ms)"};
+}
+
 void throw_timeout(const Deadline& deadline, const std::string& what) {
-  throw ClientError{deadline.kind, what + " timed out (" + std::string{to_string(deadline.kind)} +
-                                       " of " + std::to_string(deadline.budget.count()) + " ms)"};
+  throw timeout_error(deadline, what);
 }
 
 struct Connection::Impl {
@@ -122,12 +133,18 @@ struct Connection::Impl {
 
   [[nodiscard]] bool timed_out() const noexcept { return passed_when_armed || watchdog.fired(); }
 
-  // After a failed operation: throws the timeout or the cancellation that
-  // caused it, if any. The deadline that fired is the one still armed: the
-  // socket closed under the operation that just failed.
+  // After a failed operation: the timeout or the cancellation that caused
+  // it, if any (null otherwise). The deadline that fired is the one still
+  // armed: the socket closed under the operation that just failed.
+  [[nodiscard]] std::exception_ptr interruption(const error_code& error,
+                                                const std::string& what) const {
+    if (timed_out() && armed) return std::make_exception_ptr(timeout_error(*armed, what));
+    if (error == asio::error::operation_aborted) return cancellation();
+    return nullptr;
+  }
+
   void throw_if_interrupted(const error_code& error, const std::string& what) const {
-    if (timed_out() && armed) throw_timeout(*armed, what);
-    if (error == asio::error::operation_aborted) throw_cancelled();
+    if (auto interrupted = interruption(error, what)) std::rethrow_exception(interrupted);
   }
 
   asio::awaitable<void> write(const std::string& bytes, error_code& error) {
@@ -315,7 +332,7 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_execu
   co_return std::unique_ptr<Connection>{new Connection{std::move(impl)}};
 }
 
-asio::awaitable<std::optional<RawResponse>> Connection::exchange(
+asio::awaitable<ExchangeResult> Connection::exchange(
     const std::string& request, ExchangeLimits limits, Deadline total,
     std::optional<std::chrono::milliseconds> sock_read, const std::string& url) {
   Impl& io = *impl_;
@@ -327,10 +344,13 @@ asio::awaitable<std::optional<RawResponse>> Connection::exchange(
   io.mid_exchange = true;
   co_await io.write(request, error);
   if (error) {
-    io.throw_if_interrupted(error, "sending the request to " + url);
-    if (reused && is_disconnect(error)) co_return std::nullopt;
-    throw ClientError{ErrorKind::connection_closed, "sending the request to " + peer + " failed: " +
-                                                        error.message() + " (" + url + ")"};
+    if (auto interrupted = io.interruption(error, "sending the request to " + url)) {
+      co_return exchange_failed(std::move(interrupted));
+    }
+    if (reused && is_disconnect(error)) co_return ExchangeResult{};
+    co_return exchange_failed(std::make_exception_ptr(ClientError{
+        ErrorKind::connection_closed,
+        "sending the request to " + peer + " failed: " + error.message() + " (" + url + ")"}));
   }
 
   ResponseReader reader{limits, peer, url};
@@ -344,22 +364,25 @@ asio::awaitable<std::optional<RawResponse>> Connection::exchange(
       received_any = true;
       continue;
     }
-    io.throw_if_interrupted(error, "reading the response of " + url);
-    if (reused && !received_any && is_disconnect(error)) co_return std::nullopt;
+    if (auto interrupted = io.interruption(error, "reading the response of " + url)) {
+      co_return exchange_failed(std::move(interrupted));
+    }
+    if (reused && !received_any && is_disconnect(error)) co_return ExchangeResult{};
     if (is_end_of_stream(error) && reader.finish_at_eof()) {
       ended_by_eof = true;
       break;
     }
-    throw ClientError{ErrorKind::connection_closed,
-                      peer + " closed the connection before the response was complete (" +
-                          reader.progress() + ", " + error.message() + ") (" + url + ")"};
+    co_return exchange_failed(std::make_exception_ptr(
+        ClientError{ErrorKind::connection_closed,
+                    peer + " closed the connection before the response was complete (" +
+                        reader.progress() + ", " + error.message() + ") (" + url + ")"}));
   }
   io.disarm();
   io.mid_exchange = false;
   RawResponse response = reader.take();
   response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;
   ++io.exchanges;
-  co_return response;
+  co_return ExchangeResult{std::move(response), nullptr};
 }
 
 bool Connection::looks_reusable() const noexcept {

@@ -39,7 +39,8 @@ struct Deadline {
 [[nodiscard]] Deadline earliest(const Deadline& total,
                                 std::optional<std::chrono::milliseconds> phase,
                                 ErrorKind phase_kind);
-// Throws ClientError(deadline.kind): "<what> timed out (<kind> of N ms)".
+// ClientError(deadline.kind): "<what> timed out (<kind> of N ms)".
+[[nodiscard]] ClientError timeout_error(const Deadline& deadline, const std::string& what);
 [[noreturn]] void throw_timeout(const Deadline& deadline, const std::string& what);
 
 // A response as read from the wire.
@@ -49,6 +50,16 @@ struct RawResponse {
   HeaderFields headers;
   std::string body;
   bool reusable = false;  // keep-alive, fully read, nothing left over
+};
+
+// What an exchange ended with: a response; neither a response nor a
+// failure when the reused connection turned out closed by the server (the
+// request may be retried elsewhere); or the failure. Failures are returned
+// rather than thrown: hedged calls cancel exchanges by the thousand, and an
+// exception is rethrown (unwound again) by every coroutine it crosses.
+struct ExchangeResult {
+  std::optional<RawResponse> response;
+  std::exception_ptr failure;
 };
 
 struct ExchangeLimits {
@@ -73,14 +84,14 @@ class Connection {
 
   // Sends `request` (serialized) and reads one response. Sending is bounded
   // by `total`; each read by the earlier of `total` and `sock_read`.
-  // Returns nullopt when this connection was reused and the server had
-  // closed it: it failed with EOF or reset before any response byte, so the
-  // request may be retried elsewhere. Throws ClientError (connection_closed,
-  // protocol, body_too_large, a timeout) or system_error(operation_aborted).
-  // After a throw or nullopt the connection must be discarded. `request`
-  // and `url` are taken by reference (no copy per request): the caller
-  // awaits the exchange at once and keeps them alive until it ends.
-  [[nodiscard]] boost::asio::awaitable<std::optional<RawResponse>> exchange(
+  // Returns no response and no failure when this connection was reused and
+  // the server had closed it: it failed with EOF or reset before any
+  // response byte. Fails with ClientError (connection_closed, a timeout) or
+  // system_error(operation_aborted); throws ClientError (protocol,
+  // body_too_large). After anything but a response the connection must be
+  // discarded. `request` and `url` are taken by reference (no copy per
+  // request): the caller awaits the exchange at once and keeps them alive.
+  [[nodiscard]] boost::asio::awaitable<ExchangeResult> exchange(
       const std::string& request, ExchangeLimits limits, Deadline total,
       std::optional<std::chrono::milliseconds> sock_read, const std::string& url);
 

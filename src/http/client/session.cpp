@@ -33,10 +33,11 @@ struct SessionState {
 namespace {
 
 // One hop: a connection from the pool (or a new one), the exchange, and one
-// retry on a new connection when a reused one turns out closed.
-asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
-                                  const PreparedRequest& request, Deadline total, Timeouts timeouts,
-                                  ExchangeLimits limits) {
+// retry on a new connection when a reused one turns out closed. A failed
+// exchange is returned, not thrown (see ExchangeResult).
+asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
+                                     const PreparedRequest& request, Deadline total,
+                                     Timeouts timeouts, ExchangeLimits limits) {
   Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
   for (;;) {
     const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
@@ -47,12 +48,13 @@ asio::awaitable<RawResponse> send(std::shared_ptr<SessionState> state,
           state->executor, request.url.origin, state->tls_context.get(), connect, request.url.text);
       lease.attach(std::move(connection));
     }
-    std::optional<RawResponse> response = co_await lease.connection()->exchange(
+    ExchangeResult result = co_await lease.connection()->exchange(
         request.wire, limits, total, timeouts.sock_read, request.url.text);
-    if (response) {
+    if (result.failure) co_return result;
+    if (result.response) {
       lease.served();
-      if (response->reusable) lease.release_to_pool();
-      co_return std::move(*response);
+      if (result.response->reusable) lease.release_to_pool();
+      co_return result;
     }
     // The server had closed this kept-alive connection (the lease closes it).
     if (reuse == Reuse::fresh_only || !request.idempotent()) {
@@ -127,9 +129,10 @@ class RequestPlan {
 // that its frame, which every request in flight holds, carries the plan only.
 asio::awaitable<ClientResponse> run_request(std::shared_ptr<SessionState> state, RequestPlan plan) {
   for (;;) {
-    RawResponse response =
+    ExchangeResult result =
         co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
-    std::optional<ClientResponse> final_response = plan.on_response(std::move(response));
+    if (result.failure) std::rethrow_exception(result.failure);
+    std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
     if (final_response) co_return std::move(*final_response);
   }
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "tailcut/async/outcome.hpp"
@@ -34,6 +35,13 @@ class TaskStateBase {
   [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
   // The error it ended with; null while running or after success.
   [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
+  // Whether that error is a cancellation (operation_aborted), and what it
+  // says: both noted when it was caught, so that the combinators sorting
+  // failures need not rethrow it (each rethrow is a full unwind).
+  [[nodiscard]] bool cancelled() const noexcept { return failed() && cancelled_; }
+  [[nodiscard]] const std::string& failure_description() const noexcept {
+    return failure_description_;
+  }
   [[nodiscard]] const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
   // Asks the running coroutine to stop (terminal cancellation). No effect
@@ -47,6 +55,10 @@ class TaskStateBase {
 
  protected:
   void mark_done(bool failed);
+  void note_failure(bool cancelled, std::string description) {
+    cancelled_ = cancelled;
+    failure_description_ = std::move(description);
+  }
 
  private:
   boost::asio::any_io_executor executor_;
@@ -55,6 +67,8 @@ class TaskStateBase {
   bool done_ = false;
   bool failed_ = false;
   bool cancel_requested_ = false;
+  bool cancelled_ = false;
+  std::string failure_description_;  // empty unless failed
 };
 
 template <typename T>
@@ -66,6 +80,11 @@ class TaskState final : public TaskStateBase {
     const bool failed = !outcome.has_value();
     outcome_.emplace(std::move(outcome));
     mark_done(failed);
+  }
+  // Completes with the error being handled: call it from a catch block.
+  void fail_with_current_exception(bool cancelled, std::string description) {
+    note_failure(cancelled, std::move(description));
+    complete(Outcome<T>::failure(std::current_exception()));
   }
   Outcome<T>& outcome() { return *outcome_; }
   std::exception_ptr error() const noexcept override {
