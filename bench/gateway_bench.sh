@@ -76,7 +76,7 @@ seed() {
   start_upstream 18091 --seed 7
   start_gateway 18090 18091 --threads 2 ${SEED_GATEWAY_FLAGS:-}
   wrk -t2 -c2000 -d30s --timeout 5s --latency -s bench/latency.lua "http://127.0.0.1:18090/api/smart?timeout=1000" | tee -a "$out"
-  curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins)_total' | tee -a "$out"
+  curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins|calls_answered_late)_total' | tee -a "$out"
   curl -s http://127.0.0.1:18091/stats | tee -a "$out"; echo | tee -a "$out"
 }
 
