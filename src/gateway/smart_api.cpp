@@ -144,6 +144,10 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   hedge_options.extra_attempts = options_.hedge_count;
   hedge_options.on_failure = options_.hedge_on_failure;
   hedge_options.budget = budget_ ? &*budget_ : nullptr;
+  // The answer leaves as soon as it is known; the losers are cancelled then
+  // and unwind after it. Safe: an attempt (call_upstream) holds only its
+  // context and pointers to the session and URL, which outlive every call.
+  hedge_options.losers = policy::Losers::cancel_without_joining;
   // Measured from the moment the request was read; the answer leaves a small
   // margin early so that it arrives in time.
   if (timeout) {

@@ -1,11 +1,13 @@
 // hedge: when extra attempts fire, who wins, and that losers are cancelled.
 #include "tailcut/policy/hedge.hpp"
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "support/async_run.hpp"
+#include "tailcut/async/error.hpp"
 
 namespace tailcut::policy {
 namespace {
@@ -141,6 +143,61 @@ TEST(Hedge, TheDeadlineCancelsEveryAttempt) {
   EXPECT_EQ(result.fired, 3u);
   EXPECT_EQ(observed.endings, (std::vector<std::string>{"cancelled", "cancelled", "cancelled"}));
   EXPECT_LT(Clock::now() - started, 2s);
+}
+
+// Attempt 1 never answers and, once cancelled, takes 300 ms to unwind;
+// attempt 2 wins soon after the hedge delay. Notes when hedge returned and
+// when attempt 1 had unwound.
+struct UnwindOrder {
+  Clock::time_point hedge_returned;
+  Clock::time_point loser_unwound;
+};
+
+asio::awaitable<int> slow_to_unwind(std::shared_ptr<UnwindOrder> order, AttemptContext context) {
+  if (context.number != 1) {
+    co_await sleep_for(10ms);
+    co_return static_cast<int>(context.number);
+  }
+  bool cancelled = false;
+  try {
+    co_await sleep_for(10s);
+  } catch (const boost::system::system_error&) {
+    cancelled = true;
+  }
+  if (cancelled) {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await sleep_for(300ms);
+    order->loser_unwound = Clock::now();
+    async::throw_cancelled();
+  }
+  co_return 1;
+}
+
+asio::awaitable<int> hedge_noting_order(std::shared_ptr<UnwindOrder> order, Losers losers) {
+  auto options = quick_options();
+  options.extra_attempts = 1;
+  options.losers = losers;
+  Attempt<int> attempt = [order](AttemptContext context) { return slow_to_unwind(order, context); };
+  const auto result = co_await hedge(attempt, options);
+  order->hedge_returned = Clock::now();
+  co_return *result.value;
+}
+
+TEST(Hedge, LosersAreJoinedBeforeHedgeReturns) {
+  auto order = std::make_shared<UnwindOrder>();
+  EXPECT_EQ(run_async([order](Executor) { return hedge_noting_order(order, Losers::join); }), 2);
+  EXPECT_LT(order->loser_unwound, order->hedge_returned);
+}
+
+TEST(Hedge, WithoutJoiningHedgeReturnsBeforeTheLosersHaveUnwound) {
+  auto order = std::make_shared<UnwindOrder>();
+  EXPECT_EQ(run_async([order](Executor) {
+              return hedge_noting_order(order, Losers::cancel_without_joining);
+            }),
+            2);
+  // run_async returns only once the loser, too, is done: it did unwind.
+  EXPECT_NE(order->loser_unwound, Clock::time_point{});
+  EXPECT_LT(order->hedge_returned, order->loser_unwound);
 }
 
 asio::awaitable<int> remember_context(std::vector<AttemptContext>* contexts,

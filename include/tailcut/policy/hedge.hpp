@@ -14,8 +14,12 @@
 // attempt to *succeed* (return normally; a failure throws) wins, whichever it
 // is. As soon as there is a winner, the deadline passes, or the caller is
 // cancelled, every other attempt is cancelled and joined before hedge
-// returns: nothing of them runs on. A HedgeBudget, when given, can refuse
-// extra attempts. Single-threaded: runs on the caller's executor.
+// returns: nothing of them runs on. With Losers::cancel_without_joining,
+// hedge returns as soon as it has cancelled them, and they unwind (close
+// their connections) after it: the answer leaves without waiting a trip
+// through a busy scheduler for them, but they must then own or outlive
+// everything they use. A HedgeBudget, when given, can refuse extra
+// attempts. Single-threaded: runs on the caller's executor.
 #pragma once
 
 #include <algorithm>
@@ -37,6 +41,12 @@ enum class HedgeOnFailure {
   at_delay,   // extra attempts always wait for the hedge delay
 };
 
+// What hedge does with the attempts still running once it has its answer.
+enum class Losers {
+  join,                    // cancels them and waits until they have unwound
+  cancel_without_joining,  // cancels them and returns; they unwind after
+};
+
 struct HedgeOptions {
   using Clock = std::chrono::steady_clock;
   std::chrono::milliseconds delay{300};
@@ -46,6 +56,10 @@ struct HedgeOptions {
   // every attempt to fail.
   std::optional<Clock::time_point> deadline;
   HedgeBudget* budget = nullptr;  // not owned; may be null (no cap)
+  // cancel_without_joining: each attempt's coroutine must hold (or point to
+  // what outlives it) all it uses, nothing in the caller's frame. A caller's
+  // cancellation always joins.
+  Losers losers = Losers::join;
 };
 
 // What one attempt is told.
@@ -166,7 +180,10 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
   // Cancel and join the losers (and everything, on deadline or cancellation).
   const bool all_done =
       std::all_of(running.begin(), running.end(), [](const auto& run) { return run.task.done(); });
-  if (!all_done) {
+  if (!all_done && options.losers == Losers::cancel_without_joining && !caller_cancelled) {
+    // Each task's state outlives this frame: its coroutine holds it.
+    for (auto& run : running) run.task.cancel();
+  } else if (!all_done) {
     std::vector<async::detail::TaskStateBase*> states;
     states.reserve(running.size());
     for (auto& run : running) states.push_back(&run.task.state());
