@@ -22,6 +22,7 @@ struct ServeFlags {
   long max_timeout_ms = 60'000;
   std::string max_wait = "30s";
   std::string deadline_margin = "3ms";
+  std::string deadline_margin_max = "50ms";
   unsigned timeout_status = 504;
   std::size_t threads = http::default_worker_count();
   std::string log_level = "info";
@@ -52,6 +53,12 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   options.max_timeout = std::chrono::milliseconds{flags.max_timeout_ms};
   options.max_wait = parse_duration(flags.max_wait, "--max-wait");
   options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
+  options.deadline_margin_max = parse_duration(flags.deadline_margin_max, "--deadline-margin-max");
+  if (options.deadline_margin_max < options.deadline_margin) {
+    throw std::invalid_argument{"--deadline-margin-max (" + flags.deadline_margin_max +
+                                ") must be at least --deadline-margin (" + flags.deadline_margin +
+                                ")"};
+  }
   options.timeout_status = flags.timeout_status;
 
   const auto listen = parse_listen_address(flags.listen);
@@ -124,8 +131,13 @@ CommandRunner add_serve_command(CLI::App& app) {
       ->check(CLI::Range(1L, 3'600'000L));
   add_option_with_env(c, "--max-wait", flags->max_wait, "bound of a call without ?timeout=");
   add_option_with_env(c, "--deadline-margin", flags->deadline_margin,
-                      "answer this much before the deadline, so that the answer\n"
-                      "arrives in time (at most half the timeout)");
+                      "aim the answer at least this much before the deadline, so that\n"
+                      "it arrives in time (at most half the timeout)");
+  add_option_with_env(c, "--deadline-margin-max", flags->deadline_margin_max,
+                      "on a busy machine timers run late: the margin grows by the recent\n"
+                      "peak of how late the calls' timers and deadline answers ran\n"
+                      "(halving every 10 s), up to this; equal to --deadline-margin:\n"
+                      "a fixed margin");
   add_option_with_env(c, "--timeout-status", flags->timeout_status,
                       "status when the deadline passes (504, or 408 as in the seeds)")
       ->check(CLI::Range(400u, 599u));

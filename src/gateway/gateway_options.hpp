@@ -23,9 +23,12 @@ struct GatewayOptions {
   std::chrono::milliseconds max_timeout{60'000};
   std::chrono::milliseconds max_wait{30'000};  // bound of calls without timeout
   unsigned timeout_status = 504;               // or 408, the seeds' status
-  // The answer leaves this much before the deadline, so that it arrives in
-  // time; never more than half the timeout.
+  // The answer is aimed this much before the deadline, so that it arrives
+  // in time; never more than half the timeout. On top of it goes the recent
+  // peak of how late deadline answers were (DeadlineMargin), up to
+  // deadline_margin_max.
   std::chrono::milliseconds deadline_margin{3};
+  std::chrono::milliseconds deadline_margin_max{50};
   http::ServerOptions server;
   http::SessionOptions client;
 };

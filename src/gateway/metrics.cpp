@@ -98,11 +98,18 @@ Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
                      .Name("tailcut_upstream_pool_opened_connections")
                      .Help("Upstream connections opened since start, by worker")
                      .Register(*registry_);
+  auto& margin = prometheus::BuildGauge()
+                     .Name("tailcut_deadline_margin_seconds")
+                     .Help(
+                         "How early answers are aimed before their deadlines: "
+                         "--deadline-margin plus the recent peak of late timers, by worker")
+                     .Register(*registry_);
   for (std::size_t worker = 0; worker < workers; ++worker) {
     const prometheus::Labels labels{{"worker", std::to_string(worker)}};
     pool_idle_.push_back(&idle.Add(labels));
     pool_in_use_.push_back(&in_use.Add(labels));
     pool_opened_.push_back(&opened.Add(labels));
+    deadline_margin_.push_back(&margin.Add(labels));
   }
 }
 
@@ -134,6 +141,11 @@ void Metrics::record_pool(std::size_t worker, const http::PoolStats& pool) {
   pool_idle_[worker]->Set(static_cast<double>(pool.idle));
   pool_in_use_[worker]->Set(static_cast<double>(pool.in_use));
   pool_opened_[worker]->Set(static_cast<double>(pool.connections_opened));
+}
+
+void Metrics::record_deadline_margin(std::size_t worker,
+                                     std::chrono::steady_clock::duration margin) {
+  if (worker < deadline_margin_.size()) deadline_margin_[worker]->Set(seconds(margin));
 }
 
 std::string Metrics::serialize() const {

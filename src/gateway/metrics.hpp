@@ -36,6 +36,8 @@ class Metrics {
   void record_hedge(const policy::HedgeResult<std::string>& result);
   // The pool of worker `worker`'s session, as of now (called on that worker).
   void record_pool(std::size_t worker, const http::PoolStats& pool);
+  // How early worker `worker` aims its answers before their deadlines.
+  void record_deadline_margin(std::size_t worker, std::chrono::steady_clock::duration margin);
 
   // The text exposition format, for GET /metrics.
   [[nodiscard]] std::string serialize() const;
@@ -54,6 +56,7 @@ class Metrics {
   std::vector<prometheus::Gauge*> pool_idle_;
   std::vector<prometheus::Gauge*> pool_in_use_;
   std::vector<prometheus::Gauge*> pool_opened_;
+  std::vector<prometheus::Gauge*> deadline_margin_;
 };
 
 }  // namespace tailcut::gateway

@@ -115,6 +115,8 @@ SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metr
       metrics_{metrics},
       sessions_{sessions} {
   if (options.hedge_budget_percent) budget_.emplace(*options.hedge_budget_percent);
+  margins_.assign(sessions.size(),
+                  DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
 }
 
 asio::awaitable<http::Response> SmartApi::handle(http::Request request,
@@ -132,13 +134,18 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   policy::Attempt<std::string> attempt = [session, url](policy::AttemptContext attempt_context) {
     return call_upstream(session, url, attempt_context);
   };
-  const auto result =
-      co_await policy::hedge(std::move(attempt), hedge_options(timeout, context.received_at));
-  co_return answer(result, timeout, context, *session);
+  const auto options = hedge_options(timeout, context, Clock::now());
+  // When the answer is due at the latest: the deadline, or the call's start
+  // if that had passed already (the lateness measured against it is ours).
+  const auto aimed_at = *options.deadline;
+  const auto result = co_await policy::hedge(std::move(attempt), options);
+  co_return answer(result, timeout, context, *session, aimed_at);
 }
 
 policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::milliseconds> timeout,
-                                             Clock::time_point received_at) {
+                                             const http::RequestContext& context,
+                                             Clock::time_point now) {
+  const auto received_at = context.received_at;
   policy::HedgeOptions hedge_options;
   hedge_options.delay = options_.hedge_delay;
   hedge_options.extra_attempts = options_.hedge_count;
@@ -148,20 +155,22 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   // and unwind after it. Safe: an attempt (call_upstream) holds only its
   // context and pointers to the session and URL, which outlive every call.
   hedge_options.losers = policy::Losers::cancel_without_joining;
-  // Measured from the moment the request was read; the answer leaves a small
+  // Measured from the moment the request was read; the answer is aimed a
   // margin early so that it arrives in time.
   if (timeout) {
-    const auto margin = std::min(options_.deadline_margin, *timeout / 2);
-    hedge_options.deadline = received_at + *timeout - margin;
+    const auto margin =
+        std::min<Clock::duration>(margins_[context.worker].current(now), *timeout / 2);
+    hedge_options.deadline = std::max(received_at + *timeout - margin, now);
   } else {
-    hedge_options.deadline = received_at + options_.max_wait;
+    hedge_options.deadline = std::max(received_at + options_.max_wait, now);
   }
   return hedge_options;
 }
 
 http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
                                 std::optional<std::chrono::milliseconds> timeout,
-                                const http::RequestContext& context, const http::Session& session) {
+                                const http::RequestContext& context, const http::Session& session,
+                                Clock::time_point aimed_at) {
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
@@ -189,9 +198,19 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   response.set("X-Tailcut-Attempts", std::to_string(result.fired));
   response.set("X-Tailcut-Winner", result.winner != 0 ? std::to_string(result.winner) : "none");
 
-  const auto elapsed = Clock::now() - context.received_at;
+  const auto now = Clock::now();
+  const auto elapsed = now - context.received_at;
   metrics_.record_call(outcome, elapsed);
   if (timeout && elapsed > *timeout) metrics_.record_late_answer();
+  if (timeout) {
+    auto& margin = margins_[context.worker];
+    // How late the hedge's timers ran (every hedged call: the first to tell
+    // when the machine gets busy), and how late a deadline answer was ready.
+    auto lateness = result.timer_lateness;
+    if (outcome == CallOutcome::deadline_exceeded) lateness = std::max(lateness, now - aimed_at);
+    if (lateness > Clock::duration::zero()) margin.observe_lateness(lateness, now);
+    metrics_.record_deadline_margin(context.worker, margin.current(now));
+  }
   metrics_.record_hedge(result);
   metrics_.record_pool(context.worker, session.stats());
   if (spdlog::should_log(spdlog::level::info)) {

@@ -6,7 +6,9 @@
 #include <deque>
 #include <memory>
 #include <optional>
+#include <vector>
 
+#include "gateway/deadline_margin.hpp"
 #include "gateway/gateway_options.hpp"
 #include "gateway/metrics.hpp"
 #include "tailcut/http/router.hpp"
@@ -17,7 +19,8 @@
 namespace tailcut::gateway {
 
 // Shared by every worker. Each worker uses only its own upstream session
-// (sessions[RequestContext::worker]); metrics and the budget are thread-safe.
+// and deadline margin ([RequestContext::worker]); metrics and the budget are
+// thread-safe.
 class SmartApi {
  public:
   SmartApi(const GatewayOptions& options, std::string upstream_url, Metrics& metrics,
@@ -30,16 +33,19 @@ class SmartApi {
   // The parts of handle() that do not wait: kept out of its coroutine frame,
   // which thousands of calls in flight each hold.
   policy::HedgeOptions hedge_options(std::optional<std::chrono::milliseconds> timeout,
-                                     std::chrono::steady_clock::time_point received_at);
+                                     const http::RequestContext& context,
+                                     std::chrono::steady_clock::time_point now);
   http::Response answer(const policy::HedgeResult<std::string>& result,
                         std::optional<std::chrono::milliseconds> timeout,
-                        const http::RequestContext& context, const http::Session& session);
+                        const http::RequestContext& context, const http::Session& session,
+                        std::chrono::steady_clock::time_point aimed_at);
 
   const GatewayOptions& options_;
   std::string upstream_url_;
   Metrics& metrics_;
   std::deque<http::Session>& sessions_;
   std::optional<policy::HedgeBudget> budget_;
+  std::vector<DeadlineMargin> margins_;  // one per worker
 };
 
 }  // namespace tailcut::gateway

@@ -217,6 +217,33 @@ TEST_F(GatewayTest, ACallAnsweredAfterItsTimeoutIsCountedLate) {
   EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 1"), std::string::npos) << metrics;
 }
 
+// The gauge of worker 0's deadline margin, from the /metrics text.
+double deadline_margin_seconds(const std::string& metrics) {
+  const std::string name = R"(tailcut_deadline_margin_seconds{worker="0"} )";
+  const auto at = metrics.find(name);
+  if (at == std::string::npos) return -1;
+  return std::stod(metrics.substr(at + name.size()));
+}
+
+TEST_F(GatewayTest, TheDeadlineMarginGrowsWithLateDeadlineAnswers) {
+  // A 2 ms timeout leaves room for a 1 ms margin only: the answer is aimed
+  // 1 ms after the request arrived, and is ready some time after that
+  // moment (a timer never fires early). That lateness widens the margin.
+  start(R"([{"hang": true}])");
+  EXPECT_EQ(call("/api/smart?timeout=2").result_int(), 504);
+  const double margin = deadline_margin_seconds(call("/metrics").body());
+  EXPECT_GT(margin, 0.003);
+  EXPECT_LE(margin, 0.050);
+}
+
+TEST_F(GatewayTest, ADeadlineMarginMaxEqualToTheMarginKeepsItFixed) {
+  GatewayOptions options;
+  options.deadline_margin_max = options.deadline_margin;
+  start(R"([{"hang": true}])", options);
+  EXPECT_EQ(call("/api/smart?timeout=2").result_int(), 504);
+  EXPECT_DOUBLE_EQ(deadline_margin_seconds(call("/metrics").body()), 0.003);
+}
+
 TEST_F(GatewayTest, GracefulShutdownAnswersTheCallsInFlight) {
   start(R"([{"delay_ms": 300}])");
   testing::ServerTestClient client{gateway_->port()};

@@ -80,6 +80,7 @@ TEST(Hedge, AFastFirstAttemptIsTheOnlyOne) {
   EXPECT_EQ(result.winner, 1u);
   EXPECT_EQ(result.fired, 1u);
   EXPECT_EQ(observed.fired_after.size(), 1u);
+  EXPECT_EQ(result.timer_lateness, Clock::duration::zero());  // no timer was due
 }
 
 TEST(Hedge, ASlowFirstAttemptFiresTheExtrasAtTheDelayAndTheFirstSuccessWins) {
@@ -93,6 +94,10 @@ TEST(Hedge, ASlowFirstAttemptFiresTheExtrasAtTheDelayAndTheFirstSuccessWins) {
   // The losers were cancelled, and had unwound before hedge returned.
   EXPECT_EQ(observed.endings, (std::vector<std::string>{"cancelled", "succeeded", "cancelled"}));
   EXPECT_EQ(result.attempts[0].state, AttemptState::cancelled);
+  // The hedge delay's timer woke it, after the delay (a timer never fires
+  // early): how much after is what it reports.
+  EXPECT_GT(result.timer_lateness, Clock::duration::zero());
+  EXPECT_LT(result.timer_lateness, observed.fired_after[1]);
 }
 
 TEST(Hedge, TheFirstAttemptCanStillWinAfterTheExtrasFired) {

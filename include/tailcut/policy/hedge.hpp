@@ -87,7 +87,10 @@ struct HedgeResult {
   std::optional<T> value;
   std::size_t winner = 0;  // attempt number of the success; 0 when none
   std::size_t fired = 0;
-  bool budget_refused = false;          // extra attempts were due but the budget was spent
+  bool budget_refused = false;  // extra attempts were due but the budget was spent
+  // How late, at worst, hedge acted on its own timers (the hedge delay, the
+  // deadline): how busy the executor is. Zero when no timer was due.
+  std::chrono::steady_clock::duration timer_lateness{0};
   std::vector<AttemptRecord> attempts;  // every fired attempt, in firing order
 };
 
@@ -139,20 +142,21 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
   bool caller_cancelled = false;
   try {
     for (;;) {
+      const auto now = Clock::now();
       std::size_t failed = 0;
       for (std::size_t i = 0; i < running.size(); ++i) {
         auto& task = running[i].task;
-        if (task.done() && running[i].finished == Clock::time_point{})
-          running[i].finished = Clock::now();
+        if (task.done() && running[i].finished == Clock::time_point{}) running[i].finished = now;
         if (task.done() && !task.failed()) result.winner = i + 1;
         if (task.failed()) ++failed;
       }
       if (result.winner != 0) break;
       const bool first_failed = running.front().task.failed();
-      const bool due = Clock::now() >= hedge_at ||
-                       (first_failed && options.on_failure == HedgeOnFailure::immediate);
+      const bool due =
+          now >= hedge_at || (first_failed && options.on_failure == HedgeOnFailure::immediate);
       if (!extras_fired && due) {
         extras_fired = true;
+        if (now >= hedge_at) result.timer_lateness = now - hedge_at;
         for (std::size_t extra = 0; extra < options.extra_attempts; ++extra) {
           if (options.budget && !options.budget->try_spend()) {
             result.budget_refused = true;
@@ -163,8 +167,9 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
         continue;
       }
       if (extras_fired && failed == running.size()) break;  // all failed
-      if (options.deadline && Clock::now() >= *options.deadline) {
+      if (options.deadline && now >= *options.deadline) {
         deadline_passed = true;
+        result.timer_lateness = std::max(result.timer_lateness, now - *options.deadline);
         break;
       }
       // Sleep until a completion, the hedge time or the deadline.
