@@ -63,9 +63,13 @@ overhead() {
   start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
   start_gateway 18080 18081 --threads 1
   start_nginx 18082 18081
+  # The proxies take turns, twice: this machine's speed drifts by 10-20 %
+  # over a minute, and alternating shows how much.
   for target in "simulator directly|http://127.0.0.1:18081/api/work" \
-                "nginx reverse proxy|http://127.0.0.1:18082/api/work" \
-                "tailcut serve|http://127.0.0.1:18080/api/smart?timeout=1000"; do
+                "nginx reverse proxy (round 1)|http://127.0.0.1:18082/api/work" \
+                "tailcut serve (round 1)|http://127.0.0.1:18080/api/smart?timeout=1000" \
+                "nginx reverse proxy (round 2)|http://127.0.0.1:18082/api/work" \
+                "tailcut serve (round 2)|http://127.0.0.1:18080/api/smart?timeout=1000"; do
     log "-- ${target%%|*}"
     wrk -t1 -c64 -d"${duration}s" --latency "${target#*|}" | tee -a "$out"
   done
@@ -76,7 +80,7 @@ seed() {
   start_upstream 18091 --seed 7
   start_gateway 18090 18091 --threads 2 ${SEED_GATEWAY_FLAGS:-}
   wrk -t2 -c2000 -d30s --timeout 5s --latency -s bench/latency.lua "http://127.0.0.1:18090/api/smart?timeout=1000" | tee -a "$out"
-  curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins|calls_answered_late)_total' | tee -a "$out"
+  curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins|calls_answered_late)_total|^tailcut_deadline_margin' | tee -a "$out"
   curl -s http://127.0.0.1:18091/stats | tee -a "$out"; echo | tee -a "$out"
 }
 

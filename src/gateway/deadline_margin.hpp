@@ -1,10 +1,9 @@
 // DeadlineMargin: how long before a call's deadline the gateway aims its
 // answer. A busy machine runs timers late, so the margin is the configured
 // floor plus the recent peak of observed lateness: how late the hedge acted
-// on its timers, and how late deadline answers were ready after the moment
-// they aimed for. The peak halves every `peak_half_life` without new
-// lateness, and the margin never exceeds the ceiling. One per worker:
-// single-threaded.
+// on its timers (the hedge delay, the deadline it aimed the answer at). The
+// peak halves every `peak_half_life` without new lateness, and the margin
+// never exceeds the ceiling. One per worker: single-threaded.
 #pragma once
 
 #include <chrono>
@@ -21,7 +20,7 @@ class DeadlineMargin {
 
   [[nodiscard]] Clock::duration current(Clock::time_point now) const noexcept;
 
-  // A deadline answer was ready `lateness` after the moment it aimed for.
+  // A timer due at T was acted on at T + `lateness`.
   void observe_lateness(Clock::duration lateness, Clock::time_point now) noexcept;
 
  private:

@@ -134,12 +134,9 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   policy::Attempt<std::string> attempt = [session, url](policy::AttemptContext attempt_context) {
     return call_upstream(session, url, attempt_context);
   };
-  const auto options = hedge_options(timeout, context, Clock::now());
-  // When the answer is due at the latest: the deadline, or the call's start
-  // if that had passed already (the lateness measured against it is ours).
-  const auto aimed_at = *options.deadline;
-  const auto result = co_await policy::hedge(std::move(attempt), options);
-  co_return answer(result, timeout, context, *session, aimed_at);
+  const auto result =
+      co_await policy::hedge(std::move(attempt), hedge_options(timeout, context, Clock::now()));
+  co_return answer(result, timeout, context, *session);
 }
 
 policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::milliseconds> timeout,
@@ -156,7 +153,8 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   // context and pointers to the session and URL, which outlive every call.
   hedge_options.losers = policy::Losers::cancel_without_joining;
   // Measured from the moment the request was read; the answer is aimed a
-  // margin early so that it arrives in time.
+  // margin early so that it arrives in time. A deadline passed already is
+  // aimed at now: the hedge's lateness is measured against it.
   if (timeout) {
     const auto margin =
         std::min<Clock::duration>(margins_[context.worker].current(now), *timeout / 2);
@@ -169,8 +167,7 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
 
 http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
                                 std::optional<std::chrono::milliseconds> timeout,
-                                const http::RequestContext& context, const http::Session& session,
-                                Clock::time_point aimed_at) {
+                                const http::RequestContext& context, const http::Session& session) {
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
@@ -204,11 +201,11 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   if (timeout && elapsed > *timeout) metrics_.record_late_answer();
   if (timeout) {
     auto& margin = margins_[context.worker];
-    // How late the hedge's timers ran (every hedged call: the first to tell
-    // when the machine gets busy), and how late a deadline answer was ready.
-    auto lateness = result.timer_lateness;
-    if (outcome == CallOutcome::deadline_exceeded) lateness = std::max(lateness, now - aimed_at);
-    if (lateness > Clock::duration::zero()) margin.observe_lateness(lateness, now);
+    // How late the hedge acted on its timers: the hedge delay (every hedged
+    // call, the first to tell when the machine gets busy) and the deadline.
+    if (result.timer_lateness > Clock::duration::zero()) {
+      margin.observe_lateness(result.timer_lateness, now);
+    }
     metrics_.record_deadline_margin(context.worker, margin.current(now));
   }
   metrics_.record_hedge(result);

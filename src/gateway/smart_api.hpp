@@ -37,8 +37,7 @@ class SmartApi {
                                      std::chrono::steady_clock::time_point now);
   http::Response answer(const policy::HedgeResult<std::string>& result,
                         std::optional<std::chrono::milliseconds> timeout,
-                        const http::RequestContext& context, const http::Session& session,
-                        std::chrono::steady_clock::time_point aimed_at);
+                        const http::RequestContext& context, const http::Session& session);
 
   const GatewayOptions& options_;
   std::string upstream_url_;
