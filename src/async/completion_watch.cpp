@@ -19,6 +19,11 @@ void TaskStateBase::request_cancel() {
   signal_.emit(asio::cancellation_type::terminal);
 }
 
+bool TaskStateBase::cancelled() const noexcept {
+  if (!failed()) return false;
+  return failure_noted_ ? cancelled_ : is_cancellation(error());
+}
+
 void TaskStateBase::remove_observer(CompletionObserver* observer) noexcept {
   std::erase(observers_, observer);
 }

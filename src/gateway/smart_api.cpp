@@ -43,31 +43,45 @@ const http::RequestOptions& attempt_request(const std::string& url,
   return request;
 }
 
-// Success is HTTP 200 with a JSON object body; anything else throws.
-void check_upstream_answer(const http::ClientResponse& response) {
-  if (response.status != 200) throw AttemptFailed{"HTTP " + std::to_string(response.status)};
+// Success is HTTP 200 with a JSON object body; anything else is what went
+// wrong, as an AttemptFailed.
+std::exception_ptr upstream_failure(const http::ClientResponse& response) {
+  if (response.status != 200) {
+    return std::make_exception_ptr(AttemptFailed{"HTTP " + std::to_string(response.status)});
+  }
   // Parsed into a buffer on the stack: small answers allocate nothing.
   std::array<unsigned char, 1024> scratch;
   boost::json::monotonic_resource memory{scratch.data(), scratch.size()};
   boost::system::error_code error;
   const auto payload = boost::json::parse(response.body, error, &memory);
-  if (error) throw AttemptFailed{"HTTP 200 with a body that is not JSON"};
-  if (!payload.is_object()) throw AttemptFailed{"HTTP 200 with a JSON body that is not an object"};
+  if (error) return std::make_exception_ptr(AttemptFailed{"HTTP 200 with a body that is not JSON"});
+  if (!payload.is_object()) {
+    return std::make_exception_ptr(
+        AttemptFailed{"HTTP 200 with a JSON body that is not an object"});
+  }
+  return nullptr;
 }
 
 // Not a coroutine: the request options are built on the stack and handed
 // to the session, rather than kept in call_upstream's frame.
-asio::awaitable<http::ClientResponse> send_attempt(http::Session& session, const std::string& url,
-                                                   const policy::AttemptContext& context) {
-  return session.request(attempt_request(url, context));
+asio::awaitable<async::Outcome<http::ClientResponse>> send_attempt(
+    http::Session& session, const std::string& url, const policy::AttemptContext& context) {
+  return session.try_request(attempt_request(url, context));
 }
 
 // One attempt: GET the upstream. `url` outlives every call (SmartApi owns it).
-asio::awaitable<std::string> call_upstream(http::Session* session, const std::string* url,
-                                           policy::AttemptContext context) {
-  auto response = co_await send_attempt(*session, *url, context);
-  check_upstream_answer(response);
-  co_return std::move(response.body);
+// Failures, cancellation included, are returned, never thrown: thousands of
+// attempts a second fail or are cancelled, and no exception is raised for
+// them on the way.
+asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* session,
+                                                           const std::string* url,
+                                                           policy::AttemptContext context) {
+  auto outcome = co_await send_attempt(*session, *url, context);
+  if (!outcome) co_return async::Outcome<std::string>::failure(outcome.error());
+  if (auto failure = upstream_failure(outcome.value())) {
+    co_return async::Outcome<std::string>::failure(std::move(failure));
+  }
+  co_return async::Outcome<std::string>::success(std::move(outcome.value().body));
 }
 
 boost::json::array attempt_reports(const policy::HedgeResult<std::string>& result) {
@@ -131,7 +145,8 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   const auto timeout = std::get<0>(timeout_param);
   http::Session* session = &sessions_.at(context.worker);
   const std::string* url = &upstream_url_;
-  policy::Attempt<std::string> attempt = [session, url](policy::AttemptContext attempt_context) {
+  policy::OutcomeAttempt<std::string> attempt = [session,
+                                                 url](policy::AttemptContext attempt_context) {
     return call_upstream(session, url, attempt_context);
   };
   const auto result =

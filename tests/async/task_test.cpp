@@ -93,6 +93,52 @@ asio::awaitable<bool> join_failing_task(Executor executor) {
 
 TEST(Task, JoinWaitsWithoutThrowingTheError) { EXPECT_TRUE(run_async(join_failing_task)); }
 
+asio::awaitable<Outcome<int>> outcome_after(std::chrono::milliseconds delay, bool succeeds) {
+  co_await sleep_for(delay);
+  if (!succeeds) co_return Outcome<int>::failure(std::make_exception_ptr(std::runtime_error{"no"}));
+  co_return Outcome<int>::success(5);
+}
+
+asio::awaitable<std::tuple<int, bool, bool>> spawn_outcomes(Executor executor) {
+  auto succeeding = spawn_outcome(executor, outcome_after(1ms, true));
+  auto failing = spawn_outcome(executor, outcome_after(1ms, false));
+  const int value = co_await succeeding.result();
+  co_await failing.join();
+  co_return std::tuple{value, failing.failed(), failing.cancelled()};
+}
+
+TEST(Task, SpawnOutcomeTakesTheReturnedOutcomeAsTheResult) {
+  const auto [value, failed, cancelled] = run_async(spawn_outcomes);
+  EXPECT_EQ(value, 5);
+  EXPECT_TRUE(failed);
+  EXPECT_FALSE(cancelled);
+}
+
+asio::awaitable<Outcome<int>> outcome_noting_cancel(bool* cancelled) {
+  try {
+    co_await sleep_for(10s);
+  } catch (const boost::system::system_error&) {
+    *cancelled = true;
+  }
+  co_return Outcome<int>::failure(
+      std::make_exception_ptr(boost::system::system_error{asio::error::operation_aborted}));
+}
+
+asio::awaitable<bool> cancel_outcome_task(Executor executor, bool* saw_cancel) {
+  auto task = spawn_outcome(executor, outcome_noting_cancel(saw_cancel));
+  co_await sleep_for(5ms);
+  task.cancel();
+  co_await task.join();
+  co_return task.cancelled();  // found from the returned error
+}
+
+TEST(Task, ASpawnOutcomeTaskReturningOperationAbortedIsCancelled) {
+  bool saw_cancel = false;
+  EXPECT_TRUE(
+      run_async([&](Executor executor) { return cancel_outcome_task(executor, &saw_cancel); }));
+  EXPECT_TRUE(saw_cancel);
+}
+
 asio::awaitable<std::tuple<bool, bool, bool>> cancel_the_waiter(Executor executor,
                                                                 std::string* ending) {
   auto task = spawn(executor, sleep_recording(10s, ending));

@@ -69,6 +69,28 @@ TEST(ClientCancel, TaskCancelEndsWithOperationAborted) {
   EXPECT_EQ(server.counters().reset_by_client, 1u);
 }
 
+TEST(ClientCancel, TryRequestHandsTheCancellationBackAsAFailedOutcome) {
+  asio::io_context io;
+  ClientTestServer server{io, hang_on_slow};
+  Session session{io.get_executor()};
+  RequestOptions fast;
+  fast.url = server.url("/fast");
+  auto succeeding = async::spawn_outcome(io.get_executor(), session.try_request(fast));
+  ASSERT_TRUE(run_until(io, [&] { return succeeding.done(); }));
+  EXPECT_EQ(succeeding.outcome().value().body, "fast");
+  RequestOptions slow;
+  slow.url = server.url("/slow");
+  auto task = async::spawn_outcome(io.get_executor(), session.try_request(slow));
+  ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
+  task.cancel();
+  ASSERT_TRUE(run_until(
+      io, [&] { return task.done(); }, 2s));
+  EXPECT_TRUE(task.cancelled());
+  EXPECT_EQ(error_kind_of(task.outcome().error()), ErrorKind::cancelled);
+  EXPECT_TRUE(run_until(
+      io, [&] { return server.counters().reset_by_client == 1; }, 2s));
+}
+
 // Only an exchange cut short is reset: a pooled connection closed with its
 // session ends with a plain close.
 TEST(ClientCancel, AConnectionClosedBetweenRequestsIsClosedGracefully) {

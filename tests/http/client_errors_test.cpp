@@ -5,6 +5,7 @@
 
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
+#include "tailcut/async/task.hpp"
 #include "tailcut/http/session.hpp"
 
 namespace tailcut::http {
@@ -61,6 +62,30 @@ TEST(ClientErrors, RefusedConnectionNamesTheAddress) {
   EXPECT_EQ(error->kind(), ErrorKind::connect_refused);
   EXPECT_TRUE(contains(error->what(), "connect to 127.0.0.1:" + std::to_string(port) + " refused"))
       << error->what();
+}
+
+// The error try_request() handed back (null if it succeeded), awaited in a
+// task: co_spawn wants a default-constructible result, which Outcome is not.
+std::exception_ptr try_request_error(asio::io_context& io, Session& session,
+                                     const RequestOptions& options) {
+  auto task = async::spawn_outcome(io.get_executor(), session.try_request(options));
+  EXPECT_TRUE(test::run_until(
+      io, [&] { return task.done(); }, 10s));
+  return task.done() ? task.outcome().error() : nullptr;
+}
+
+TEST(ClientErrors, TryRequestReturnsTheFailureInsteadOfThrowing) {
+  asio::io_context io;
+  Session session{io.get_executor()};
+  RequestOptions options;
+  options.url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  EXPECT_EQ(error_kind_of(try_request_error(io, session, options)), ErrorKind::connect_refused);
+  options.url = "not a url";
+  EXPECT_EQ(error_kind_of(try_request_error(io, session, options)), ErrorKind::invalid_url);
+  session.close();
+  const auto closed = try_request_error(io, session, options);
+  ASSERT_TRUE(closed);
+  EXPECT_THROW(std::rethrow_exception(closed), std::logic_error);
 }
 
 TEST(ClientErrors, ServerThatNeverAcceptsGivesConnectTimeout) {

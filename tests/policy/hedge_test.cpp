@@ -205,6 +205,43 @@ TEST(Hedge, WithoutJoiningHedgeReturnsBeforeTheLosersHaveUnwound) {
   EXPECT_LT(order->hedge_returned, order->loser_unwound);
 }
 
+// The scripted attempt as an OutcomeAttempt: failures returned, not thrown.
+asio::awaitable<async::Outcome<int>> scripted_outcome(std::vector<Script> scripts,
+                                                      AttemptContext context) {
+  const auto& script = scripts.at(context.number - 1);
+  co_await sleep_for(script.delay);
+  if (!script.succeeds) {
+    co_return async::Outcome<int>::failure(
+        std::make_exception_ptr(std::runtime_error{"HTTP 50" + std::to_string(context.number)}));
+  }
+  co_return async::Outcome<int>::success(static_cast<int>(context.number));
+}
+
+asio::awaitable<HedgeResult<int>> hedge_outcomes(std::vector<Script> scripts) {
+  OutcomeAttempt<int> attempt = [scripts](AttemptContext context) {
+    return scripted_outcome(scripts, context);
+  };
+  co_return co_await hedge(attempt, quick_options());
+}
+
+TEST(Hedge, OutcomeAttemptsFailWithoutThrowingAndAreReportedAlike) {
+  const auto all_failed = run_async([](Executor) {
+    return hedge_outcomes({{1ms, false}, {1ms, false}, {1ms, false}});
+  });
+  EXPECT_EQ(all_failed.outcome, HedgeOutcome::all_failed);
+  ASSERT_EQ(all_failed.attempts.size(), 3u);
+  for (const auto& attempt : all_failed.attempts) {
+    EXPECT_EQ(attempt.state, AttemptState::failed);
+    EXPECT_EQ(attempt.failure, "HTTP 50" + std::to_string(attempt.number));
+  }
+  const auto second_wins = run_async([](Executor) {
+    return hedge_outcomes({{1ms, false}, {5ms, true}, {2s, true}});
+  });
+  EXPECT_EQ(second_wins.outcome, HedgeOutcome::succeeded);
+  EXPECT_EQ(second_wins.value, 2);
+  EXPECT_EQ(second_wins.attempts[2].state, AttemptState::cancelled);
+}
+
 asio::awaitable<int> remember_context(std::vector<AttemptContext>* contexts,
                                       AttemptContext context) {
   contexts->push_back(context);

@@ -24,6 +24,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "tailcut/async/detail/completion_watch.hpp"
 #include "tailcut/async/detail/task_state.hpp"
@@ -37,6 +38,9 @@ class Task;
 
 template <typename T, typename Executor>
 [[nodiscard]] Task<T> spawn(const Executor& executor, boost::asio::awaitable<T> operation);
+template <typename T, typename Executor>
+[[nodiscard]] Task<T> spawn_outcome(const Executor& executor,
+                                    boost::asio::awaitable<Outcome<T>> operation);
 
 template <typename T>
 class Task {
@@ -76,6 +80,9 @@ class Task {
  private:
   template <typename U, typename Executor>
   friend Task<U> spawn(const Executor& executor, boost::asio::awaitable<U> operation);
+  template <typename U, typename Executor>
+  friend Task<U> spawn_outcome(const Executor& executor,
+                               boost::asio::awaitable<Outcome<U>> operation);
 
   explicit Task(std::shared_ptr<detail::TaskState<T>> state) : state_{std::move(state)} {}
 
@@ -95,11 +102,15 @@ T share_value(Outcome<T>& outcome) {
   }
 }
 
-template <typename T>
-boost::asio::awaitable<void> run_task(std::shared_ptr<TaskState<T>> state,
-                                      boost::asio::awaitable<T> operation) {
+// Runs `operation` and completes `state` with what it gives: its value, or
+// the error it throws, or (for spawn_outcome, Operation being
+// awaitable<Outcome<T>>) the Outcome it returns, which raises no exception.
+template <typename T, typename Operation>
+boost::asio::awaitable<void> run_task(std::shared_ptr<TaskState<T>> state, Operation operation) {
   try {
-    if constexpr (std::is_void_v<T>) {
+    if constexpr (std::is_same_v<Operation, boost::asio::awaitable<Outcome<T>>>) {
+      state->complete(co_await std::move(operation));
+    } else if constexpr (std::is_void_v<T>) {
       co_await std::move(operation);
       state->complete(Outcome<void>::success());
     } else {
@@ -147,7 +158,21 @@ template <typename T, typename Executor>
 Task<T> spawn(const Executor& executor, boost::asio::awaitable<T> operation) {
   auto state = std::make_shared<detail::TaskState<T>>(executor);
   boost::asio::co_spawn(
-      executor, detail::run_task<T>(state, std::move(operation)),
+      executor, detail::run_task<T, boost::asio::awaitable<T>>(state, std::move(operation)),
+      boost::asio::bind_cancellation_slot(state->slot(), [state](const std::exception_ptr&) {}));
+  return Task<T>{std::move(state)};
+}
+
+// spawn() for an operation that returns its failure as an Outcome rather
+// than throwing it: the task fails with that error, and no exception is
+// raised on the way (a cancelled or failed operation otherwise costs an
+// unwind per coroutine it crosses).
+template <typename T, typename Executor>
+Task<T> spawn_outcome(const Executor& executor, boost::asio::awaitable<Outcome<T>> operation) {
+  auto state = std::make_shared<detail::TaskState<T>>(executor);
+  boost::asio::co_spawn(
+      executor,
+      detail::run_task<T, boost::asio::awaitable<Outcome<T>>>(state, std::move(operation)),
       boost::asio::bind_cancellation_slot(state->slot(), [state](const std::exception_ptr&) {}));
   return Task<T>{std::move(state)};
 }

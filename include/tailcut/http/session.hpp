@@ -29,6 +29,7 @@
 #include <memory>
 #include <string>
 
+#include "tailcut/async/outcome.hpp"
 #include "tailcut/http/client_error.hpp"
 #include "tailcut/http/response.hpp"
 #include "tailcut/http/session_options.hpp"
@@ -78,6 +79,14 @@ class Session {
   // `options` are found at once but thrown when the awaitable is awaited;
   // the total timeout counts from this call.
   [[nodiscard]] boost::asio::awaitable<ClientResponse> request(const RequestOptions& options);
+
+  // request() that hands every failure (ClientError, cancellation, the
+  // logic_error after close()) back as a failed Outcome instead of throwing
+  // it: where requests fail or are cancelled by the thousand (a hedging
+  // gateway), each spares the unwinds of an exception through the caller's
+  // coroutines.
+  [[nodiscard]] boost::asio::awaitable<async::Outcome<ClientResponse>> try_request(
+      const RequestOptions& options);
 
   // The shortcuts below are overloads rather than default arguments on
   // purpose: g++ 12 miscompiles a defaulted `= {}` argument inside a

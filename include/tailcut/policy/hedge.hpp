@@ -11,15 +11,15 @@
 // extra attempts are fired together. If attempt 1 fails before the delay,
 // the extra attempts are fired at once (HedgeOnFailure::immediate) or at the
 // delay (HedgeOnFailure::at_delay, the seeds' literal behaviour). The first
-// attempt to *succeed* (return normally; a failure throws) wins, whichever it
-// is. As soon as there is a winner, the deadline passes, or the caller is
-// cancelled, every other attempt is cancelled and joined before hedge
-// returns: nothing of them runs on. With Losers::cancel_without_joining,
-// hedge returns as soon as it has cancelled them, and they unwind (close
-// their connections) after it: the answer leaves without waiting a trip
-// through a busy scheduler for them, but they must then own or outlive
-// everything they use. A HedgeBudget, when given, can refuse extra
-// attempts. Single-threaded: runs on the caller's executor.
+// attempt to *succeed* wins, whichever it is: an Attempt succeeds by
+// returning and fails by throwing; an OutcomeAttempt returns an Outcome
+// either way, which spares an exception per failed or cancelled attempt. As soon as there is a
+// winner, the deadline passes, or the caller is cancelled, every other attempt is cancelled and
+// joined before hedge returns: nothing of them runs on. With Losers::cancel_without_joining, hedge
+// returns as soon as it has cancelled them, and they unwind (close their connections) after it: the
+// answer leaves without waiting a trip through a busy scheduler for them, but they must then own or
+// outlive everything they use. A HedgeBudget, when given, can refuse extra attempts.
+// Single-threaded: runs on the caller's executor.
 #pragma once
 
 #include <algorithm>
@@ -28,6 +28,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "tailcut/async/detail/completion_watch.hpp"
@@ -97,6 +98,12 @@ struct HedgeResult {
 template <typename T>
 using Attempt = std::function<boost::asio::awaitable<T>(AttemptContext)>;
 
+// An attempt that hands its failure back as a failed Outcome instead of
+// throwing it: cheaper where attempts fail or are cancelled often (an
+// exception is unwound again by every coroutine it crosses).
+template <typename T>
+using OutcomeAttempt = std::function<boost::asio::awaitable<async::Outcome<T>>(AttemptContext)>;
+
 namespace detail {
 
 // What a failed task's error says ("unknown error" when it is no exception).
@@ -111,8 +118,10 @@ struct RunningAttempt {
 
 }  // namespace detail
 
-template <typename T>
-boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions options) {
+namespace detail {
+
+template <typename T, typename AttemptFunction>
+boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeOptions options) {
   namespace asio = boost::asio;
   using Clock = HedgeOptions::Clock;
   const auto executor = co_await asio::this_coro::executor;
@@ -130,8 +139,12 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
       remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
           std::max(*options.deadline - Clock::now(), Clock::duration::zero()));
     }
-    running.push_back(
-        {async::spawn(executor, attempt(AttemptContext{number, remaining})), Clock::now(), {}});
+    const AttemptContext context{number, remaining};
+    if constexpr (std::is_same_v<AttemptFunction, OutcomeAttempt<T>>) {
+      running.push_back({async::spawn_outcome(executor, attempt(context)), Clock::now(), {}});
+    } else {
+      running.push_back({async::spawn(executor, attempt(context)), Clock::now(), {}});
+    }
     watch.watch(running.back().task.state());
   };
 
@@ -221,6 +234,18 @@ boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions op
                    : deadline_passed  ? HedgeOutcome::deadline_exceeded
                                       : HedgeOutcome::all_failed;
   co_return result;
+}
+
+}  // namespace detail
+
+template <typename T>
+boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions options) {
+  return detail::run_hedge<T>(std::move(attempt), std::move(options));
+}
+
+template <typename T>
+boost::asio::awaitable<HedgeResult<T>> hedge(OutcomeAttempt<T> attempt, HedgeOptions options) {
+  return detail::run_hedge<T>(std::move(attempt), std::move(options));
 }
 
 }  // namespace tailcut::policy

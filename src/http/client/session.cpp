@@ -3,6 +3,7 @@
 #include "tailcut/http/session.hpp"
 
 #include <stdexcept>
+#include <type_traits>
 
 #include "pool.hpp"
 #include "request.hpp"
@@ -125,23 +126,66 @@ class RequestPlan {
   std::size_t redirects_ = 0;
 };
 
+// What request() (Throw::yes) and try_request() (Throw::no) return.
+enum class Throw { yes, no };
+template <Throw Failures>
+using RequestResult =
+    std::conditional_t<Failures == Throw::yes, ClientResponse, async::Outcome<ClientResponse>>;
+
 // The plan is made before the coroutine starts (see Session::request), so
 // that its frame, which every request in flight holds, carries the plan only.
-asio::awaitable<ClientResponse> run_request(std::shared_ptr<SessionState> state, RequestPlan plan) {
-  for (;;) {
-    ExchangeResult result =
-        co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
-    if (result.failure) std::rethrow_exception(result.failure);
-    std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
-    if (final_response) co_return std::move(*final_response);
+template <Throw Failures>
+asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionState> state,
+                                                     RequestPlan plan) {
+  std::exception_ptr failure;
+  try {
+    for (;;) {
+      ExchangeResult result =
+          co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
+      if (result.failure) {
+        failure = std::move(result.failure);
+        break;
+      }
+      std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
+      if (!final_response) continue;
+      if constexpr (Failures == Throw::yes) {
+        co_return std::move(*final_response);
+      } else {
+        co_return async::Outcome<ClientResponse>::success(std::move(*final_response));
+      }
+    }
+  } catch (...) {
+    if constexpr (Failures == Throw::yes) throw;
+    failure = std::current_exception();
+  }
+  if constexpr (Failures == Throw::yes) {
+    std::rethrow_exception(failure);
+  } else {
+    co_return async::Outcome<ClientResponse>::failure(std::move(failure));
   }
 }
 
-// A request that failed before it could start: the failure is thrown when
-// it is awaited, as if it had started.
-asio::awaitable<ClientResponse> failed_request(std::exception_ptr error) {
-  std::rethrow_exception(error);
-  co_return ClientResponse{};
+// A request that failed before it could start: the failure is thrown (or
+// returned) when it is awaited, as if it had started.
+template <Throw Failures>
+asio::awaitable<RequestResult<Failures>> failed_request(std::exception_ptr error) {
+  if constexpr (Failures == Throw::yes) {
+    std::rethrow_exception(error);
+    co_return ClientResponse{};  // never reached; makes this a coroutine
+  } else {
+    co_return async::Outcome<ClientResponse>::failure(std::move(error));
+  }
+}
+
+template <Throw Failures>
+asio::awaitable<RequestResult<Failures>> start_request(const std::shared_ptr<SessionState>& state,
+                                                       const RequestOptions& options) {
+  try {
+    if (state->closed) throw std::logic_error{"http::Session::request() after close()"};
+    return run_request<Failures>(state, RequestPlan{state->options, options});
+  } catch (...) {
+    return failed_request<Failures>(std::current_exception());
+  }
 }
 
 }  // namespace
@@ -167,12 +211,12 @@ Session& Session::operator=(Session&& other) noexcept {
 }
 
 asio::awaitable<ClientResponse> Session::request(const RequestOptions& options) {
-  try {
-    if (state_->closed) throw std::logic_error{"http::Session::request() after close()"};
-    return detail::run_request(state_, detail::RequestPlan{state_->options, options});
-  } catch (...) {
-    return detail::failed_request(std::current_exception());
-  }
+  return detail::start_request<detail::Throw::yes>(state_, options);
+}
+
+asio::awaitable<async::Outcome<ClientResponse>> Session::try_request(
+    const RequestOptions& options) {
+  return detail::start_request<detail::Throw::no>(state_, options);
 }
 
 asio::awaitable<ClientResponse> Session::get(std::string url) {

@@ -36,9 +36,11 @@ class TaskStateBase {
   // The error it ended with; null while running or after success.
   [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
   // Whether that error is a cancellation (operation_aborted), and what it
-  // says: both noted when it was caught, so that the combinators sorting
-  // failures need not rethrow it (each rethrow is a full unwind).
-  [[nodiscard]] bool cancelled() const noexcept { return failed() && cancelled_; }
+  // says. Both are noted when the task caught the error, so that the
+  // combinators sorting failures need not rethrow it (each rethrow is a full
+  // unwind); an error handed back as a value (spawn_outcome) is rethrown to
+  // find out, and has no description here.
+  [[nodiscard]] bool cancelled() const noexcept;
   [[nodiscard]] const std::string& failure_description() const noexcept {
     return failure_description_;
   }
@@ -56,6 +58,7 @@ class TaskStateBase {
  protected:
   void mark_done(bool failed);
   void note_failure(bool cancelled, std::string description) {
+    failure_noted_ = true;
     cancelled_ = cancelled;
     failure_description_ = std::move(description);
   }
@@ -67,8 +70,9 @@ class TaskStateBase {
   bool done_ = false;
   bool failed_ = false;
   bool cancel_requested_ = false;
+  bool failure_noted_ = false;
   bool cancelled_ = false;
-  std::string failure_description_;  // empty unless failed
+  std::string failure_description_;  // empty unless failed and noted
 };
 
 template <typename T>
