@@ -58,20 +58,40 @@ CONF
   sleep 0.5
 }
 
+# CPU time (user and system ticks) a process has used so far.
+cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+
 overhead() {
   log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64 -d${duration}s (2 cores shared by all)"
   start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
   start_gateway 18080 18081 --threads 1
+  local gateway_pid=${pids[-1]}
   start_nginx 18082 18081
+  local nginx_worker
+  nginx_worker=$(pgrep -P "${pids[-1]}" | head -1)
+  local ticks_per_second
+  ticks_per_second=$(getconf CLK_TCK)
   # The proxies take turns, twice: this machine's speed drifts by 10-20 %
-  # over a minute, and alternating shows how much.
-  for target in "simulator directly|http://127.0.0.1:18081/api/work" \
-                "nginx reverse proxy (round 1)|http://127.0.0.1:18082/api/work" \
-                "tailcut serve (round 1)|http://127.0.0.1:18080/api/smart?timeout=1000" \
-                "nginx reverse proxy (round 2)|http://127.0.0.1:18082/api/work" \
-                "tailcut serve (round 2)|http://127.0.0.1:18080/api/smart?timeout=1000"; do
-    log "-- ${target%%|*}"
-    wrk -t1 -c64 -d"${duration}s" --latency "${target#*|}" | tee -a "$out"
+  # over a minute, and alternating shows how much. The CPU time each proxy
+  # used per call is steadier than its calls per second.
+  for target in "simulator directly|http://127.0.0.1:18081/api/work|" \
+                "nginx reverse proxy (round 1)|http://127.0.0.1:18082/api/work|$nginx_worker" \
+                "tailcut serve (round 1)|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid" \
+                "nginx reverse proxy (round 2)|http://127.0.0.1:18082/api/work|$nginx_worker" \
+                "tailcut serve (round 2)|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid"; do
+    IFS='|' read -r name url proxy_pid <<<"$target"
+    log "-- $name"
+    local before=""
+    [[ -n $proxy_pid ]] && before=$(cpu_ticks "$proxy_pid")
+    wrk -t1 -c64 -d"${duration}s" --latency "$url" | tee -a "$out" | tee "$work/wrk.out"
+    if [[ -n $proxy_pid ]]; then
+      local after calls
+      after=$(cpu_ticks "$proxy_pid")
+      calls=$(awk '/requests in/ {print $1}' "$work/wrk.out")
+      log "$(awk -v b="$before" -v a="$after" -v n="$calls" -v hz="$ticks_per_second" 'BEGIN {
+        split(b, x, " "); split(a, y, " ");
+        printf "proxy CPU per call: user %.1f us, system %.1f us", (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) * 1e6 / hz / n }')"
+    fi
   done
 }
 
