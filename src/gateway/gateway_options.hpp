@@ -25,7 +25,7 @@ struct GatewayOptions {
   unsigned timeout_status = 504;               // or 408, the seeds' status
   // The answer is aimed this much before the deadline, so that it arrives
   // in time; never more than half the timeout. On top of it goes the recent
-  // peak of how late deadline answers were (DeadlineMargin), up to
+  // peak of how late the hedge's timers ran (DeadlineMargin), up to
   // deadline_margin_max.
   std::chrono::milliseconds deadline_margin{3};
   std::chrono::milliseconds deadline_margin_max{50};

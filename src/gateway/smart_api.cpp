@@ -214,15 +214,14 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   const auto elapsed = now - context.received_at;
   metrics_.record_call(outcome, elapsed);
   if (timeout && elapsed > *timeout) metrics_.record_late_answer();
-  if (timeout) {
-    auto& margin = margins_[context.worker];
-    // How late the hedge acted on its timers: the hedge delay (every hedged
-    // call, the first to tell when the machine gets busy) and the deadline.
-    if (result.timer_lateness > Clock::duration::zero()) {
-      margin.observe_lateness(result.timer_lateness, now);
-    }
-    metrics_.record_deadline_margin(context.worker, margin.current(now));
+  // How late the hedge acted on its timers (the hedge delay: every hedged
+  // call, the first to tell when the machine gets busy; the deadline)
+  // widens the margin of the calls to come.
+  auto& margin = margins_[context.worker];
+  if (result.timer_lateness > Clock::duration::zero()) {
+    margin.observe_lateness(result.timer_lateness, now);
   }
+  metrics_.record_deadline_margin(context.worker, margin.current(now));
   metrics_.record_hedge(result);
   metrics_.record_pool(context.worker, session.stats());
   if (spdlog::should_log(spdlog::level::info)) {

@@ -13,13 +13,15 @@
 // delay (HedgeOnFailure::at_delay, the seeds' literal behaviour). The first
 // attempt to *succeed* wins, whichever it is: an Attempt succeeds by
 // returning and fails by throwing; an OutcomeAttempt returns an Outcome
-// either way, which spares an exception per failed or cancelled attempt. As soon as there is a
-// winner, the deadline passes, or the caller is cancelled, every other attempt is cancelled and
-// joined before hedge returns: nothing of them runs on. With Losers::cancel_without_joining, hedge
-// returns as soon as it has cancelled them, and they unwind (close their connections) after it: the
-// answer leaves without waiting a trip through a busy scheduler for them, but they must then own or
-// outlive everything they use. A HedgeBudget, when given, can refuse extra attempts.
-// Single-threaded: runs on the caller's executor.
+// either way, which spares an exception per failed or cancelled attempt.
+// As soon as there is a winner, the deadline passes, or the caller is
+// cancelled, every other attempt is cancelled and joined before hedge
+// returns: nothing of them runs on. With Losers::cancel_without_joining,
+// hedge returns as soon as it has cancelled them, and they unwind (close
+// their connections) after it: the answer leaves without waiting a trip
+// through a busy scheduler for them, but they must then own or outlive
+// everything they use. A HedgeBudget, when given, can refuse extra
+// attempts. Single-threaded: runs on the caller's executor.
 #pragma once
 
 #include <algorithm>
@@ -115,10 +117,6 @@ struct RunningAttempt {
   HedgeOptions::Clock::time_point started;
   HedgeOptions::Clock::time_point finished;
 };
-
-}  // namespace detail
-
-namespace detail {
 
 template <typename T, typename AttemptFunction>
 boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeOptions options) {
