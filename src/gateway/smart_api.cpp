@@ -131,6 +131,9 @@ SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metr
   if (options.hedge_budget_percent) budget_.emplace(*options.hedge_budget_percent);
   margins_.assign(sessions.size(),
                   DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
+  for (std::size_t worker = 0; worker < margins_.size(); ++worker) {
+    metrics_.record_deadline_margin(worker, options.deadline_margin);
+  }
 }
 
 asio::awaitable<http::Response> SmartApi::handle(http::Request request,

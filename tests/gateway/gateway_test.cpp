@@ -230,6 +230,7 @@ TEST_F(GatewayTest, TheDeadlineMarginGrowsWithLateDeadlineAnswers) {
   // 1 ms after the request arrived, and is ready some time after that
   // moment (a timer never fires early). That lateness widens the margin.
   start(R"([{"hang": true}])");
+  EXPECT_DOUBLE_EQ(deadline_margin_seconds(call("/metrics").body()), 0.003);  // the floor
   EXPECT_EQ(call("/api/smart?timeout=2").result_int(), 504);
   const double margin = deadline_margin_seconds(call("/metrics").body());
   EXPECT_GT(margin, 0.003);
