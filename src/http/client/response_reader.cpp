@@ -1,10 +1,12 @@
-// ResponseReader: Beast's response parser with the client's limits, 1xx
-// interim responses skipped.
+// ResponseReader: Beast's HTTP/1 parser with the client's limits, 1xx
+// interim responses skipped. The parser writes the status, the fields and
+// the body straight into a RawResponse: going through a Beast message
+// (basic_fields, a node allocated and sorted per field) and copying it out
+// cost a quarter of the instructions of a proxied call's client side.
 #include "response_reader.hpp"
 
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 namespace tailcut::http::detail {
 
@@ -14,8 +16,52 @@ namespace {
 constexpr std::uint32_t max_header_bytes = 64 * 1024;
 }
 
-struct ResponseReader::Parser {
-  http::response_parser<http::string_body> parser;
+class ResponseReader::Parser final : public http::basic_parser<false> {
+ public:
+  // Room for a typical response's fields, taken at once.
+  Parser() { response.headers.reserve(8); }
+
+  RawResponse response;
+
+ private:
+  using string_view = boost::beast::string_view;
+  using error_code = boost::system::error_code;
+
+  // A basic_parser<false> reads responses only.
+  void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
+
+  void on_response_impl(int status, string_view reason, int, error_code&) override {
+    response.status = status;
+    response.reason.assign(reason.data(), reason.size());
+  }
+
+  void on_field_impl(http::field, string_view name, string_view value, error_code&) override {
+    response.headers.push_back(HeaderField{std::string{name.data(), name.size()},
+                                           std::string{value.data(), value.size()}});
+  }
+
+  void on_header_impl(error_code&) override {}
+
+  // The parser has checked the length against the body limit already.
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         error_code&) override {
+    if (content_length) response.body.reserve(static_cast<std::size_t>(*content_length));
+  }
+
+  std::size_t on_body_impl(string_view bytes, error_code&) override { return append(bytes); }
+
+  void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
+
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view bytes, error_code&) override {
+    return append(bytes);
+  }
+
+  void on_finish_impl(error_code&) override {}
+
+  std::size_t append(string_view bytes) {
+    response.body.append(bytes.data(), bytes.size());
+    return bytes.size();
+  }
 };
 
 ResponseReader::ResponseReader(ExchangeLimits limits, std::string_view peer, std::string_view url)
@@ -25,7 +71,7 @@ ResponseReader::~ResponseReader() = default;
 
 void ResponseReader::start_parser() {
   parser_ = std::make_unique<Parser>();
-  auto& parser = parser_->parser;
+  auto& parser = *parser_;
   parser.header_limit(max_header_bytes);
   parser.body_limit(limits_.max_body_bytes);
   parser.eager(true);
@@ -37,7 +83,7 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
     received_any_ = true;
     if (!parser_) start_parser();
     boost::system::error_code error;
-    const std::size_t used = parser_->parser.put(buffer.data(), error);
+    const std::size_t used = parser_->put(buffer.data(), error);
     buffer.consume(used);
     if (error == http::error::need_more) return false;
     if (error == http::error::body_limit) {
@@ -56,8 +102,8 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
                                                  ": " + error.message() + " (" + std::string{url_} +
                                                  ")"};
     }
-    if (parser_->parser.is_done()) {
-      const int status = parser_->parser.get().result_int();
+    if (parser_->is_done()) {
+      const int status = parser_->response.status;
       // 1xx (but 101) precede the real response: skip them.
       if (status >= 100 && status < 200 && status != 101) {
         start_parser();
@@ -71,17 +117,17 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
 }
 
 bool ResponseReader::finish_at_eof() {
-  if (!parser_ || !parser_->parser.got_some()) return false;
+  if (!parser_ || !parser_->got_some()) return false;
   boost::system::error_code error;
-  parser_->parser.put_eof(error);
-  return !error && parser_->parser.is_done();
+  parser_->put_eof(error);
+  return !error && parser_->is_done();
 }
 
 std::string ResponseReader::progress() const {
   if (!received_any_ || !parser_) return "no response byte received";
-  const auto& parser = parser_->parser;
+  const auto& parser = *parser_;
   if (!parser.is_header_done()) return "the header was not complete";
-  std::string received = std::to_string(parser.get().body().size()) + " body bytes received";
+  std::string received = std::to_string(parser.response.body.size()) + " body bytes received";
   if (const auto expected = parser.content_length()) {
     received += " of " + std::to_string(*expected);
   }
@@ -89,17 +135,9 @@ std::string ResponseReader::progress() const {
 }
 
 RawResponse ResponseReader::take() {
-  auto message = parser_->parser.release();
-  RawResponse response;
-  response.status = message.result_int();
-  response.reason = std::string{message.reason()};
-  response.headers.reserve(static_cast<std::size_t>(std::distance(message.begin(), message.end())));
-  for (const auto& field : message) {
-    response.headers.push_back(
-        HeaderField{std::string{field.name_string()}, std::string{field.value()}});
-  }
-  response.body = std::move(message.body());
-  response.reusable = message.keep_alive() && !message.need_eof();
+  RawResponse response = std::move(parser_->response);
+  response.reusable = parser_->keep_alive() && !parser_->need_eof();
+  parser_.reset();
   return response;
 }
 
