@@ -16,6 +16,8 @@ packages=(
   clang-format openssl curl
   # benchmarks: load generators and reference peers
   wrk hey nginx-light python3-aiohttp
+  # instruction counts per call (this VM has no hardware counters)
+  valgrind
 )
 
 missing=()

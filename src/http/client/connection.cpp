@@ -89,6 +89,7 @@ void throw_timeout(const Deadline& deadline, const std::string& what) {
 struct Connection::Impl {
   Impl(const asio::any_io_executor& executor, Origin origin_to, ssl::context* tls_context)
       : origin{std::move(origin_to)},
+        peer{origin.authority()},
         plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
         tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
                         : nullptr},
@@ -186,6 +187,7 @@ struct Connection::Impl {
   static constexpr std::size_t max_read_chunk_bytes = 64 * 1024;
 
   Origin origin;
+  std::string peer;  // origin.authority(), for messages
   std::optional<tcp::socket> plain;
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.
@@ -337,7 +339,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
     std::optional<std::chrono::milliseconds> sock_read, const std::string& url) {
   Impl& io = *impl_;
   const bool reused = io.exchanges > 0;
-  const std::string peer = io.origin.authority();
+  const std::string& peer = io.peer;
   error_code error;
 
   io.arm(total);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Instructions per proxied call of `tailcut serve`, counted by callgrind:
+# deterministic to a fraction of a percent, where calls/s on this VM drift
+# by 10-20 % within a minute (and perf has no hardware counters here). Use
+# it to compare builds of the hot path; the wrk figures of gateway_bench.sh
+# remain the ones that count.
+#   bench/gateway_instructions.sh [calls]      (default 20000)
+# Setup: a zero-delay, fault-free simulator; 2,000 warm-up calls by hey
+# (-c16), then `calls` counted ones, through tailcut serve and then through
+# nginx as a plain keep-alive reverse proxy (one process, no master). Prints
+# each proxy's user-space instructions per call, and tailcut's 25 costliest
+# functions (inclusive), per call.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build/release --target tailcut_cli >/dev/null
+tailcut=build/release/src/tailcut
+calls=${1:-20000}
+work=$(mktemp -d)
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+wait_port() { for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.2; done; echo "port $1 never came up" >&2; exit 1; }
+
+$tailcut upstream --listen 127.0.0.1:18111 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
+  --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream.log" 2>&1 &
+pids+=($!)
+# Counts the instructions of process $1 during `calls` calls to URL $2;
+# leaves the callgrind dump in $work/dump.
+count_calls() {
+  local pid=$1 url=$2
+  hey -n 2000 -c 16 "$url" >/dev/null
+  callgrind_control -i on "$pid" >/dev/null 2>&1
+  hey -n "$calls" -c 16 "$url" | grep -E '\[200\]' || { echo "no call succeeded through $url" >&2; exit 1; }
+  callgrind_control -i off "$pid" >/dev/null 2>&1
+  callgrind_control -d "$pid" >/dev/null 2>&1
+  local dump
+  dump=$(ls -t "$work"/callgrind.out.* | head -1)
+  mv "$dump" "$work/dump"
+  rm -f "$work"/callgrind.out*
+  callgrind_annotate "$work/dump" | awk -v n="$calls" '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "instructions per call: %.0f\n", $1 / n}'
+}
+
+wait_port 18111
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+master_process off;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream simulator { server 127.0.0.1:18111; keepalive 256; }
+  server {
+    listen 127.0.0.1:18112;
+    location / { proxy_pass http://simulator; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+echo "== nginx reverse proxy"
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
+  nginx -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
+nginx=$!
+pids+=($nginx)
+for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:18112/api/work" && break; sleep 0.2; done
+count_calls "$nginx" "http://127.0.0.1:18112/api/work"
+kill "$nginx"; wait "$nginx" 2>/dev/null || true
+
+echo "== tailcut serve"
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
+  $tailcut serve --listen 127.0.0.1:18110 --upstream http://127.0.0.1:18111/api/work \
+  --log-level warn --threads 1 >"$work/serve.log" 2>&1 &
+gateway=$!
+pids+=($gateway)
+wait_port 18110
+count_calls "$gateway" "http://127.0.0.1:18110/api/smart?timeout=1000"
+echo "costliest functions (inclusive instructions per call):"
+callgrind_annotate --inclusive=yes "$work/dump" | grep -F '???:' | head -25 |
+  awk -v n="$calls" '{gsub(",", "", $1); name = substr($0, index($0, "???:") + 4); printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}'
