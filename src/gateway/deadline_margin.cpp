@@ -1,29 +1,41 @@
-// DeadlineMargin: the configured floor plus the decaying peak of lateness.
+// DeadlineMargin: the configured floor plus the worst lateness of the last
+// window, kept per slot of time.
 #include "gateway/deadline_margin.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace tailcut::gateway {
+
+namespace {
+constexpr DeadlineMargin::Clock::duration slot_length =
+    std::chrono::duration_cast<DeadlineMargin::Clock::duration>(DeadlineMargin::window) /
+    DeadlineMargin::slots;
+}
 
 DeadlineMargin::DeadlineMargin(Clock::duration floor, Clock::duration ceiling)
     : floor_{floor}, ceiling_{std::max(floor, ceiling)} {}
 
-DeadlineMargin::Clock::duration DeadlineMargin::peak_at(Clock::time_point now) const noexcept {
-  if (peak_ <= Clock::duration::zero()) return Clock::duration::zero();
-  const double half_lives = std::chrono::duration<double>(now - peak_observed_at_) /
-                            std::chrono::duration<double>(peak_half_life);
-  if (half_lives <= 0) return peak_;
-  return std::chrono::duration_cast<Clock::duration>(peak_ * std::exp2(-half_lives));
+DeadlineMargin::Clock::rep DeadlineMargin::slot_number(Clock::time_point now) noexcept {
+  return now.time_since_epoch() / slot_length;
 }
 
 DeadlineMargin::Clock::duration DeadlineMargin::current(Clock::time_point now) const noexcept {
-  return std::min(floor_ + peak_at(now), ceiling_);
+  const auto newest = slot_number(now);
+  Clock::duration worst{0};
+  for (const Slot& slot : slots_) {
+    // The slots of the current window: this one and the slots - 1 before it.
+    if (slot.number > newest - static_cast<Clock::rep>(slots) && slot.number <= newest) {
+      worst = std::max(worst, slot.worst);
+    }
+  }
+  return std::min(floor_ + worst, ceiling_);
 }
 
 void DeadlineMargin::observe_lateness(Clock::duration lateness, Clock::time_point now) noexcept {
-  peak_ = std::max(peak_at(now), lateness);
-  peak_observed_at_ = now;
+  const auto number = slot_number(now);
+  Slot& slot = slots_[static_cast<std::size_t>(number % static_cast<Clock::rep>(slots))];
+  if (slot.number != number) slot = Slot{number, Clock::duration::zero()};
+  slot.worst = std::max(slot.worst, lateness);
 }
 
 }  // namespace tailcut::gateway

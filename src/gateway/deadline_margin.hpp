@@ -1,11 +1,18 @@
 // DeadlineMargin: how long before a call's deadline the gateway aims its
 // answer. A busy machine runs timers late, so the margin is the configured
-// floor plus the recent peak of observed lateness: how late the hedge acted
-// on its timers (the hedge delay, the deadline it aimed the answer at). The
-// peak halves every `peak_half_life` without new lateness, and the margin
-// never exceeds the ceiling. One per worker: single-threaded.
+// floor plus the worst lateness observed in the last `window`: how late the
+// hedge acted on its timers (the hedge delay, the deadline it aimed the
+// answer at). The margin never exceeds the ceiling. One per worker:
+// single-threaded.
+//
+// Why the worst of a minute: on a busy machine the lateness comes in spikes
+// (a thread waiting 15 ms for a CPU) some tens of seconds apart. A margin
+// that forgot a spike within seconds was narrower than the next one when it
+// came; one that remembers a minute's worst covers it, at the cost of
+// answering a few milliseconds earlier than needed for that minute.
 #pragma once
 
+#include <array>
 #include <chrono>
 
 namespace tailcut::gateway {
@@ -13,7 +20,10 @@ namespace tailcut::gateway {
 class DeadlineMargin {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::chrono::seconds peak_half_life{10};
+  // The worst lateness is kept per slot of window / slots: a spike counts
+  // for at least `window` - one slot, at most `window`, then is forgotten.
+  static constexpr std::chrono::seconds window{60};
+  static constexpr std::size_t slots = 6;
 
   // floor <= ceiling; equal values give a fixed margin.
   DeadlineMargin(Clock::duration floor, Clock::duration ceiling);
@@ -24,12 +34,15 @@ class DeadlineMargin {
   void observe_lateness(Clock::duration lateness, Clock::time_point now) noexcept;
 
  private:
-  [[nodiscard]] Clock::duration peak_at(Clock::time_point now) const noexcept;
+  struct Slot {
+    Clock::rep number = -1;  // which slot of time since the clock's epoch
+    Clock::duration worst{0};
+  };
+  static Clock::rep slot_number(Clock::time_point now) noexcept;
 
   Clock::duration floor_;
   Clock::duration ceiling_;
-  Clock::duration peak_{0};
-  Clock::time_point peak_observed_at_{};
+  std::array<Slot, slots> slots_{};
 };
 
 }  // namespace tailcut::gateway

@@ -131,6 +131,7 @@ SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metr
   if (options.hedge_budget_percent) budget_.emplace(*options.hedge_budget_percent);
   margins_.assign(sessions.size(),
                   DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
+  late_logs_.resize(sessions.size());
   for (std::size_t worker = 0; worker < margins_.size(); ++worker) {
     metrics_.record_deadline_margin(worker, options.deadline_margin);
   }
@@ -216,7 +217,10 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;
   metrics_.record_call(outcome, elapsed);
-  if (timeout && elapsed > *timeout) metrics_.record_late_answer();
+  if (timeout && elapsed > *timeout) {
+    metrics_.record_late_answer();
+    warn_late(context, *timeout, elapsed, result.timer_lateness, now);
+  }
   // How late the hedge acted on its timers (the hedge delay: every hedged
   // call, the first to tell when the machine gets busy; the deadline)
   // widens the margin of the calls to come.
@@ -234,6 +238,26 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
   }
   return response;
+}
+
+void SmartApi::warn_late(const http::RequestContext& context, std::chrono::milliseconds timeout,
+                         Clock::duration elapsed, Clock::duration timer_lateness,
+                         Clock::time_point now) {
+  auto& log = late_logs_[context.worker];
+  if (now < log.next_line) {
+    ++log.untold;
+    return;
+  }
+  using Milliseconds = std::chrono::duration<double, std::milli>;
+  spdlog::warn(
+      "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin {:.1f} ms, "
+      "timers acted on up to {:.1f} ms late: the machine is too busy for this worker); {} more "
+      "late answers on this worker since the previous warning",
+      context.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
+      Milliseconds{margins_[context.worker].current(now)}.count(),
+      Milliseconds{timer_lateness}.count(), log.untold);
+  log.untold = 0;
+  log.next_line = now + std::chrono::seconds{1};
 }
 
 }  // namespace tailcut::gateway

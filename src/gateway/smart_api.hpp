@@ -39,12 +39,25 @@ class SmartApi {
                         std::optional<std::chrono::milliseconds> timeout,
                         const http::RequestContext& context, const http::Session& session);
 
+  // A late answer (ready after its timeout, by this worker's clock) is
+  // warned about: at most one line a second per worker, which tells how
+  // many more there were since the previous one.
+  struct LateAnswerLog {
+    std::chrono::steady_clock::time_point next_line{};
+    std::size_t untold = 0;
+  };
+  void warn_late(const http::RequestContext& context, std::chrono::milliseconds timeout,
+                 std::chrono::steady_clock::duration elapsed,
+                 std::chrono::steady_clock::duration timer_lateness,
+                 std::chrono::steady_clock::time_point now);
+
   const GatewayOptions& options_;
   std::string upstream_url_;
   Metrics& metrics_;
   std::deque<http::Session>& sessions_;
   std::optional<policy::HedgeBudget> budget_;
-  std::vector<DeadlineMargin> margins_;  // one per worker
+  std::vector<DeadlineMargin> margins_;   // one per worker
+  std::vector<LateAnswerLog> late_logs_;  // one per worker
 };
 
 }  // namespace tailcut::gateway

@@ -1,5 +1,5 @@
-// DeadlineMargin: the floor, plus the decaying peak of observed lateness, up
-// to the ceiling.
+// DeadlineMargin: the floor, plus the worst lateness observed in the last
+// window, up to the ceiling.
 #include "gateway/deadline_margin.hpp"
 
 #include <gtest/gtest.h>
@@ -10,24 +10,50 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = DeadlineMargin::Clock;
 
+constexpr auto slot = DeadlineMargin::window / DeadlineMargin::slots;
+
+// The start of a slot, so that the test knows which slot each instant is in.
+Clock::time_point slot_start() {
+  const auto now = Clock::now().time_since_epoch();
+  return Clock::time_point{now - now % std::chrono::duration_cast<Clock::duration>(slot)};
+}
+
 TEST(DeadlineMargin, IsTheFloorUntilLatenessIsSeen) {
   const DeadlineMargin margin{3ms, 50ms};
   EXPECT_EQ(margin.current(Clock::now()), 3ms);
 }
 
-TEST(DeadlineMargin, GrowsByThePeakLatenessAndHalvesItEveryHalfLife) {
+TEST(DeadlineMargin, GrowsByTheWorstLatenessOfTheWindow) {
   DeadlineMargin margin{3ms, 50ms};
-  const auto start = Clock::now();
+  const auto start = slot_start();
   margin.observe_lateness(12ms, start);
   EXPECT_EQ(margin.current(start), 15ms);
-  margin.observe_lateness(4ms, start);  // below the peak: no change
-  EXPECT_EQ(margin.current(start), 15ms);
-  const auto one_half_life = start + DeadlineMargin::peak_half_life;
-  EXPECT_EQ(margin.current(one_half_life), 9ms);
-  EXPECT_EQ(margin.current(one_half_life + DeadlineMargin::peak_half_life), 6ms);
-  // A new peak replaces what is left of the old one.
-  margin.observe_lateness(20ms, one_half_life);
-  EXPECT_EQ(margin.current(one_half_life), 23ms);
+  margin.observe_lateness(4ms, start + 1s);  // below the worst: no change
+  EXPECT_EQ(margin.current(start + 1s), 15ms);
+  margin.observe_lateness(7ms, start + 2 * slot);
+  EXPECT_EQ(margin.current(start + 2 * slot), 15ms);
+  // A spike is remembered for the whole window...
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window - 1ms), 15ms);
+  // ...then forgotten, slot by slot: the 7 ms of the third slot remain.
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window), 10ms);
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window + 2 * slot), 3ms);
+}
+
+TEST(DeadlineMargin, ANewWorstReplacesTheOldAtOnce) {
+  DeadlineMargin margin{3ms, 50ms};
+  const auto start = slot_start();
+  margin.observe_lateness(12ms, start);
+  margin.observe_lateness(20ms, start + slot);
+  EXPECT_EQ(margin.current(start + slot), 23ms);
+}
+
+TEST(DeadlineMargin, ASlotReusedAfterAWindowStartsAfresh) {
+  DeadlineMargin margin{3ms, 50ms};
+  const auto start = slot_start();
+  margin.observe_lateness(30ms, start);
+  // The same slot of the ring, one window later: the old 30 ms are gone.
+  margin.observe_lateness(5ms, start + DeadlineMargin::window);
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window), 8ms);
 }
 
 TEST(DeadlineMargin, NeverExceedsTheCeiling) {

@@ -3,8 +3,11 @@
 #include "gateway/gateway.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
+#include <sstream>
 #include <thread>
 
 #include "support/server_test_client.hpp"
@@ -215,6 +218,48 @@ TEST_F(GatewayTest, ACallAnsweredAfterItsTimeoutIsCountedLate) {
   EXPECT_EQ(call("/api/smart?timeout=1").result_int(), 504);
   const auto metrics = call("/metrics").body();
   EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 1"), std::string::npos) << metrics;
+}
+
+// Sends what spdlog's default logger writes to a string while it lives.
+class CapturedLog {
+ public:
+  CapturedLog() : previous_{spdlog::default_logger()} {
+    auto logger = std::make_shared<spdlog::logger>(
+        "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_));
+    logger->set_level(spdlog::level::warn);
+    spdlog::set_default_logger(std::move(logger));
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+
+  std::string text() {
+    spdlog::default_logger()->flush();
+    return text_.str();
+  }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream text_;
+};
+
+std::size_t count_of(const std::string& text, std::string_view part) {
+  std::size_t count = 0;
+  for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+  return count;
+}
+
+TEST_F(GatewayTest, LateAnswersAreWarnedAboutAtMostOnceASecondPerWorker) {
+  CapturedLog log;
+  start(R"([{"hang": true}])");
+  EXPECT_EQ(call("/api/smart?timeout=1").result_int(), 504);
+  EXPECT_EQ(call("/api/smart?timeout=1").result_int(), 504);  // within the second: untold
+  const auto text = log.text();
+  EXPECT_EQ(count_of(text, "answered late"), 1u) << text;
+  EXPECT_NE(text.find("after its timeout of 1 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("0 more late answers on this worker"), std::string::npos) << text;
+  const auto metrics = call("/metrics").body();
+  EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 2"), std::string::npos) << metrics;
 }
 
 // The gauge of worker 0's deadline margin, from the /metrics text.
