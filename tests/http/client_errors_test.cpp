@@ -196,6 +196,19 @@ TEST(ClientErrors, GarbageIsAProtocolError) {
   EXPECT_EQ(kind_of_failure(io, session.get(server.url())), ErrorKind::protocol);
 }
 
+TEST(ClientErrors, AStatusBelow100IsAProtocolError) {
+  asio::io_context io;
+  ClientTestServer server{io, [](const ReceivedRequest&) {
+                            return Reply::raw("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n",
+                                              AfterReply::close);
+                          }};
+  Session session{io.get_executor()};
+  const auto error = failure_of(io, session.get(server.url()));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->kind(), ErrorKind::protocol);
+  EXPECT_TRUE(contains(error->what(), "invalid HTTP response")) << error->what();
+}
+
 TEST(ClientErrors, OversizedBodyIsRefused) {
   asio::io_context io;
   ClientTestServer server{io, [](const ReceivedRequest& request) {

@@ -59,7 +59,9 @@ TEST(ClientUrl, AppendsEncodedQueryParameters) {
 TEST(ClientUrl, RejectsWhatIsNotAnHttpUrl) {
   for (const char* text :
        {"not a url", "", "ftp://x/", "http://", "http:///path", "http://:80/", "http://host:99999/",
-        "http://host:0/", "http://user:pw@host/", "/relative/path", "localhost:8080"}) {
+        "http://host:0/", "http://user:pw@host/", "/relative/path", "localhost:8080",
+        "http://host:abc/x", "HTTP://h.example:M40/%7e", "http://example.u%eClOM:140/",
+        "http://a%0d%0ab/"}) {
     SCOPED_TRACE(text);
     EXPECT_EQ(kind_of([&] { (void)parse_http_url(text); }), ErrorKind::invalid_url);
   }

@@ -30,7 +30,14 @@ class ResponseReader::Parser final : public http::basic_parser<false> {
   // A basic_parser<false> reads responses only.
   void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
 
-  void on_response_impl(int status, string_view reason, int, error_code&) override {
+  // Beast reads any three digits; a status is 100-999 (RFC 9110 15), and
+  // "099" would otherwise pass for a final response (found by
+  // fuzz/response_reader_fuzz.cpp).
+  void on_response_impl(int status, string_view reason, int, error_code& error) override {
+    if (status < 100) {
+      error = http::error::bad_status;
+      return;
+    }
     response.status = status;
     response.reason.assign(reason.data(), reason.size());
   }

@@ -37,7 +37,7 @@ class ResponseReader {
   [[nodiscard]] RawResponse take();
 
  private:
-  struct Parser;
+  class Parser;
   void start_parser();
 
   ExchangeLimits limits_;
