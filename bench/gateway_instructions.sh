@@ -31,15 +31,18 @@ pids+=($!)
 count_calls() {
   local pid=$1 url=$2
   hey -n 2000 -c 16 "$url" >/dev/null
-  callgrind_control -i on "$pid" >/dev/null 2>&1
-  hey -n "$calls" -c 16 "$url" | grep -E '\[200\]' || { echo "no call succeeded through $url" >&2; exit 1; }
-  callgrind_control -i off "$pid" >/dev/null 2>&1
-  callgrind_control -d "$pid" >/dev/null 2>&1
+  callgrind_control -i on "$pid" >"$work/control.log" 2>&1 || { cat "$work/control.log" >&2; exit 1; }
+  local answered
+  answered=$(hey -n "$calls" -c 16 "$url" | awk '/\[200\]/ {print $2}')
+  [[ -n $answered ]] || { echo "no call succeeded through $url" >&2; exit 1; }
+  echo "calls answered 200: $answered of $calls"
+  callgrind_control -i off "$pid" >"$work/control.log" 2>&1 || { cat "$work/control.log" >&2; exit 1; }
+  callgrind_control -d "$pid" >"$work/control.log" 2>&1 || { cat "$work/control.log" >&2; exit 1; }
   local dump
   dump=$(ls -t "$work"/callgrind.out.* | head -1)
   mv "$dump" "$work/dump"
   rm -f "$work"/callgrind.out*
-  callgrind_annotate "$work/dump" | awk -v n="$calls" '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "instructions per call: %.0f\n", $1 / n}'
+  callgrind_annotate "$work/dump" | awk -v n="$answered" '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "instructions per call: %.0f\n", $1 / n}'
 }
 
 wait_port 18111
@@ -77,5 +80,6 @@ pids+=($gateway)
 wait_port 18110
 count_calls "$gateway" "http://127.0.0.1:18110/api/smart?timeout=1000"
 echo "costliest functions (inclusive instructions per call):"
-callgrind_annotate --inclusive=yes "$work/dump" | grep -F '???:' | head -25 |
-  awk -v n="$calls" '{gsub(",", "", $1); name = substr($0, index($0, "???:") + 4); printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}'
+callgrind_annotate --inclusive=yes "$work/dump" >"$work/inclusive.txt"
+grep -F '???:' "$work/inclusive.txt" | awk -v n="$calls" 'NR <= 25 {gsub(",", "", $1);
+  name = substr($0, index($0, "???:") + 4); printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}' || true

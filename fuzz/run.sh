@@ -19,7 +19,12 @@ seconds=${2:-60}
 targets=(response_reader timeout_param http_url)
 if [[ $what == replay ]]; then
   for target in "${targets[@]}"; do
-    "$build/${target}_fuzz" -runs=0 "fuzz/seeds/$target" 2>&1 | tail -1
+    if ! log=$("$build/${target}_fuzz" -runs=0 -artifact_prefix="$build/" "fuzz/seeds/$target" 2>&1); then
+      echo "$log" >&2
+      echo "fuzz replay: $target failed on an input of fuzz/seeds/$target (see above)" >&2
+      exit 1
+    fi
+    echo "$target: $(echo "$log" | tail -1)"
   done
   exit 0
 fi
@@ -27,6 +32,6 @@ fi
 for target in "${targets[@]}"; do
   echo "== $target: ${seconds} s" >&2
   mkdir -p "$build/corpus/$target"
-  (cd "$build" && "./${target}_fuzz" -max_total_time="$seconds" -max_len=4096 \
+  (cd "$build" && "./${target}_fuzz" -max_total_time="$seconds" -max_len=4096 -artifact_prefix=./ \
     -print_final_stats=1 "corpus/$target" "../../fuzz/seeds/$target")
 done

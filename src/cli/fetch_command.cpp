@@ -90,7 +90,9 @@ int run_fetch_command(const FetchFlags& flags) {
       throw std::invalid_argument{"no URLs: give them as arguments, or -i FILE (-i - for stdin)"};
     }
     streams.urls = flags.urls;
-    if (flags.input == "-") {
+    if (flags.input == "-" && fetch::is_waitable_input(STDIN_FILENO)) {
+      streams.input_descriptor = STDIN_FILENO;  // a pipe or terminal: never blocks the requests
+    } else if (flags.input == "-") {
       streams.input = &std::cin;
     } else if (!flags.input.empty()) {
       input_file.open(flags.input);
@@ -109,7 +111,7 @@ int run_fetch_command(const FetchFlags& flags) {
   }
   if (::isatty(STDERR_FILENO) == 1) {
     streams.progress = &std::cerr;
-    if (streams.input == nullptr) {
+    if (streams.input == nullptr && streams.input_descriptor == -1) {
       streams.expected_total = flags.urls.size();
     } else if (streams.input == &input_file) {
       streams.expected_total = flags.urls.size() + count_urls(flags.input);

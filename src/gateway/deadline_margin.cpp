@@ -15,8 +15,13 @@ constexpr DeadlineMargin::Clock::duration slot_length =
 DeadlineMargin::DeadlineMargin(Clock::duration floor, Clock::duration ceiling)
     : floor_{floor}, ceiling_{std::max(floor, ceiling)} {}
 
+// Rounded down, also before the clock's epoch (std::chrono's / rounds
+// towards zero).
 DeadlineMargin::Clock::rep DeadlineMargin::slot_number(Clock::time_point now) noexcept {
-  return now.time_since_epoch() / slot_length;
+  const auto since_epoch = now.time_since_epoch();
+  auto number = since_epoch / slot_length;
+  if (since_epoch % slot_length < Clock::duration::zero()) --number;
+  return number;
 }
 
 DeadlineMargin::Clock::duration DeadlineMargin::current(Clock::time_point now) const noexcept {
@@ -33,7 +38,8 @@ DeadlineMargin::Clock::duration DeadlineMargin::current(Clock::time_point now) c
 
 void DeadlineMargin::observe_lateness(Clock::duration lateness, Clock::time_point now) noexcept {
   const auto number = slot_number(now);
-  Slot& slot = slots_[static_cast<std::size_t>(number % static_cast<Clock::rep>(slots))];
+  constexpr auto ring = static_cast<Clock::rep>(slots);
+  Slot& slot = slots_[static_cast<std::size_t>((number % ring + ring) % ring)];
   if (slot.number != number) slot = Slot{number, Clock::duration::zero()};
   slot.worst = std::max(slot.worst, lateness);
 }

@@ -249,13 +249,23 @@ void SmartApi::warn_late(const http::RequestContext& context, std::chrono::milli
     return;
   }
   using Milliseconds = std::chrono::duration<double, std::milli>;
+  const auto margin = margins_[context.worker].current(now);
+  // Timers later than the margin: the machine is busier than the margin
+  // has learnt. Otherwise the margin was smaller when the call began, or
+  // capped at half of a short timeout.
+  const std::string cause =
+      fmt::format("its timers ran up to {:.1f} ms late{}", Milliseconds{timer_lateness}.count(),
+                  timer_lateness > margin ? ": the machine is busy" : "");
+  const std::string untold =
+      log.untold == 0
+          ? std::string{}
+          : fmt::format("; {} more late answers on this worker since the previous warning",
+                        log.untold);
   spdlog::warn(
-      "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin {:.1f} ms, "
-      "timers acted on up to {:.1f} ms late: the machine is too busy for this worker); {} more "
-      "late answers on this worker since the previous warning",
+      "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin "
+      "{:.1f} ms; {}){}",
       context.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
-      Milliseconds{margins_[context.worker].current(now)}.count(),
-      Milliseconds{timer_lateness}.count(), log.untold);
+      Milliseconds{margin}.count(), cause, untold);
   log.untold = 0;
   log.next_line = now + std::chrono::seconds{1};
 }

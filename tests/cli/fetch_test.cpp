@@ -3,14 +3,19 @@
 // with bounded read-ahead, and exit statuses.
 #include "cli/fetch/fetch.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
+#include <condition_variable>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
 #include "support/client_test_server.hpp"
 #include "support/tailcut_binary.hpp"
@@ -62,6 +67,45 @@ FetchRun fetch_on(asio::io_context& io, FetchOptions options, std::vector<std::s
   std::ostringstream summary;
   FetchStreams streams;
   streams.urls = std::move(urls);
+  streams.out = &out;
+  streams.summary = &summary;
+  const auto started = Clock::now();
+  FetchRun run;
+  run.totals = test::run_to_completion(io, fetch_all(std::move(options), streams));
+  run.took = Clock::now() - started;
+  run.records = records_of(out.str());
+  run.summary = summary.str();
+  return run;
+}
+
+// A pipe whose write end the test holds: the URLs' producer.
+class Pipe {
+ public:
+  Pipe() { EXPECT_EQ(::pipe(ends_), 0); }
+  ~Pipe() {
+    close_write_end();
+    ::close(ends_[0]);
+  }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
+
+  [[nodiscard]] int read_end() const noexcept { return ends_[0]; }
+  void write(std::string_view text) {
+    EXPECT_EQ(::write(ends_[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  }
+  void close_write_end() {
+    if (ends_[1] != -1) ::close(std::exchange(ends_[1], -1));
+  }
+
+ private:
+  int ends_[2] = {-1, -1};
+};
+
+FetchRun fetch_from(asio::io_context& io, FetchOptions options, int descriptor) {
+  std::ostringstream out;
+  std::ostringstream summary;
+  FetchStreams streams;
+  streams.input_descriptor = descriptor;
   streams.out = &out;
   streams.summary = &summary;
   const auto started = Clock::now();
@@ -204,6 +248,55 @@ TEST_F(FetchTest, TheBatchDeadlineCancelsWhatRunsAndReportsEveryUrlLeft) {
   // The hanging requests were cut off: their connections closed.
   EXPECT_TRUE(test::run_until(
       io_, [&] { return server_.counters().closed_by_client == 3; }, 2000ms));
+}
+
+TEST_F(FetchTest, APipeIsReadToItsEndSkippingBlankAndCommentLines) {
+  Pipe pipe;
+  pipe.write(server_.url("/fast") + "\n\n# a comment\n  " + server_.url("/fail") + "  \r\n" +
+             server_.url("/late"));  // the last line without its newline
+  pipe.close_write_end();
+  const auto run = fetch_from(io_, FetchOptions{}, pipe.read_end());
+  ASSERT_EQ(run.records.size(), 3u) << run.summary;
+  EXPECT_EQ(run.records[0].at("status"), 200);
+  EXPECT_EQ(run.records[1].at("status"), 500);
+  EXPECT_EQ(std::string{run.records[2].at("url").as_string()}, server_.url("/late"));
+  EXPECT_EQ(run.records[2].at("status"), 200);
+  EXPECT_EQ(run.summary.find("note:"), std::string::npos) << run.summary;
+  // The descriptor is left open, in the blocking mode it had.
+  const int flags = ::fcntl(pipe.read_end(), F_GETFL);
+  ASSERT_NE(flags, -1);
+  EXPECT_EQ(flags & O_NONBLOCK, 0);
+}
+
+TEST_F(FetchTest, AProducerThatWaitsPausesNeitherTheRequestsNorTheDeadline) {
+  Pipe pipe;
+  pipe.write(server_.url("/fast") + "\n" + server_.url("/late") + "\n");
+  // The producer then sends nothing and keeps the pipe open. Should fetch
+  // wait for it, this thread ends the wait after 10 s (and the test fails
+  // on the time taken).
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  std::thread producer{[&] {
+    std::unique_lock lock{mutex};
+    finished.wait_for(lock, 10s, [&] { return done; });
+    pipe.close_write_end();
+  }};
+  FetchOptions options;
+  options.deadline = 300ms;
+  const auto run = fetch_from(io_, options, pipe.read_end());
+  {
+    std::lock_guard lock{mutex};
+    done = true;
+  }
+  finished.notify_one();
+  producer.join();
+  EXPECT_LT(run.took, 3s);
+  ASSERT_EQ(run.records.size(), 2u) << run.summary;
+  EXPECT_EQ(run.records[0].at("status"), 200);
+  EXPECT_EQ(run.records[1].at("status"), 200);  // answered while the producer waited
+  EXPECT_NE(run.summary.find("note: the input was read up to the stop only"), std::string::npos)
+      << run.summary;
 }
 
 TEST_F(FetchTest, FailFastCancelsEverythingAfterTheFirstFailure) {

@@ -56,6 +56,14 @@ TEST(DeadlineMargin, ASlotReusedAfterAWindowStartsAfresh) {
   EXPECT_EQ(margin.current(start + DeadlineMargin::window), 8ms);
 }
 
+TEST(DeadlineMargin, WorksForTimesBeforeTheClocksEpoch) {
+  DeadlineMargin margin{3ms, 50ms};
+  const Clock::time_point before_epoch{-std::chrono::duration_cast<Clock::duration>(slot) / 2};
+  margin.observe_lateness(9ms, before_epoch);
+  EXPECT_EQ(margin.current(before_epoch), 12ms);
+  EXPECT_EQ(margin.current(before_epoch + DeadlineMargin::window), 3ms);
+}
+
 TEST(DeadlineMargin, NeverExceedsTheCeiling) {
   DeadlineMargin margin{3ms, 50ms};
   margin.observe_lateness(400ms, Clock::now());

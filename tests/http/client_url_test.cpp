@@ -43,6 +43,13 @@ TEST(ClientUrl, DefaultPortsAndEmptyPath) {
   EXPECT_EQ(parse_http_url("http://host:80/").host_header, "host");
 }
 
+TEST(ClientUrl, UnreservedCharactersPercentEncodedInTheHostAreDecoded) {
+  const HttpUrl url = parse_http_url("http://ex%61mple.com/?q=1");
+  EXPECT_EQ(url.origin.host, "example.com");
+  EXPECT_EQ(url.host_header, "example.com");
+  EXPECT_EQ(parse_http_url("http://h?x=1").target, "/?x=1");
+}
+
 TEST(ClientUrl, Ipv6LiteralKeepsBracketsOnlyWhereNeeded) {
   const HttpUrl url = parse_http_url("http://[::1]:9000/x");
   EXPECT_EQ(url.origin.host, "::1");

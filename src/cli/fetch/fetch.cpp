@@ -50,7 +50,7 @@ struct FetchRun {
       : options{std::move(options_in)},
         executor{std::move(executor_in)},
         session{executor, session_options(options)},
-        source{std::move(streams.urls), streams.input},
+        source{executor, std::move(streams.urls), streams.input, streams.input_descriptor},
         // Input order reads up to N URLs more than are in flight, to keep
         // the requests going while an early one is slow (see fetch.hpp).
         window{executor,
@@ -196,7 +196,7 @@ asio::awaitable<void> dispatch(FetchRun* run) {
     auto slot = co_await run->window.acquire();
     // A stop may come in the turn the permit was granted: read no further.
     if (run->stop_reason != StopReason::none) break;
-    auto url = run->source.next();  // blocks on the stream: see fetch.hpp
+    auto url = co_await run->source.next();
     if (!url) break;
     run->start(std::move(*url), std::move(slot));
   }
@@ -221,14 +221,19 @@ asio::awaitable<void> supervise(FetchRun* run, std::optional<Clock::time_point> 
   }
 }
 
-// After a stop: one record for each URL not yet read.
+// After a stop: one record for each URL not yet started that is there to
+// read: the rest of a stream, what a pipe has sent so far (its producer may
+// never end: the stop is not made to wait for it).
 void report_unstarted(FetchRun& run) {
-  while (auto url = run.source.next()) {
+  while (auto url = run.source.next_if_ready()) {
     FetchRecord record;
     record.index = run.next_index++;
     record.url = std::move(*url);
     record.error = run.stop_error(false);
     run.publish(std::move(record), std::nullopt);
+  }
+  if (!run.source.exhausted()) {
+    run.report.note("the input was read up to the stop only: the URLs sent after it got no record");
   }
 }
 

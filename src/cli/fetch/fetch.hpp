@@ -11,15 +11,17 @@
 // more (a Limiter permit), so memory does not grow with the input. In
 // completion order at most `concurrency` URLs are read and not yet written;
 // in input order at most 2 x `concurrency` (N in flight, up to N finished
-// and waiting for an earlier one). The input is read synchronously
-// (std::getline) between awaits: a slow producer on stdin pauses the
-// requests in flight while it is awaited, which is fine for files and pipes
-// that keep up.
+// and waiting for an earlier one). A stream is read synchronously
+// (std::getline) between awaits, which suits files; a pipe, socket or
+// terminal is best given as a descriptor, read without blocking: a slow
+// producer then pauses neither the requests in flight nor the deadline.
 //
 // Every URL read gets exactly one record. When the batch deadline passes or
 // --fail-fast stops the batch, the requests in flight are cancelled (their
 // connections closed) and reported as "deadline" / "cancelled", and so is
-// every URL not yet started: the rest of the input is read to the end.
+// every URL not yet started that can be read without waiting: the rest of
+// a stream, what a descriptor has sent so far (the summary then says the
+// input was read up to the stop only).
 //
 // Cancelling fetch_all (SIGINT in run_fetch) cancels what is in flight,
 // writes those records ("cancelled") and the summary, and throws
@@ -69,8 +71,11 @@ struct FetchOptions {
 
 // Where URLs come from and records go. Not owned; must outlive the run.
 struct FetchStreams {
-  std::vector<std::string> urls{};   // taken first
-  std::istream* input = nullptr;     // then its lines, when set
+  std::vector<std::string> urls{};  // taken first
+  std::istream* input = nullptr;    // then its lines, when set
+  // Or then the lines of this pipe, socket or terminal (is_waitable_input),
+  // read without blocking; left open. -1: none. Not with `input`.
+  int input_descriptor = -1;
   std::ostream* out = nullptr;       // the JSON records (required)
   std::ostream* progress = nullptr;  // a live progress bar (a terminal), or none
   std::ostream* summary = nullptr;   // the summary at the end, or none

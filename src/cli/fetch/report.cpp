@@ -149,6 +149,7 @@ std::string FetchReport::summary_text() const {
          << format_ms(latencies_.quantile(0.90)) << ", p99 " << format_ms(latencies_.quantile(0.99))
          << ", max " << format_ms(latencies_.max()) << '\n';
   }
+  for (const auto& note : notes_) text << "  note: " << note << '\n';
   return text.str();
 }
 

@@ -46,6 +46,8 @@ class FetchReport {
   void on_record(const FetchRecord& record);
   // The input is exhausted: the total is now known.
   void set_total(std::size_t total);
+  // A line for the end of the summary.
+  void note(std::string line) { notes_.push_back(std::move(line)); }
   // Ends the progress bar and writes the summary.
   void finish();
 
@@ -64,6 +66,7 @@ class FetchReport {
   std::map<int, std::size_t> by_status_;
   std::map<std::string, std::size_t> by_error_;
   LatencyHistogram latencies_;
+  std::vector<std::string> notes_;
 };
 
 }  // namespace tailcut::cli::fetch

@@ -256,7 +256,7 @@ asio::awaitable<std::vector<tcp::endpoint>> resolve(asio::any_io_executor execut
 // Connects to the first endpoint that accepts.
 asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
                                   Deadline deadline, std::string url) {
-  const std::string what = "connect to " + impl.origin.authority() + " (" + url + ")";
+  const std::string what = "connect to " + impl.peer + " (" + url + ")";
   impl.arm(deadline);
   error_code error;
   for (const auto& endpoint : endpoints) {
@@ -277,7 +277,7 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
   impl.throw_if_interrupted(error, what);
   if (error == asio::error::connection_refused) {
     throw ClientError{ErrorKind::connect_refused,
-                      "connect to " + impl.origin.authority() + " refused (" + url + ")"};
+                      "connect to " + impl.peer + " refused (" + url + ")"};
   }
   throw ClientError{ErrorKind::connect_failed, what + " failed: " + error.message()};
 }
@@ -313,7 +313,7 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
   error_code error;
   co_await stream.async_handshake(ssl::stream_base::client, use_awaitable_into(error));
   if (!error) co_return;
-  const std::string what = "TLS handshake with " + impl.origin.authority() + " (" + url + ")";
+  const std::string what = "TLS handshake with " + impl.peer + " (" + url + ")";
   impl.throw_if_interrupted(error, what);
   throw ClientError{ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error)};
 }

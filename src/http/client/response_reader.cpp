@@ -30,9 +30,9 @@ class ResponseReader::Parser final : public http::basic_parser<false> {
   // A basic_parser<false> reads responses only.
   void on_request_impl(http::verb, string_view, string_view, int, error_code&) override {}
 
-  // Beast reads any three digits; a status is 100-999 (RFC 9110 15), and
-  // "099" would otherwise pass for a final response (found by
-  // fuzz/response_reader_fuzz.cpp).
+  // Beast reads any three digits; a status is 100 or more (RFC 9110 15
+  // registers 1xx to 5xx), and "099" would otherwise pass for a final
+  // response (found by fuzz/response_reader_fuzz.cpp).
   void on_response_impl(int status, string_view reason, int, error_code& error) override {
     if (status < 100) {
       error = http::error::bad_status;
@@ -49,10 +49,15 @@ class ResponseReader::Parser final : public http::basic_parser<false> {
 
   void on_header_impl(error_code&) override {}
 
-  // The parser has checked the length against the body limit already.
+  // The parser has checked the length against the body limit already; the
+  // room taken ahead is capped all the same: a server may announce a length
+  // and not send it.
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                          error_code&) override {
-    if (content_length) response.body.reserve(static_cast<std::size_t>(*content_length));
+    constexpr std::uint64_t max_reserve_bytes = 64 * 1024;
+    if (content_length) {
+      response.body.reserve(static_cast<std::size_t>(std::min(*content_length, max_reserve_bytes)));
+    }
   }
 
   std::size_t on_body_impl(string_view bytes, error_code&) override { return append(bytes); }
