@@ -162,6 +162,50 @@ TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
 }
 
+TEST(ClientPool, OriginsAreForgottenOnceNothingUsesThem) {
+  asio::io_context io;
+  ClientTestServer keeps{io, ok};
+  ClientTestServer closes{io, [](const ReceivedRequest& request) {
+                            return request.target == "/hang"
+                                       ? Reply::no_answer()
+                                       : Reply::text(200, "ok", "Connection: close\r\n");
+                          }};
+  Session session{io.get_executor(),
+                  SessionOptions{.connection_limit = 1, .keepalive_timeout = 100ms}};
+  // A response that closes its connection leaves nothing behind.
+  EXPECT_EQ(run_to_completion(io, session.get(closes.url())).status, 200);
+  EXPECT_EQ(session.stats().origins, 0u);
+  // An idle connection keeps its origin...
+  EXPECT_EQ(run_to_completion(io, session.get(keeps.url())).status, 200);
+  EXPECT_EQ(session.stats().origins, 1u);
+  // ...until it is closed to make room under the limit for another origin.
+  EXPECT_EQ(run_to_completion(io, session.get(closes.url())).status, 200);
+  EXPECT_EQ(session.stats().origins, 0u);
+  // ...or until it expires (noticed by the next request).
+  EXPECT_EQ(run_to_completion(io, session.get(keeps.url())).status, 200);
+  run_to_completion(io, pause(200ms));  // the time that passes is what is tested
+  EXPECT_EQ(run_to_completion(io, session.get(closes.url())).status, 200);
+  EXPECT_EQ(session.stats().origins, 0u);
+
+  // A request that gave up waiting for a connection leaves no entry either.
+  asio::cancellation_signal stop_hanging;
+  bool hanging_done = false;
+  asio::co_spawn(
+      io, session.get(closes.url("/hang")),
+      asio::bind_cancellation_slot(
+          stop_hanging.slot(), [&](std::exception_ptr, ClientResponse) { hanging_done = true; }));
+  ASSERT_TRUE(run_until(io, [&] { return closes.counters().in_flight == 1; }));
+  RequestOptions options;
+  options.timeouts = test::timeouts(10s, 50ms, std::nullopt);
+  const auto error = test::failure_of(io, session.get(keeps.url(), options));
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->kind(), ErrorKind::connect_timeout) << error->what();
+  EXPECT_EQ(session.stats().origins, 1u);  // the hanging request's
+  stop_hanging.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until(io, [&] { return hanging_done; }));
+  EXPECT_EQ(session.stats().origins, 0u);
+}
+
 // Answers, then closes the connection without saying so (no Connection: close).
 Reply answer_then_close(const ReceivedRequest&) {
   Reply reply = Reply::text(200, "ok");

@@ -43,6 +43,10 @@ struct PoolStats {
   std::size_t idle = 0;                  // open, waiting to be reused
   std::size_t in_use = 0;                // serving a request (or being opened for one)
   std::size_t waiting = 0;               // requests waiting for a free connection
+  // Origins the pool keeps an entry for: those with a connection idle or in
+  // use, or a request waiting. Not every origin ever asked for: a session
+  // that has fetched from a million hosts keeps no trace of the idle ones.
+  std::size_t origins = 0;
 };
 
 namespace detail {

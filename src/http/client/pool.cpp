@@ -62,24 +62,23 @@ ConnectionPool::~ConnectionPool() = default;
 asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& origin,
                                                                Deadline deadline, Reuse reuse,
                                                                const std::string& url) {
-  HostEntry& host = host_entry(origin);
   const auto now = Clock::now();
-  drop_expired_idle(now);
+  drop_expired_idle(now);  // first: it may erase entries, never the one taken below
+  HostEntry& host = host_entry(origin);
   if (auto lease = try_take(host, reuse, now)) co_return std::move(*lease);
 
   Waiter waiter{executor_, host, reuse};
   waiter.wakeup.expires_at(deadline.at);
   waiter.position = waiters_.insert(waiters_.end(), &waiter);
   waiter.queued = true;
+  ++host.waiting;
   // Leaves the queue however we leave (co_await throws when the caller was
   // cancelled before it).
   struct LeaveQueue {
-    std::list<Waiter*>& waiters;
+    ConnectionPool& pool;
     Waiter& waiter;
-    ~LeaveQueue() {
-      if (waiter.queued) waiters.erase(waiter.position);
-    }
-  } leave_queue{waiters_, waiter};
+    ~LeaveQueue() { pool.leave_queue(waiter); }
+  } leave_queue{*this, waiter};
   boost::system::error_code error;
   co_await waiter.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
   // A grant wins over a timeout or cancellation of the same turn.
@@ -95,10 +94,29 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& ori
 
 ConnectionPool::HostEntry& ConnectionPool::host_entry(const Origin& origin) {
   if (last_host_ == nullptr || *last_origin_ != origin) {
-    last_host_ = &hosts_[origin.scheme + "://" + origin.authority()];  // nodes do not move
+    auto& [key, host] = *hosts_.try_emplace(origin.scheme + "://" + origin.authority()).first;
+    host.key = &key;
+    last_host_ = &host;  // nodes do not move
     last_origin_ = origin;
   }
   return *last_host_;
+}
+
+void ConnectionPool::forget_if_unused(HostEntry& host) noexcept {
+  if (!unused(host)) return;
+  if (last_host_ == &host) {
+    last_host_ = nullptr;
+    last_origin_.reset();
+  }
+  hosts_.erase(*host.key);
+}
+
+void ConnectionPool::leave_queue(Waiter& waiter) noexcept {
+  if (!waiter.queued) return;  // granted: serve_waiters counted it out
+  waiters_.erase(waiter.position);
+  waiter.queued = false;
+  --waiter.host->waiting;
+  forget_if_unused(*waiter.host);
 }
 
 std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, Reuse reuse,
@@ -124,7 +142,7 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_take(HostEntry& host, R
   if (limits_.per_host != 0 && host.in_use + host.idle.size() >= limits_.per_host) {
     close_oldest_idle(host);
   }
-  if (limits_.total != 0 && in_use_ + idle_ >= limits_.total) close_oldest_idle_anywhere();
+  if (limits_.total != 0 && in_use_ + idle_ >= limits_.total) close_oldest_idle_anywhere(host);
   ++host.in_use;
   ++in_use_;
   return Lease{this, &host, nullptr};
@@ -136,13 +154,17 @@ bool ConnectionPool::expired(const IdleConnection& idle, Clock::time_point now) 
 
 void ConnectionPool::drop_expired_idle(Clock::time_point now) noexcept {
   if (idle_ == 0) return;
-  for (auto& [key, host] : hosts_) {
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    HostEntry& host = it->second;
+    ++it;  // before host may be erased
     // Oldest first: the expired ones are a prefix, usually empty.
     const auto first_kept =
         std::find_if(host.idle.begin(), host.idle.end(),
                      [&](const IdleConnection& idle) { return !expired(idle, now); });
+    if (first_kept == host.idle.begin()) continue;
     idle_ -= static_cast<std::size_t>(first_kept - host.idle.begin());
     host.idle.erase(host.idle.begin(), first_kept);
+    forget_if_unused(host);
   }
 }
 
@@ -152,13 +174,15 @@ void ConnectionPool::close_oldest_idle(HostEntry& host) noexcept {
   --idle_;
 }
 
-void ConnectionPool::close_oldest_idle_anywhere() noexcept {
+void ConnectionPool::close_oldest_idle_anywhere(const HostEntry& keep) noexcept {
   HostEntry* oldest = nullptr;
   for (auto& [key, host] : hosts_) {
     if (host.idle.empty()) continue;
     if (!oldest || host.idle.front().since < oldest->idle.front().since) oldest = &host;
   }
-  if (oldest) close_oldest_idle(*oldest);
+  if (!oldest) return;
+  close_oldest_idle(*oldest);
+  if (oldest != &keep) forget_if_unused(*oldest);
 }
 
 void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> connection,
@@ -171,6 +195,7 @@ void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> conn
     ++idle_;
   }
   connection.reset();  // closes it unless pooled
+  forget_if_unused(host);
   drop_expired_idle(now);
   serve_waiters(now);
 }
@@ -185,6 +210,7 @@ void ConnectionPool::serve_waiters(Clock::time_point now) noexcept {
     }
     waiter.granted.emplace(std::move(*lease));
     waiter.queued = false;
+    --waiter.host->waiting;  // its lease keeps the entry
     it = waiters_.erase(it);
     waiter.wakeup.cancel();
   }
@@ -195,12 +221,18 @@ PoolStats ConnectionPool::stats() const noexcept {
                    .connections_reused = reused_count_,
                    .idle = idle_,
                    .in_use = in_use_,
-                   .waiting = waiters_.size()};
+                   .waiting = waiters_.size(),
+                   .origins = hosts_.size()};
 }
 
 void ConnectionPool::close() noexcept {
   closed_ = true;
-  for (auto& [key, host] : hosts_) host.idle.clear();
+  for (auto it = hosts_.begin(); it != hosts_.end();) {
+    HostEntry& host = it->second;
+    ++it;
+    host.idle.clear();
+    forget_if_unused(host);
+  }
   idle_ = 0;
 }
 

@@ -96,9 +96,13 @@ class ConnectionPool {
     std::unique_ptr<Connection> connection;
     Clock::time_point since;
   };
+  // Exists while it has a connection idle or in use, or a waiter: entries
+  // are erased as soon as they are unused (forget_if_unused).
   struct HostEntry {
     std::vector<IdleConnection> idle;  // oldest first
     std::size_t in_use = 0;
+    std::size_t waiting = 0;           // queued Waiters for this host
+    const std::string* key = nullptr;  // its key in hosts_ (nodes do not move)
   };
 
   [[nodiscard]] HostEntry& host_entry(const Origin& origin);
@@ -106,7 +110,15 @@ class ConnectionPool {
   [[nodiscard]] bool expired(const IdleConnection& idle, Clock::time_point now) const noexcept;
   void drop_expired_idle(Clock::time_point now) noexcept;
   void close_oldest_idle(HostEntry& host) noexcept;
-  void close_oldest_idle_anywhere() noexcept;
+  // Closes the oldest idle connection of any host; erases that host's entry
+  // if this leaves it unused, unless it is `keep` (the caller's).
+  void close_oldest_idle_anywhere(const HostEntry& keep) noexcept;
+  [[nodiscard]] static bool unused(const HostEntry& host) noexcept {
+    return host.in_use == 0 && host.idle.empty() && host.waiting == 0;
+  }
+  // Erases `host` when nothing refers to it any more; it must not be used after.
+  void forget_if_unused(HostEntry& host) noexcept;
+  void leave_queue(Waiter& waiter) noexcept;
   void give_back(HostEntry& host, std::unique_ptr<Connection> connection, bool reusable) noexcept;
   void serve_waiters(Clock::time_point now) noexcept;
 
