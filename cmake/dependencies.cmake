@@ -8,7 +8,7 @@ find_package(spdlog REQUIRED)
 find_package(prometheus-cpp REQUIRED)
 
 # The sanitizers bring their own allocator.
-if(TAILCUT_ALLOCATOR STREQUAL "tcmalloc" AND NOT TAILCUT_SANITIZE)
+if(TAILCUT_ALLOCATOR STREQUAL "tcmalloc" AND NOT TAILCUT_SANITIZE AND NOT TAILCUT_TSAN)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(TCMALLOC REQUIRED IMPORTED_TARGET libtcmalloc_minimal)
 elseif(NOT TAILCUT_ALLOCATOR MATCHES "^(tcmalloc|system)$")

@@ -106,8 +106,11 @@ TEST_F(SendTest, ASlowFirstEndpointGetsCompanyAtThePerTryLimitAndItsLateSuccessI
   const auto run = send_on(io_, {first.server.url(), second.server.url()});
   EXPECT_TRUE(run.delivered);
   ASSERT_EQ(second.arrivals.size(), 1u);
+  ASSERT_EQ(first.arrivals.size(), 1u);
   EXPECT_GE(after(run, second.arrivals[0]), 90ms);
-  EXPECT_LT(after(run, second.arrivals[0]), 250ms);
+  // Sent at the per-try limit, while the first was still working on its
+  // answer (not once it had answered): exact however slow the machine.
+  EXPECT_LT(second.arrivals[0], first.arrivals[0] + 300ms);
   ASSERT_EQ(run.events.size(), 2u);
   EXPECT_EQ(run.events[0].event, "delivered");
   EXPECT_EQ(run.events[0].url, second.server.url());
