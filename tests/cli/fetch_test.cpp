@@ -62,20 +62,24 @@ struct FetchRun {
   Clock::duration took{};
 };
 
-FetchRun fetch_on(asio::io_context& io, FetchOptions options, std::vector<std::string> urls) {
+// `streams` says where the URLs come from; the records and the summary are
+// collected here.
+FetchRun fetch_with(asio::io_context& io, FetchOptions options, FetchStreams streams) {
   std::ostringstream out;
   std::ostringstream summary;
-  FetchStreams streams;
-  streams.urls = std::move(urls);
   streams.out = &out;
   streams.summary = &summary;
   const auto started = Clock::now();
   FetchRun run;
-  run.totals = test::run_to_completion(io, fetch_all(std::move(options), streams));
+  run.totals = test::run_to_completion(io, fetch_all(std::move(options), std::move(streams)));
   run.took = Clock::now() - started;
   run.records = records_of(out.str());
   run.summary = summary.str();
   return run;
+}
+
+FetchRun fetch_on(asio::io_context& io, FetchOptions options, std::vector<std::string> urls) {
+  return fetch_with(io, std::move(options), FetchStreams{.urls = std::move(urls)});
 }
 
 // A pipe whose write end the test holds: the URLs' producer.
@@ -102,19 +106,7 @@ class Pipe {
 };
 
 FetchRun fetch_from(asio::io_context& io, FetchOptions options, int descriptor) {
-  std::ostringstream out;
-  std::ostringstream summary;
-  FetchStreams streams;
-  streams.input_descriptor = descriptor;
-  streams.out = &out;
-  streams.summary = &summary;
-  const auto started = Clock::now();
-  FetchRun run;
-  run.totals = test::run_to_completion(io, fetch_all(std::move(options), streams));
-  run.took = Clock::now() - started;
-  run.records = records_of(out.str());
-  run.summary = summary.str();
-  return run;
+  return fetch_with(io, std::move(options), FetchStreams{.input_descriptor = descriptor});
 }
 
 class FetchTest : public ::testing::Test {
