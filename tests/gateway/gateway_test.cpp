@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/client_test_server.hpp"
 #include "support/server_test_client.hpp"
 #include "tailcut/http/server.hpp"
 #include "upstream/simulator.hpp"
@@ -131,6 +132,31 @@ TEST_F(GatewayTest, WhenEveryAttemptFailsTheAnswerIs502WithAReasonPerAttempt) {
   EXPECT_EQ(reasons,
             (std::vector<std::string>{"HTTP 200 with a JSON body that is not an object",
                                       "HTTP 200 with a body that is not JSON", "HTTP 500"}));
+}
+
+TEST(GatewayUpstreamDown, AnUpstreamThatRefusesConnectionsIsAnswered502AtOnce) {
+  GatewayOptions options;
+  options.upstream_url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/api/work";
+  options.server.threads = 1;
+  options.hedge_delay = 2s;  // far from the 1 s bound below
+  Gateway gateway{options};
+  gateway.start();
+  testing::ServerTestClient client{gateway.port()};
+  const auto started = Clock::now();
+  const auto response = client.request("GET", "/api/smart?timeout=5000");
+  // A refused attempt fails fast, the extras fire at once and fail too:
+  // nothing waits for the hedge delay or the deadline.
+  EXPECT_LT(Clock::now() - started, 1s);
+  EXPECT_EQ(response.result_int(), 502);
+  const auto body = json_of(response);
+  const auto& attempts = body.at("error").at("attempts").as_array();
+  ASSERT_EQ(attempts.size(), 3u);
+  for (const auto& attempt : attempts) {
+    EXPECT_NE(std::string{attempt.at("reason").as_string()}.find("refused"), std::string::npos)
+        << attempt;
+  }
+  EXPECT_EQ(client.request("GET", "/healthz").result_int(), 200);  // and it serves on
+  gateway.stop();
 }
 
 TEST_F(GatewayTest, TheDeadlineIsKeptAndAnswered504) {
