@@ -95,7 +95,7 @@ boost::json::array attempt_reports(const policy::HedgeResult<std::string>& resul
         break;
       case policy::AttemptState::failed:
         report["result"] = "failed";
-        report["reason"] = attempt.failure;
+        report["reason"] = attempt.failure();
         break;
       case policy::AttemptState::cancelled:
         report["result"] = "cancelled";

@@ -3,13 +3,15 @@
 
 #include <exception>
 
-namespace tailcut::policy::detail {
+namespace tailcut::policy {
 
-std::string describe_failure(const async::detail::TaskStateBase& task) {
+std::string AttemptRecord::failure() const {
+  if (state != AttemptState::failed) return {};
   // Noted when the task caught it; rethrown only when it was not.
-  if (!task.failure_description().empty()) return task.failure_description();
+  if (!noted_failure.empty()) return noted_failure;
+  if (!error) return "unknown error";
   try {
-    std::rethrow_exception(task.error());
+    std::rethrow_exception(error);
   } catch (const std::exception& exception) {
     return exception.what();
   } catch (...) {
@@ -17,4 +19,4 @@ std::string describe_failure(const async::detail::TaskStateBase& task) {
   }
 }
 
-}  // namespace tailcut::policy::detail
+}  // namespace tailcut::policy

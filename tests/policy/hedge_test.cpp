@@ -134,7 +134,7 @@ TEST(Hedge, WhenEveryAttemptFailsEachFailureIsReported) {
   ASSERT_EQ(result.attempts.size(), 3u);
   for (const auto& attempt : result.attempts) {
     EXPECT_EQ(attempt.state, AttemptState::failed);
-    EXPECT_EQ(attempt.failure, "HTTP 500");
+    EXPECT_EQ(attempt.failure(), "HTTP 500");
   }
 }
 
@@ -232,7 +232,7 @@ TEST(Hedge, OutcomeAttemptsFailWithoutThrowingAndAreReportedAlike) {
   ASSERT_EQ(all_failed.attempts.size(), 3u);
   for (const auto& attempt : all_failed.attempts) {
     EXPECT_EQ(attempt.state, AttemptState::failed);
-    EXPECT_EQ(attempt.failure, "HTTP 50" + std::to_string(attempt.number));
+    EXPECT_EQ(attempt.failure(), "HTTP 50" + std::to_string(attempt.number));
   }
   const auto second_wins = run_async([](Executor) {
     return hedge_outcomes({{1ms, false}, {5ms, true}, {2s, true}});
@@ -240,6 +240,10 @@ TEST(Hedge, OutcomeAttemptsFailWithoutThrowingAndAreReportedAlike) {
   EXPECT_EQ(second_wins.outcome, HedgeOutcome::succeeded);
   EXPECT_EQ(second_wins.value, 2);
   EXPECT_EQ(second_wins.attempts[2].state, AttemptState::cancelled);
+  EXPECT_EQ(second_wins.attempts[2].failure(), "");
+  // A failed loser of a hedge that succeeded is described when asked.
+  EXPECT_EQ(second_wins.attempts[0].state, AttemptState::failed);
+  EXPECT_EQ(second_wins.attempts[0].failure(), "HTTP 501");
 }
 
 asio::awaitable<int> remember_context(std::vector<AttemptContext>* contexts,

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
@@ -77,9 +78,15 @@ enum class AttemptState { succeeded, failed, cancelled };
 struct AttemptRecord {
   std::size_t number;
   AttemptState state;
-  std::string failure;                      // what went wrong, when failed
   std::chrono::milliseconds started_after;  // since hedge began
   std::chrono::milliseconds elapsed;
+  std::exception_ptr error{};   // what went wrong, when failed
+  std::string noted_failure{};  // error's description, when the attempt's task noted it
+
+  // What went wrong, when failed ("" otherwise). Described when asked: a
+  // hedge that succeeded does not pay for describing its failed losers
+  // (an exception is rethrown to read it).
+  [[nodiscard]] std::string failure() const;
 };
 
 enum class HedgeOutcome { succeeded, all_failed, deadline_exceeded };
@@ -107,9 +114,6 @@ template <typename T>
 using OutcomeAttempt = std::function<boost::asio::awaitable<async::Outcome<T>>(AttemptContext)>;
 
 namespace detail {
-
-// What a failed task's error says ("unknown error" when it is no exception).
-std::string describe_failure(const async::detail::TaskStateBase& task);
 
 template <typename T>
 struct RunningAttempt {
@@ -213,9 +217,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
     auto& run = running[i];
     if (run.finished == Clock::time_point{}) run.finished = Clock::now();
     AttemptRecord record{
-        i + 1,
-        AttemptState::succeeded,
-        {},
+        i + 1, AttemptState::succeeded,
         std::chrono::duration_cast<std::chrono::milliseconds>(run.started - began),
         std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started)};
     if (i + 1 == result.winner) {
@@ -224,7 +226,8 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       record.state = AttemptState::cancelled;
     } else {
       record.state = AttemptState::failed;
-      record.failure = detail::describe_failure(run.task.state());
+      record.error = run.task.state().error();
+      record.noted_failure = run.task.state().failure_description();
     }
     result.attempts.push_back(std::move(record));
   }
