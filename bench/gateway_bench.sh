@@ -8,22 +8,12 @@
 #  3. memory: resident set of tailcut serve with 10,000 slow calls in flight.
 # Results go to bench/results/gateway-<date>.txt. Run by hand:
 #   bench/gateway_bench.sh [overhead|seed|memory|all]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release --target tailcut_cli >/dev/null
-tailcut=build/release/src/tailcut
+source "$(dirname "$0")/lib.sh"
 what=${1:-all}
 duration=${BENCH_SECONDS:-10}
 out=bench/results/gateway-$(date +%Y%m%d-%H%M%S).txt
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log() { echo "$*" | tee -a "$out"; }
-wait_port() { for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.1; done; echo "port $1 never came up" >&2; exit 1; }
 
 start_upstream() {  # port, extra flags...
   local port=$1; shift
@@ -126,6 +116,6 @@ case $what in
   overhead) overhead ;;
   seed) seed ;;
   memory) memory ;;
-  all) overhead; cleanup; pids=(); work=$(mktemp -d); seed; cleanup; pids=(); work=$(mktemp -d); memory ;;
+  all) overhead; cleanup; restart_work; seed; cleanup; restart_work; memory ;;
 esac
 echo "results: $out"

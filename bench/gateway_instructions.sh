@@ -10,18 +10,8 @@
 # nginx as a plain keep-alive reverse proxy (one process, no master). Prints
 # each proxy's user-space instructions per call, and tailcut's 25 costliest
 # functions (inclusive), per call.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release --target tailcut_cli >/dev/null
-tailcut=build/release/src/tailcut
+source "$(dirname "$0")/lib.sh"
 calls=${1:-20000}
-work=$(mktemp -d)
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-wait_port() { for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$1/healthz" && return 0; sleep 0.2; done; echo "port $1 never came up" >&2; exit 1; }
 
 $tailcut upstream --listen 127.0.0.1:18111 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
   --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream.log" 2>&1 &
@@ -77,7 +67,7 @@ valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-ats
   --log-level warn --threads 1 >"$work/serve.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
-wait_port 18110
+wait_port 18110 150 0.2  # valgrind starts slowly
 count_calls "$gateway" "http://127.0.0.1:18110/api/smart?timeout=1000"
 echo "costliest functions (inclusive instructions per call):"
 callgrind_annotate --inclusive=yes "$work/dump" >"$work/inclusive.txt"
