@@ -108,7 +108,8 @@ void ConnectionPool::forget_if_unused(HostEntry& host) noexcept {
     last_host_ = nullptr;
     last_origin_.reset();
   }
-  hosts_.erase(*host.key);
+  // By iterator: erase(key) would read a key that lives in the erased node.
+  hosts_.erase(hosts_.find(*host.key));
 }
 
 void ConnectionPool::leave_queue(Waiter& waiter) noexcept {
