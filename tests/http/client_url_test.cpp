@@ -204,7 +204,7 @@ TEST(ClientRedirectRules, FollowAiohttpMethodRules) {
     EXPECT_EQ(next->method, beast_http::verb::get);
     EXPECT_TRUE(next->body.empty());
     EXPECT_EQ(next->wire.find("Content-Type"), std::string::npos);
-    EXPECT_EQ(next->url.target, "/b");
+    EXPECT_EQ(next->url->target, "/b");
   }
   for (int status : {307, 308}) {
     SCOPED_TRACE(status);

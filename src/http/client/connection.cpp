@@ -148,38 +148,51 @@ struct Connection::Impl {
     if (auto interrupted = interruption(error, what)) std::rethrow_exception(interrupted);
   }
 
-  asio::awaitable<void> write(const std::string& bytes, error_code& error) {
-    if (tls) {
-      co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(error));
-      co_return;
-    }
-    // A request usually fits in the socket's send buffer: written by one
-    // system call here, without an asynchronous operation (the socket is in
-    // non-blocking mode, see connect_any, so this never waits).
-    const std::size_t written = plain->write_some(asio::buffer(bytes), error);
-    if (!error && written == bytes.size()) co_return;
-    if (error && error != asio::error::would_block) co_return;
+  // A request usually fits in the socket's send buffer: on plain TCP it is
+  // written here by one system call, without an asynchronous operation or a
+  // coroutine (the socket is in non-blocking mode, see connect_any, so this
+  // never waits). Returns true when the write is over (done, or failed:
+  // see `error`); false when write_rest() must write from `written` on.
+  bool write_at_once(const std::string& bytes, std::size_t& written, error_code& error) {
+    written = 0;
+    if (tls) return false;
+    written = plain->write_some(asio::buffer(bytes), error);
+    if (!error && written == bytes.size()) return true;
+    if (error && error != asio::error::would_block) return true;
     error = {};
-    co_await asio::async_write(*plain, asio::buffer(bytes) + written, use_awaitable_into(error));
+    return false;
   }
 
-  // Reads what is available into `buffer`. Reads start small (most answers
-  // are small, and thousands of connections may wait at once) and grow
-  // while they come back full.
-  asio::awaitable<void> read_some(error_code& error) {
-    if (!tls && buffer.capacity() == 0) {
-      // A connection that never read: wait until the answer is there before
-      // taking memory for it, so a slow upstream costs no buffer per call.
-      co_await plain->async_wait(tcp::socket::wait_read, use_awaitable_into(error));
-      if (error) co_return;
-    }
-    const auto space = buffer.prepare(read_chunk_bytes);
-    std::size_t bytes = 0;
+  asio::awaitable<void> write_rest(const std::string& bytes, std::size_t written,
+                                   error_code& error) {
     if (tls) {
-      bytes = co_await tls->async_read_some(space, use_awaitable_into(error));
+      co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(error));
     } else {
-      bytes = co_await plain->async_read_some(space, use_awaitable_into(error));
+      co_await asio::async_write(*plain, asio::buffer(bytes) + written, use_awaitable_into(error));
     }
+  }
+
+  // The read to await next, into `buffer`; pass its byte count to
+  // after_read(). Reads start small (most answers are small, and thousands
+  // of connections may wait at once) and grow while they come back full.
+  // Not a coroutine: the usual read is the socket's own operation.
+  asio::awaitable<std::size_t> read_some(error_code& error) {
+    if (!tls && buffer.capacity() == 0) return first_read(error);
+    const auto space = buffer.prepare(read_chunk_bytes);
+    if (tls) return tls->async_read_some(space, use_awaitable_into(error));
+    return plain->async_read_some(space, use_awaitable_into(error));
+  }
+
+  // A connection that never read waits until the answer is there before
+  // taking memory for it, so a slow upstream costs no buffer per call.
+  asio::awaitable<std::size_t> first_read(error_code& error) {
+    co_await plain->async_wait(tcp::socket::wait_read, use_awaitable_into(error));
+    if (error) co_return 0;
+    co_return co_await plain->async_read_some(buffer.prepare(read_chunk_bytes),
+                                              use_awaitable_into(error));
+  }
+
+  void after_read(std::size_t bytes) {
     buffer.commit(bytes);
     if (bytes == read_chunk_bytes && read_chunk_bytes < max_read_chunk_bytes) read_chunk_bytes *= 2;
   }
@@ -344,7 +357,8 @@ asio::awaitable<ExchangeResult> Connection::exchange(
 
   io.arm(total);
   io.mid_exchange = true;
-  co_await io.write(request, error);
+  std::size_t written = 0;
+  if (!io.write_at_once(request, written, error)) co_await io.write_rest(request, written, error);
   if (error) {
     if (auto interrupted = io.interruption(error, "sending the request to " + url)) {
       co_return exchange_failed(std::move(interrupted));
@@ -361,7 +375,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
   bool ended_by_eof = false;
   while (!reader.feed(io.buffer)) {
     io.arm(earliest(total, sock_read, ErrorKind::read_timeout));
-    co_await io.read_some(error);
+    io.after_read(co_await io.read_some(error));
     if (!error) {
       received_any = true;
       continue;

@@ -59,13 +59,18 @@ ConnectionPool::ConnectionPool(asio::any_io_executor executor, PoolLimits limits
 
 ConnectionPool::~ConnectionPool() = default;
 
+std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& origin,
+                                                                 Reuse reuse) {
+  const auto now = Clock::now();
+  drop_expired_idle(now);  // first: it may erase entries, never the one taken below
+  return try_take(host_entry(origin), reuse, now);
+}
+
 asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& origin,
                                                                Deadline deadline, Reuse reuse,
                                                                const std::string& url) {
-  const auto now = Clock::now();
-  drop_expired_idle(now);  // first: it may erase entries, never the one taken below
+  if (auto lease = try_acquire(origin, reuse)) co_return std::move(*lease);
   HostEntry& host = host_entry(origin);
-  if (auto lease = try_take(host, reuse, now)) co_return std::move(*lease);
 
   Waiter waiter{executor_, host, reuse};
   waiter.wakeup.expires_at(deadline.at);

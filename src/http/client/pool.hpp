@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +84,10 @@ class ConnectionPool {
   // ClientError(deadline.kind) when `deadline` passes first (`url` is for
   // the message), system_error(operation_aborted) when cancelled. By
   // reference: the caller awaits at once and keeps `origin` and `url` alive.
+  // The slot at once, when the limits allow (acquire() without waiting, and
+  // without a coroutine); nullopt when the request would have to queue.
+  [[nodiscard]] std::optional<Lease> try_acquire(const Origin& origin, Reuse reuse);
+
   [[nodiscard]] boost::asio::awaitable<Lease> acquire(const Origin& origin, Deadline deadline,
                                                       Reuse reuse, const std::string& url);
 

@@ -81,13 +81,13 @@ void serialize(PreparedRequest& request,
   std::string& wire = request.wire;
   wire.clear();
   std::size_t size =
-      64 + request.url.target.size() + request.url.host_header.size() + request.body.size();
+      64 + request.url->target.size() + request.url->host_header.size() + request.body.size();
   for (const auto layer : layers) {
     for (const HeaderField& field : layer) size += field.name.size() + field.value.size() + 4;
   }
   wire.reserve(size);
-  wire.append(http::to_string(request.method)).append(" ").append(request.url.target);
-  wire.append(" HTTP/1.1\r\nHost: ").append(request.url.host_header).append("\r\n");
+  wire.append(http::to_string(request.method)).append(" ").append(request.url->target);
+  wire.append(" HTTP/1.1\r\nHost: ").append(request.url->host_header).append("\r\n");
   const auto replaced_later = [&](std::size_t layer_index, std::size_t field_index) {
     const std::string& name = layers.begin()[layer_index][field_index].name;
     for (std::size_t later_layer = layer_index; later_layer < layers.size(); ++later_layer) {
@@ -132,16 +132,20 @@ HeaderFields headers_in(std::string_view wire) {
 }
 
 // Most callers send many requests to one URL (a gateway to its upstream):
-// the last URL parsed on this thread is kept, and reused when it comes again.
-HttpUrl parse_url_remembering_last(const std::string& text, std::span<const QueryParam> query) {
-  if (!query.empty()) return parse_http_url(text, query);
+// the last URL parsed on this thread is kept, and shared when it comes again.
+std::shared_ptr<const HttpUrl> parse_url_remembering_last(const std::string& text,
+                                                          std::span<const QueryParam> query) {
+  if (!query.empty()) return std::make_shared<const HttpUrl>(parse_http_url(text, query));
   struct LastParsed {
     std::string text;
-    HttpUrl url;
+    std::shared_ptr<const HttpUrl> url;
   };
-  thread_local std::optional<LastParsed> last;
-  if (!last || last->text != text) last = LastParsed{text, parse_http_url(text)};
-  return last->url;
+  thread_local LastParsed last;
+  if (!last.url || last.text != text) {
+    last.url = std::make_shared<const HttpUrl>(parse_http_url(text));
+    last.text = text;
+  }
+  return last.url;
 }
 
 }  // namespace
@@ -157,12 +161,12 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
   if (!method_allowed(options.method)) {
     throw ClientError{ErrorKind::invalid_request,
                       "method " + std::string{http::to_string(options.method)} +
-                          " is not supported (request to " + request.url.text + ")"};
+                          " is not supported (request to " + request.url->text + ")"};
   }
   request.method = options.method;
   if (options.json && !options.body.empty()) {
     throw ClientError{ErrorKind::invalid_request,
-                      "set either body or json, not both (request to " + request.url.text + ")"};
+                      "set either body or json, not both (request to " + request.url->text + ")"};
   }
 
   // The client's own fields, which the session's and the request's replace.
@@ -179,7 +183,7 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
     own[own_count++] = HeaderField{"Content-Type", "application/octet-stream"};
   }
   for (const HeaderFields* layer : {&session.default_headers, &options.headers}) {
-    for (const HeaderField& field : *layer) check_header(field, request.url.text);
+    for (const HeaderField& field : *layer) check_header(field, request.url->text);
   }
   serialize(request, {std::span<const HeaderField>{own.data(), own_count}, session.default_headers,
                       options.headers});
@@ -197,7 +201,7 @@ std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
 
   PreparedRequest next = current;
   HeaderFields headers = headers_in(current.wire);
-  next.url = resolve_redirect(current.url, *location);
+  next.url = std::make_shared<const HttpUrl>(resolve_redirect(*current.url, *location));
   const bool becomes_get = (status == 303 && current.method != http::verb::head) ||
                            ((status == 301 || status == 302) && current.method == http::verb::post);
   if (becomes_get) {
@@ -205,7 +209,7 @@ std::optional<PreparedRequest> follow_redirect(const PreparedRequest& current,
     next.body.clear();
     remove_header(headers, "Content-Type");
   }
-  if (next.url.origin != current.url.origin) {
+  if (next.url->origin != current.url->origin) {
     for (std::string_view secret : {"Authorization", "Proxy-Authorization", "Cookie"}) {
       remove_header(headers, secret);
     }

@@ -2,6 +2,7 @@
 // redirect turns it into the next one (aiohttp's method rules).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -12,7 +13,9 @@ namespace tailcut::http::detail {
 
 struct PreparedRequest {
   boost::beast::http::verb method = boost::beast::http::verb::get;
-  HttpUrl url;
+  // Shared, never changed: a request to the URL of the previous one (a
+  // gateway's to its upstream) shares its parse (see prepare_request).
+  std::shared_ptr<const HttpUrl> url;
   std::string body;
   // The serialized request: request line, headers, body. The headers are
   // kept only here (a redirect reads them back): thousands of requests may

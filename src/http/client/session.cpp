@@ -42,15 +42,22 @@ asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
   Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
   for (;;) {
     const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
-    ConnectionPool::Lease lease =
-        co_await state->pool.acquire(request.url.origin, connect, reuse, request.url.text);
+    // Usually at once: the coroutine of acquire() runs only to queue.
+    std::optional<ConnectionPool::Lease> taken =
+        state->pool.try_acquire(request.url->origin, reuse);
+    if (!taken) {
+      taken.emplace(
+          co_await state->pool.acquire(request.url->origin, connect, reuse, request.url->text));
+    }
+    ConnectionPool::Lease& lease = *taken;
     if (!lease.connection()) {
-      std::unique_ptr<Connection> connection = co_await Connection::open(
-          state->executor, request.url.origin, state->tls_context.get(), connect, request.url.text);
+      std::unique_ptr<Connection> connection =
+          co_await Connection::open(state->executor, request.url->origin, state->tls_context.get(),
+                                    connect, request.url->text);
       lease.attach(std::move(connection));
     }
     ExchangeResult result = co_await lease.connection()->exchange(
-        request.wire, limits, total, timeouts.sock_read, request.url.text);
+        request.wire, limits, total, timeouts.sock_read, request.url->text);
     if (result.failure) co_return result;
     if (result.response) {
       lease.served();
@@ -60,9 +67,9 @@ asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
     // The server had closed this kept-alive connection (the lease closes it).
     if (reuse == Reuse::fresh_only || !request.idempotent()) {
       throw ClientError{ErrorKind::connection_closed,
-                        request.url.origin.authority() +
+                        request.url->origin.authority() +
                             " closed the kept-alive connection before answering " +
-                            request.url.text +
+                            request.url->text +
                             (request.idempotent() ? " (even after one retry)"
                                                   : "; not retried: the method is not idempotent")};
     }
@@ -99,17 +106,17 @@ class RequestPlan {
                             .reason = std::move(response.reason),
                             .headers = std::move(response.headers),
                             .body = std::move(response.body),
-                            .url = request_.url.text,
+                            .url = request_.url->text,
                             .redirect_count = redirects_};
     }
     if (redirects_ == max_redirects_) {
-      throw ClientError{ErrorKind::too_many_redirects,
-                        "more than " + std::to_string(max_redirects_) +
-                            " redirects starting from " +
-                            (redirects_ == 0 ? request_.url.text : first_url_) +
-                            "; the last went from " + request_.url.text + " to " + next->url.text};
+      throw ClientError{
+          ErrorKind::too_many_redirects,
+          "more than " + std::to_string(max_redirects_) + " redirects starting from " +
+              (redirects_ == 0 ? request_.url->text : first_url_) + "; the last went from " +
+              request_.url->text + " to " + next->url->text};
     }
-    if (redirects_ == 0) first_url_ = request_.url.text;  // kept only once needed
+    if (redirects_ == 0) first_url_ = request_.url->text;  // kept only once needed
     ++redirects_;
     request_ = std::move(*next);
     return std::nullopt;

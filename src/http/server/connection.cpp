@@ -292,8 +292,12 @@ class ServerConnection {
  private:
   enum class Phase { waiting_for_request, reading_request, handling, writing };
 
-  awaitable<bool> wait_for_request(bool first);
+  // Starts waiting for the next request (false: the connection is to close);
+  // then ends the wait once bytes came.
+  bool begin_wait_for_request(bool first);
+  bool end_wait_for_request(bool first, const boost::system::error_code& error);
   awaitable<bool> serve_request();
+  std::optional<Request> take_buffered_request(boost::system::error_code& error);
   awaitable<Request> read_request(boost::system::error_code& error);
   enum class ParseUntil { header_done, done };
   using RequestParser = bhttp::request_parser<bhttp::string_body>;
@@ -303,6 +307,15 @@ class ServerConnection {
   awaitable<Response> respond(Request&& request, const RequestContext& context);
   awaitable<bool> refuse(boost::system::error_code read_error);
   awaitable<bool> send(const Response& response, Framing framing, bool header_only);
+  // The wire form of a response, and how much of it is sent.
+  struct Outgoing {
+    std::string head;
+    std::array<boost::asio::const_buffer, 2> wire;
+    bool over = false;  // sent, or failed (see sent)
+    bool sent = false;
+  };
+  Outgoing send_at_once(const Response& response, const Framing& framing, bool header_only);
+  awaitable<bool> send_rest(Outgoing outgoing);
   awaitable<void> linger();
   void close();
   // The handler runs; the departure sweep will watch it (see above).
@@ -333,7 +346,14 @@ class ServerConnection {
 awaitable<void> ServerConnection::run() {
   try {
     for (bool first = true; !core_.shutting_down(); first = false) {
-      if (!co_await wait_for_request(first)) break;
+      // Here rather than in a coroutine of its own: once per request.
+      if (begin_wait_for_request(first)) {
+        boost::system::error_code error;
+        const std::size_t received = co_await socket_.async_read_some(
+            buffer_.prepare(first_read_bytes), redirect_error(use_awaitable, error));
+        buffer_.commit(received);
+        if (!end_wait_for_request(first, error)) break;
+      }
       if (!co_await serve_request()) break;
     }
   } catch (const std::exception& error) {
@@ -346,31 +366,35 @@ awaitable<void> ServerConnection::run() {
 
 // Waits for the first bytes of the next request under the idle timeout; on a
 // new connection under the header timeout, which counts from its opening.
-// Returns false when the connection is to close.
-awaitable<bool> ServerConnection::wait_for_request(bool first) {
+// Returns false when the next request is there already (pipelined).
+bool ServerConnection::begin_wait_for_request(bool first) {
   const ServerOptions& options = core_.options();
-  if (buffer_.size() > 0) {  // pipelined: the next request is already here
+  if (buffer_.size() > 0) {
     phase_ = Phase::reading_request;
     watchdog_.expires_after(options.header_timeout);
-    co_return true;
+    return false;
   }
   phase_ = Phase::waiting_for_request;
   watchdog_.expires_after(first ? options.header_timeout : options.idle_timeout);
-  boost::system::error_code error;
-  const std::size_t received = co_await socket_.async_read_some(
-      buffer_.prepare(first_read_bytes), redirect_error(use_awaitable, error));
-  buffer_.commit(received);
+  return true;
+}
+
+// After the wait's read: false when the connection is to close.
+bool ServerConnection::end_wait_for_request(bool first, const boost::system::error_code& error) {
   phase_ = Phase::reading_request;
-  if (error) co_return false;
-  if (!first) watchdog_.expires_after(options.header_timeout);
-  co_return true;
+  if (error) return false;
+  if (!first) watchdog_.expires_after(core_.options().header_timeout);
+  return true;
 }
 
 // Reads one request, has it answered and sends the response. Returns false
 // when the connection is to close.
 awaitable<bool> ServerConnection::serve_request() {
   boost::system::error_code error;
-  Request request = co_await read_request(error);
+  // Usually the whole request is in the buffer already: parsed without a
+  // coroutine of its own.
+  std::optional<Request> request = take_buffered_request(error);
+  if (!request && !error) request.emplace(co_await read_request(error));
   if (error) co_return co_await refuse(error);
   watchdog_.expires_never();  // the handler's time is its own business
   // A handler may wait a long time: it does so without a read buffer.
@@ -383,21 +407,49 @@ awaitable<bool> ServerConnection::serve_request() {
   context.remote = remote_;
   context.worker = worker_index_;
   RequestFacts facts;
-  facts.version = request.version();
-  facts.keep_alive = request.keep_alive();
-  facts.head = request.method() == bhttp::verb::head;
+  facts.version = request->version();
+  facts.keep_alive = request->keep_alive();
+  facts.head = request->method() == bhttp::verb::head;
 
   phase_ = Phase::handling;
-  Response response = co_await respond(std::move(request), context);
+  Response response = co_await respond(std::move(*request), context);
   if (client_left()) co_return false;
   const Framing framing = finish(response, facts, context.id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
-  const bool sent = co_await send(response, framing, facts.head);
+  Outgoing outgoing = send_at_once(response, framing, facts.head);
+  bool sent = outgoing.sent;
+  if (!outgoing.over) sent = co_await send_rest(std::move(outgoing));
   if (sent && !keep_alive && (buffer_.size() > 0 || socket_.available(error) > 0)) {
     co_await linger();  // the client sent more: let it read this response first
   }
   const bool stays_open = sent && keep_alive;
   co_return stays_open;
+}
+
+// The request, when all of it is in the buffer; nullopt (and no error, and
+// nothing consumed) when it is not: read_request() then reads it. Sets
+// `error` when the buffered bytes are not a valid request.
+std::optional<Request> ServerConnection::take_buffered_request(boost::system::error_code& error) {
+  if (buffer_.size() == 0) return std::nullopt;
+  const ServerOptions& options = core_.options();
+  RequestParser parser;
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  parser.body_limit(options.max_body_bytes);
+  const boost::asio::const_buffer bytes = buffer_.data();
+  std::size_t used = 0;
+  while (!parser.is_done() && used < bytes.size()) {
+    const std::size_t parsed = parser.put(bytes + used, error);
+    used += parsed;
+    if (error == bhttp::error::need_more) {
+      error = {};
+      return std::nullopt;
+    }
+    if (error) return std::nullopt;
+    if (parsed == 0) break;
+  }
+  if (!parser.is_done()) return std::nullopt;  // the rest is yet to come
+  buffer_.consume(used);
+  return parser.release();
 }
 
 // Reads one request under the header and body timeouts (its own coroutine,
@@ -527,24 +579,45 @@ awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
 
 awaitable<bool> ServerConnection::send(const Response& response, Framing framing,
                                        bool header_only) {
+  Outgoing outgoing = send_at_once(response, framing, header_only);
+  if (outgoing.over) co_return outgoing.sent;
+  co_return co_await send_rest(std::move(outgoing));
+}
+
+// Most answers fit in the socket's send buffer: written by one system call
+// here, without an asynchronous operation or a coroutine (the socket is in
+// non-blocking mode, so this never waits). The response must outlive a
+// send_rest() of the result.
+ServerConnection::Outgoing ServerConnection::send_at_once(const Response& response,
+                                                          const Framing& framing,
+                                                          bool header_only) {
   phase_ = Phase::writing;
   core_.count_request_handled();
-  const std::string head = serialize_head(response, framing);
-  std::array<boost::asio::const_buffer, 2> wire{boost::asio::buffer(head),
-                                                boost::asio::buffer(response.body())};
-  if (header_only) wire[1] = boost::asio::const_buffer{};
-  // Most answers fit in the socket's send buffer: written by one system
-  // call here, without an asynchronous operation (the socket is in
-  // non-blocking mode, so this never waits).
+  Outgoing outgoing;
+  outgoing.head = serialize_head(response, framing);
+  outgoing.wire = {boost::asio::buffer(outgoing.head), boost::asio::buffer(response.body())};
+  if (header_only) outgoing.wire[1] = boost::asio::const_buffer{};
   boost::system::error_code error;
-  const std::size_t unsent = boost::asio::buffer_size(wire);
-  const std::size_t written = socket_.write_some(wire, error);
-  if (!error && written == unsent) co_return true;
-  if (error && error != boost::asio::error::would_block) co_return false;
-  drop_front(wire, written);
-  error = {};
+  const std::size_t unsent = boost::asio::buffer_size(outgoing.wire);
+  const std::size_t written = socket_.write_some(outgoing.wire, error);
+  if (!error && written == unsent) {
+    outgoing.over = outgoing.sent = true;
+  } else if (error && error != boost::asio::error::would_block) {
+    outgoing.over = true;
+  } else {
+    drop_front(outgoing.wire, written);
+  }
+  return outgoing;
+}
+
+// What send_at_once() could not write, under the write timeout.
+awaitable<bool> ServerConnection::send_rest(Outgoing outgoing) {
+  // The head moved with `outgoing`: point at it where it is now.
+  const std::size_t head_sent = outgoing.head.size() - outgoing.wire[0].size();
+  outgoing.wire[0] = boost::asio::buffer(outgoing.head) + head_sent;
+  boost::system::error_code error;
   watchdog_.expires_after(core_.options().write_timeout);
-  co_await boost::asio::async_write(socket_, wire, redirect_error(use_awaitable, error));
+  co_await boost::asio::async_write(socket_, outgoing.wire, redirect_error(use_awaitable, error));
   watchdog_.expires_never();
   co_return !error;
 }

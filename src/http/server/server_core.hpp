@@ -34,7 +34,10 @@ struct Worker {
   // Those whose handler runs without a watch on the client yet; the
   // departure sweep watches them (connection.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
-  boost::asio::io_context io{1};
+  // One thread runs it, and every socket's I/O is started on that thread
+  // (the acceptor on worker 0 only registers a new socket for worker k):
+  // the reactor's per-socket lock is left out.
+  boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
   bool departure_sweep_pending = false;
