@@ -84,6 +84,15 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* sessio
   co_return async::Outcome<std::string>::success(std::move(outcome.value().body));
 }
 
+// The answer to a successful call: the upstream's JSON, byte for byte.
+std::string success_body(const std::string& upstream_json) {
+  constexpr std::string_view head = R"({"success":true,"response":)";
+  std::string body;
+  body.reserve(head.size() + upstream_json.size() + 1);
+  body.append(head).append(upstream_json).push_back('}');
+  return body;
+}
+
 boost::json::array attempt_reports(const policy::HedgeResult<std::string>& result) {
   boost::json::array reports;
   for (const auto& attempt : result.attempts) {
@@ -191,9 +200,7 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
     case policy::HedgeOutcome::succeeded:
-      // The upstream's JSON, byte for byte.
-      response = http::json_response(beast_http::status::ok,
-                                     R"({"success":true,"response":)" + *result.value + "}");
+      response = http::json_response(beast_http::status::ok, success_body(*result.value));
       break;
     case policy::HedgeOutcome::all_failed:
       outcome = CallOutcome::upstream_failed;
@@ -211,8 +218,9 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
           result);
       break;
   }
-  response.set("X-Tailcut-Attempts", std::to_string(result.fired));
-  response.set("X-Tailcut-Winner", result.winner != 0 ? std::to_string(result.winner) : "none");
+  // Inserted, not set: the response has neither yet.
+  response.insert("X-Tailcut-Attempts", std::to_string(result.fired));
+  response.insert("X-Tailcut-Winner", result.winner != 0 ? std::to_string(result.winner) : "none");
 
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;

@@ -8,10 +8,12 @@
 #include <initializer_list>
 #include <optional>
 #include <span>
+#include <string_view>
 
 namespace tailcut::http::detail {
 
 namespace http = boost::beast::http;
+using namespace std::string_view_literals;
 
 namespace {
 
@@ -72,22 +74,12 @@ bool method_expects_body(http::verb method) noexcept {
   return method == http::verb::post || method == http::verb::put || method == http::verb::patch;
 }
 
-// Writes the request line, Host, each field of `layers` that no later field
-// of the same name replaces (so the last one of a name wins, where it
-// stands), Content-Length, and the body. Host and Content-Length in
-// `layers` are ignored: the client sets those.
-void serialize(PreparedRequest& request,
-               std::initializer_list<std::span<const HeaderField>> layers) {
-  std::string& wire = request.wire;
-  wire.clear();
-  std::size_t size =
-      64 + request.url->target.size() + request.url->host_header.size() + request.body.size();
-  for (const auto layer : layers) {
-    for (const HeaderField& field : layer) size += field.name.size() + field.value.size() + 4;
-  }
-  wire.reserve(size);
-  wire.append(http::to_string(request.method)).append(" ").append(request.url->target);
-  wire.append(" HTTP/1.1\r\nHost: ").append(request.url->host_header).append("\r\n");
+using Layers = std::initializer_list<std::span<const HeaderField>>;
+
+// Appends each field of `layers` that no later field of the same name
+// replaces (so the last one of a name wins, where it stands). Host and
+// Content-Length are skipped: the client sets those.
+void append_fields(std::string& wire, Layers layers) {
   const auto replaced_later = [&](std::size_t layer_index, std::size_t field_index) {
     const std::string& name = layers.begin()[layer_index][field_index].name;
     for (std::size_t later_layer = layer_index; later_layer < layers.size(); ++later_layer) {
@@ -105,13 +97,54 @@ void serialize(PreparedRequest& request,
       const HeaderField& field = layer[field_index];
       if (same_name(field.name, "Host") || same_name(field.name, "Content-Length")) continue;
       if (replaced_later(layer_index, field_index)) continue;
-      wire.append(field.name).append(": ").append(field.value).append("\r\n");
+      wire.append(field.name).append(": "sv).append(field.value).append("\r\n"sv);
     }
   }
-  if (!request.body.empty() || method_expects_body(request.method)) {
-    wire.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+}
+
+std::size_t wire_size(Layers layers) {
+  std::size_t size = 0;
+  for (const auto layer : layers) {
+    for (const HeaderField& field : layer) size += field.name.size() + field.value.size() + 4;
   }
-  wire.append("\r\n").append(request.body);
+  return size;
+}
+
+// Writes the request line, Host, `fields` (see append_fields, or given
+// already serialized by `base`), Content-Length, and the body.
+void serialize(PreparedRequest& request, std::string_view base, Layers layers) {
+  std::string& wire = request.wire;
+  wire.clear();
+  wire.reserve(64 + request.url->target.size() + request.url->host_header.size() +
+               request.body.size() + base.size() + wire_size(layers));
+  wire.append(http::to_string(request.method)).append(" "sv).append(request.url->target);
+  wire.append(" HTTP/1.1\r\nHost: "sv).append(request.url->host_header).append("\r\n"sv);
+  wire.append(base);
+  append_fields(wire, layers);
+  if (!request.body.empty() || method_expects_body(request.method)) {
+    wire.append("Content-Length: "sv).append(std::to_string(request.body.size())).append("\r\n"sv);
+  }
+  wire.append("\r\n"sv).append(request.body);
+}
+
+void serialize(PreparedRequest& request, Layers layers) { serialize(request, {}, layers); }
+
+// The client's own fields, which the session's and the request's replace
+// (Content-Type is added when there is a body).
+std::array<HeaderField, 3> own_fields(const SessionOptions& session) {
+  return {HeaderField{"User-Agent", session.user_agent}, HeaderField{"Accept", "*/*"},
+          // The client does not decompress: ask for the body as is.
+          HeaderField{"Accept-Encoding", "identity"}};
+}
+
+// Whether a field of `fields` has one of `names`.
+bool replaces_any(const HeaderFields& fields, const std::vector<std::string>& names) {
+  for (const HeaderField& field : fields) {
+    for (const std::string& name : names) {
+      if (same_name(field.name, name)) return true;
+    }
+  }
+  return false;
 }
 
 // The header fields of a serialized request (Host and Content-Length
@@ -155,7 +188,25 @@ bool PreparedRequest::idempotent() const noexcept {
          method == http::verb::delete_ || method == http::verb::options;
 }
 
-PreparedRequest prepare_request(const SessionOptions& session, const RequestOptions& options) {
+BaseHeaders base_headers(const SessionOptions& session) {
+  BaseHeaders base;
+  const auto own = own_fields(session);
+  try {
+    for (const HeaderField& field : session.default_headers) check_header(field, "");
+  } catch (const ClientError&) {
+    return base;  // not usable: each request checks them, and fails
+  }
+  base.usable = true;
+  append_fields(base.wire, {own, session.default_headers});
+  for (const auto& layer :
+       {std::span<const HeaderField>{own}, std::span<const HeaderField>{session.default_headers}}) {
+    for (const HeaderField& field : layer) base.names.push_back(field.name);
+  }
+  return base;
+}
+
+PreparedRequest prepare_request(const SessionOptions& session, const RequestOptions& options,
+                                const BaseHeaders* base) {
   PreparedRequest request;
   request.url = parse_url_remembering_last(options.url, options.query);
   if (!method_allowed(options.method)) {
@@ -169,12 +220,17 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
                       "set either body or json, not both (request to " + request.url->text + ")"};
   }
 
-  // The client's own fields, which the session's and the request's replace.
-  std::array<HeaderField, 4> own{HeaderField{"User-Agent", session.user_agent},
-                                 HeaderField{"Accept", "*/*"},
-                                 // The client does not decompress: ask for the body as is.
-                                 HeaderField{"Accept-Encoding", "identity"}, HeaderField{}};
-  std::size_t own_count = 3;
+  // Most requests have no body and replace none of the session's fields:
+  // those are then serialized once for all (BaseHeaders).
+  const bool has_body = options.json || !options.body.empty();
+  if (base && base->usable && !has_body && !replaces_any(options.headers, base->names)) {
+    for (const HeaderField& field : options.headers) check_header(field, request.url->text);
+    serialize(request, base->wire, {options.headers});
+    return request;
+  }
+  const auto fixed = own_fields(session);
+  std::array<HeaderField, 4> own{fixed[0], fixed[1], fixed[2], HeaderField{}};
+  std::size_t own_count = fixed.size();
   if (options.json) {
     request.body = boost::json::serialize(*options.json);
     own[own_count++] = HeaderField{"Content-Type", "application/json"};
@@ -182,9 +238,8 @@ PreparedRequest prepare_request(const SessionOptions& session, const RequestOpti
     request.body = options.body;
     own[own_count++] = HeaderField{"Content-Type", "application/octet-stream"};
   }
-  for (const HeaderFields* layer : {&session.default_headers, &options.headers}) {
-    for (const HeaderField& field : *layer) check_header(field, request.url->text);
-  }
+  for (const HeaderField& field : session.default_headers) check_header(field, request.url->text);
+  for (const HeaderField& field : options.headers) check_header(field, request.url->text);
   serialize(request, {std::span<const HeaderField>{own.data(), own_count}, session.default_headers,
                       options.headers});
   return request;

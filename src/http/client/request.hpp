@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "connection.hpp"
 #include "tailcut/http/session_options.hpp"
@@ -26,10 +27,23 @@ struct PreparedRequest {
   [[nodiscard]] bool idempotent() const noexcept;
 };
 
-// Checks `options` against `session` and serializes the request. Throws
+// The header fields that a session's requests start with, serialized once:
+// the client's own (User-Agent, Accept, Accept-Encoding) as the session's
+// default headers replace them. Not usable when a default header is
+// invalid: each request then fails with the reason.
+struct BaseHeaders {
+  std::string wire;                // "Name: value\r\n"...
+  std::vector<std::string> names;  // of every own and default field
+  bool usable = false;
+};
+[[nodiscard]] BaseHeaders base_headers(const SessionOptions& session);
+
+// Checks `options` against `session` and serializes the request, with
+// `base` (base_headers(session)) when given. Throws
 // ClientError(invalid_url | invalid_request).
 [[nodiscard]] PreparedRequest prepare_request(const SessionOptions& session,
-                                              const RequestOptions& options);
+                                              const RequestOptions& options,
+                                              const BaseHeaders* base = nullptr);
 
 // The request a redirect `response` to `current` leads to, or nullopt when
 // `response` is not a redirect (or has no Location). 303 turns any method

@@ -20,6 +20,7 @@ struct SessionState {
       : executor{std::move(executor_to_use)},
         options{std::move(session_options)},
         tls_context{make_client_tls_context(options)},
+        base_headers{detail::base_headers(options)},
         pool{executor, PoolLimits{.total = options.connection_limit,
                                   .per_host = options.per_host_connection_limit,
                                   .keepalive_timeout = options.keepalive_timeout}} {}
@@ -27,6 +28,7 @@ struct SessionState {
   asio::any_io_executor executor;
   SessionOptions options;
   std::shared_ptr<asio::ssl::context> tls_context;
+  BaseHeaders base_headers;  // of options, for every request
   ConnectionPool pool;
   bool closed = false;
 };
@@ -80,10 +82,10 @@ asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
 // What a request needs across its hops; the coroutine keeps only this.
 class RequestPlan {
  public:
-  RequestPlan(const SessionOptions& session, const RequestOptions& options)
+  RequestPlan(const SessionOptions& session, const BaseHeaders& base, const RequestOptions& options)
       : timeouts_{options.timeouts.value_or(session.timeouts)},
         total_{total_deadline(timeouts_.total)},
-        request_{prepare_request(session, options)},
+        request_{prepare_request(session, options, &base)},
         follow_redirects_{options.follow_redirects},
         max_redirects_{options.max_redirects},
         max_body_bytes_{options.max_body_bytes} {}
@@ -189,7 +191,7 @@ asio::awaitable<RequestResult<Failures>> start_request(const std::shared_ptr<Ses
                                                        const RequestOptions& options) {
   try {
     if (state->closed) throw std::logic_error{"http::Session::request() after close()"};
-    return run_request<Failures>(state, RequestPlan{state->options, options});
+    return run_request<Failures>(state, RequestPlan{state->options, state->base_headers, options});
   } catch (...) {
     return failed_request<Failures>(std::current_exception());
   }

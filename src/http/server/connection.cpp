@@ -38,6 +38,7 @@ using boost::asio::awaitable;
 using boost::asio::redirect_error;
 using boost::asio::use_awaitable;
 using tcp = boost::asio::ip::tcp;
+using namespace std::string_view_literals;
 
 // Bytes asked for when waiting for the start of a request.
 constexpr std::size_t first_read_bytes = 1024;  // most requests fit; idle connections keep it
@@ -176,21 +177,23 @@ std::string serialize_head(const Response& response, const Framing& framing) {
   std::string head;
   head.reserve(size);
   const bool http_1_0 = response.version() == 10;
-  head.append(http_1_0 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  head.append(std::to_string(response.result_int())).append(" ").append(reason).append("\r\n");
+  head.append(http_1_0 ? "HTTP/1.0 "sv : "HTTP/1.1 "sv);
+  head.append(std::to_string(response.result_int())).append(" "sv).append(reason).append("\r\n"sv);
   for (const auto& field : response) {
     if (framed_by_server(field, framing)) continue;
-    head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+    head.append(field.name_string()).append(": "sv).append(field.value()).append("\r\n"sv);
   }
-  head.append("Server: tailcut\r\n");
-  head.append(request_id_field).append(": ").append(std::to_string(framing.request_id));
-  head.append("\r\n");
-  if (!framing.keep_alive && !http_1_0) head.append("Connection: close\r\n");
-  if (framing.keep_alive && http_1_0) head.append("Connection: keep-alive\r\n");
+  head.append("Server: tailcut\r\n"sv);
+  head.append(request_id_field).append(": "sv).append(std::to_string(framing.request_id));
+  head.append("\r\n"sv);
+  if (!framing.keep_alive && !http_1_0) head.append("Connection: close\r\n"sv);
+  if (framing.keep_alive && http_1_0) head.append("Connection: keep-alive\r\n"sv);
   if (framing.length == Framing::Length::of_body) {
-    head.append("Content-Length: ").append(std::to_string(response.body().size())).append("\r\n");
+    head.append("Content-Length: "sv)
+        .append(std::to_string(response.body().size()))
+        .append("\r\n"sv);
   }
-  head.append("\r\n");
+  head.append("\r\n"sv);
   return head;
 }
 

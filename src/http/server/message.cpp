@@ -9,9 +9,8 @@ namespace tailcut::http {
 
 Response json_response(boost::beast::http::status status, std::string body) {
   Response response{status, 11};
-  response.set(boost::beast::http::field::content_type, "application/json");
-  response.body() = std::move(body);
-  response.prepare_payload();
+  response.insert(boost::beast::http::field::content_type, "application/json");
+  response.body() = std::move(body);  // framed by the server (see message.hpp)
   return response;
 }
 
