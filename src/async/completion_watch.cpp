@@ -25,7 +25,7 @@ bool TaskStateBase::cancelled() const noexcept {
 }
 
 void TaskStateBase::remove_observer(CompletionObserver* observer) noexcept {
-  std::erase(observers_, observer);
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
 }
 
 void TaskStateBase::mark_done(bool failed) {
@@ -37,7 +37,8 @@ void TaskStateBase::mark_done(bool failed) {
     observers_.front()->on_task_done(*this);
     return;
   }
-  for (CompletionObserver* observer : std::vector<CompletionObserver*>{observers_}) {
+  const std::vector<CompletionObserver*> observers{observers_.begin(), observers_.end()};
+  for (CompletionObserver* observer : observers) {
     observer->on_task_done(*this);
   }
 }

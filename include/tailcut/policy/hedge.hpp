@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <boost/asio/this_coro.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -131,7 +132,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
   const auto hedge_at = began + options.delay;
 
   HedgeResult<T> result;
-  std::vector<detail::RunningAttempt<T>> running;
+  boost::container::small_vector<detail::RunningAttempt<T>, 3> running;  // inline: 1 + 2 extra
   running.reserve(1 + options.extra_attempts);
   async::detail::CompletionWatch watch{executor};
 

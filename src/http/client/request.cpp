@@ -39,12 +39,14 @@ constexpr std::array<bool, 256> token_chars = [] {
 
 bool is_token_char(unsigned char c) noexcept { return token_chars[c]; }
 
+bool is_line_break_or_nul(char c) noexcept { return c == '\r' || c == '\n' || c == '\0'; }
+
 void check_header(const HeaderField& field, const std::string& url) {
   if (field.name.empty() || !std::ranges::all_of(field.name, is_token_char)) {
     throw ClientError{ErrorKind::invalid_request,
                       "invalid header name \"" + field.name + "\" in the request to " + url};
   }
-  if (field.value.find_first_of(std::string_view{"\r\n\0", 3}) != std::string::npos) {
+  if (std::ranges::any_of(field.value, is_line_break_or_nul)) {
     throw ClientError{
         ErrorKind::invalid_request,
         "the value of header " + field.name + " contains CR, LF or NUL (request to " + url + ")"};

@@ -516,8 +516,17 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
 // away cancels its handler (an upstream call, say) at once. A handler's
 // exception becomes a 500 and a log line.
 awaitable<Response> ServerConnection::respond(Request&& request, const RequestContext& context) {
-  const std::string what =
-      std::string{request.method_string()} + " " + std::string{request.target()};
+  // For the log line of a failure: kept without an allocation (the
+  // request goes to the handler), cut at a length no log needs.
+  std::array<char, 96> what_bytes;
+  std::size_t what_size = 0;
+  for (const std::string_view part :
+       {std::string_view{request.method_string()}, " "sv, std::string_view{request.target()}}) {
+    const std::size_t kept = std::min(part.size(), what_bytes.size() - what_size);
+    std::copy_n(part.data(), kept, what_bytes.data() + what_size);
+    what_size += kept;
+  }
+  const std::string_view what{what_bytes.data(), what_size};
   departure_.reset();
   enter_unwatched();
   std::optional<Response> response;
@@ -532,7 +541,7 @@ awaitable<Response> ServerConnection::respond(Request&& request, const RequestCo
   stop_watching();
   if (response) co_return std::move(*response);
   if (!force_closed_ && !client_left()) {
-    core_.log_error("request " + std::to_string(context.id) + " (" + what +
+    core_.log_error("request " + std::to_string(context.id) + " (" + std::string{what} +
                     "): handler failed: " + failure);
   }
   co_return json_error(bhttp::status::internal_server_error, "internal_error",

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -57,8 +58,8 @@ class CompletionWatch final : public CompletionObserver {
   bool completion_pending_ = false;
   bool deadline_passed_ = false;
   bool deadline_reported_ = false;
-  bool deadline_moved_ = false;  // while waiting: re-arm the timer
-  std::vector<TaskStateBase*> watched_;
+  bool deadline_moved_ = false;                                // while waiting: re-arm the timer
+  boost::container::small_vector<TaskStateBase*, 4> watched_;  // a hedge's three, inline
 };
 
 // Waits until every task in `tasks` is done, ignoring the caller's

@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/container/small_vector.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,7 +67,8 @@ class TaskStateBase {
  private:
   boost::asio::any_io_executor executor_;
   boost::asio::cancellation_signal signal_;
-  std::vector<CompletionObserver*> observers_;
+  // Usually one (the combinator waiting on it): held inline.
+  boost::container::small_vector<CompletionObserver*, 2> observers_;
   bool done_ = false;
   bool failed_ = false;
   bool cancel_requested_ = false;
