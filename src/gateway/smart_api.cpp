@@ -4,12 +4,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <array>
-#include <boost/json/monotonic_resource.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <stdexcept>
 
+#include "gateway/json_check.hpp"
 #include "gateway/timeout_param.hpp"
 
 namespace tailcut::gateway {
@@ -49,15 +47,14 @@ std::exception_ptr upstream_failure(const http::ClientResponse& response) {
   if (response.status != 200) {
     return std::make_exception_ptr(AttemptFailed{"HTTP " + std::to_string(response.status)});
   }
-  // Parsed into a buffer on the stack: small answers allocate nothing.
-  std::array<unsigned char, 1024> scratch;
-  boost::json::monotonic_resource memory{scratch.data(), scratch.size()};
-  boost::system::error_code error;
-  const auto payload = boost::json::parse(response.body, error, &memory);
-  if (error) return std::make_exception_ptr(AttemptFailed{"HTTP 200 with a body that is not JSON"});
-  if (!payload.is_object()) {
-    return std::make_exception_ptr(
-        AttemptFailed{"HTTP 200 with a JSON body that is not an object"});
+  switch (json_shape(response.body)) {
+    case JsonShape::object:
+      break;
+    case JsonShape::other_value:
+      return std::make_exception_ptr(
+          AttemptFailed{"HTTP 200 with a JSON body that is not an object"});
+    case JsonShape::invalid:
+      return std::make_exception_ptr(AttemptFailed{"HTTP 200 with a body that is not JSON"});
   }
   return nullptr;
 }
