@@ -153,6 +153,9 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
                                invalid->message);
   }
   const auto timeout = std::get<0>(timeout_param);
+  // Read: its memory goes now, not when the call ends (a slow call in
+  // flight holds this frame).
+  request = http::Request{};
   http::Session* session = &sessions_.at(context.worker);
   const std::string* url = &upstream_url_;
   policy::OutcomeAttempt<std::string> attempt = [session,

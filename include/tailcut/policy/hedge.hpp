@@ -132,8 +132,9 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
   const auto hedge_at = began + options.delay;
 
   HedgeResult<T> result;
-  boost::container::small_vector<detail::RunningAttempt<T>, 3> running;  // inline: 1 + 2 extra
-  running.reserve(1 + options.extra_attempts);
+  // The first inline: a call answered before the hedge delay allocates
+  // nothing for it, and a slow call in flight holds no more than that.
+  boost::container::small_vector<detail::RunningAttempt<T>, 1> running;
   async::detail::CompletionWatch watch{executor};
 
   const auto fire = [&](std::size_t number) {

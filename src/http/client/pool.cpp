@@ -66,10 +66,13 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& o
   return try_take(host_entry(origin), reuse, now);
 }
 
-asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& origin,
-                                                               Deadline deadline, Reuse reuse,
-                                                               const std::string& url) {
-  if (auto lease = try_acquire(origin, reuse)) co_return std::move(*lease);
+asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, const Origin& origin,
+                                              Deadline deadline, Reuse reuse,
+                                              const std::string& url) {
+  if (auto taken = try_acquire(origin, reuse)) {
+    lease.emplace(std::move(*taken));
+    co_return;
+  }
   HostEntry& host = host_entry(origin);
 
   Waiter waiter{executor_, host, reuse};
@@ -87,7 +90,10 @@ asio::awaitable<ConnectionPool::Lease> ConnectionPool::acquire(const Origin& ori
   boost::system::error_code error;
   co_await waiter.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
   // A grant wins over a timeout or cancellation of the same turn.
-  if (waiter.granted) co_return std::move(*waiter.granted);
+  if (waiter.granted) {
+    lease.emplace(std::move(*waiter.granted));
+    co_return;
+  }
   if (error == asio::error::operation_aborted) {
     throw boost::system::system_error{boost::system::error_code{asio::error::operation_aborted}};
   }

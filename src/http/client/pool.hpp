@@ -79,8 +79,9 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // A slot for `origin`: at once when the limits allow, else after the
-  // requests queued before. The pool must outlive the lease. Throws
+  // A slot for `origin` into `lease`: at once when the limits allow, else
+  // after the requests queued before (into, not returned: an awaited value
+  // would sit in the caller's frame). The pool must outlive the lease. Throws
   // ClientError(deadline.kind) when `deadline` passes first (`url` is for
   // the message), system_error(operation_aborted) when cancelled. By
   // reference: the caller awaits at once and keeps `origin` and `url` alive.
@@ -88,8 +89,9 @@ class ConnectionPool {
   // without a coroutine); nullopt when the request would have to queue.
   [[nodiscard]] std::optional<Lease> try_acquire(const Origin& origin, Reuse reuse);
 
-  [[nodiscard]] boost::asio::awaitable<Lease> acquire(const Origin& origin, Deadline deadline,
-                                                      Reuse reuse, const std::string& url);
+  [[nodiscard]] boost::asio::awaitable<void> acquire(std::optional<Lease>& lease,
+                                                     const Origin& origin, Deadline deadline,
+                                                     Reuse reuse, const std::string& url);
 
   [[nodiscard]] PoolStats stats() const noexcept;
 

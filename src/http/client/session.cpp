@@ -48,8 +48,7 @@ asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
     std::optional<ConnectionPool::Lease> taken =
         state->pool.try_acquire(request.url->origin, reuse);
     if (!taken) {
-      taken.emplace(
-          co_await state->pool.acquire(request.url->origin, connect, reuse, request.url->text));
+      co_await state->pool.acquire(taken, request.url->origin, connect, reuse, request.url->text);
     }
     ConnectionPool::Lease& lease = *taken;
     if (!lease.connection()) {

@@ -301,7 +301,9 @@ class ServerConnection {
   bool end_wait_for_request(bool first, const boost::system::error_code& error);
   awaitable<bool> serve_request();
   std::optional<Request> take_buffered_request(boost::system::error_code& error);
-  awaitable<Request> read_request(boost::system::error_code& error);
+  // Into `request` rather than returned: an awaited value would take room
+  // in the caller's frame for as long as the connection lives.
+  awaitable<void> read_request(std::optional<Request>& request, boost::system::error_code& error);
   enum class ParseUntil { header_done, done };
   using RequestParser = bhttp::request_parser<bhttp::string_body>;
   awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
@@ -310,15 +312,15 @@ class ServerConnection {
   awaitable<Response> respond(Request&& request, const RequestContext& context);
   awaitable<bool> refuse(boost::system::error_code read_error);
   awaitable<bool> send(const Response& response, Framing framing, bool header_only);
-  // The wire form of a response, and how much of it is sent.
-  struct Outgoing {
-    std::string head;
-    std::array<boost::asio::const_buffer, 2> wire;
+  // How far send_at_once() got.
+  struct SendProgress {
+    std::size_t written = 0;
     bool over = false;  // sent, or failed (see sent)
     bool sent = false;
   };
-  Outgoing send_at_once(const Response& response, const Framing& framing, bool header_only);
-  awaitable<bool> send_rest(Outgoing outgoing);
+  SendProgress send_at_once(const Response& response, const Framing& framing, bool header_only);
+  awaitable<bool> send_rest(const Response& response, Framing framing, bool header_only,
+                            std::size_t written);
   awaitable<void> linger();
   void close();
   // The handler runs; the departure sweep will watch it (see above).
@@ -397,7 +399,7 @@ awaitable<bool> ServerConnection::serve_request() {
   // Usually the whole request is in the buffer already: parsed without a
   // coroutine of its own.
   std::optional<Request> request = take_buffered_request(error);
-  if (!request && !error) request.emplace(co_await read_request(error));
+  if (!request && !error) co_await read_request(request, error);
   if (error) co_return co_await refuse(error);
   watchdog_.expires_never();  // the handler's time is its own business
   // A handler may wait a long time: it does so without a read buffer.
@@ -419,9 +421,9 @@ awaitable<bool> ServerConnection::serve_request() {
   if (client_left()) co_return false;
   const Framing framing = finish(response, facts, context.id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
-  Outgoing outgoing = send_at_once(response, framing, facts.head);
-  bool sent = outgoing.sent;
-  if (!outgoing.over) sent = co_await send_rest(std::move(outgoing));
+  const SendProgress progress = send_at_once(response, framing, facts.head);
+  bool sent = progress.sent;
+  if (!progress.over) sent = co_await send_rest(response, framing, facts.head, progress.written);
   if (sent && !keep_alive && (buffer_.size() > 0 || socket_.available(error) > 0)) {
     co_await linger();  // the client sent more: let it read this response first
   }
@@ -458,7 +460,8 @@ std::optional<Request> ServerConnection::take_buffered_request(boost::system::er
 // Reads one request under the header and body timeouts (its own coroutine,
 // so that the parser is gone while the handler runs). Sets `error` when the
 // request could not be read.
-awaitable<Request> ServerConnection::read_request(boost::system::error_code& error) {
+awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
+                                               boost::system::error_code& error) {
   const ServerOptions& options = core_.options();
   bhttp::request_parser<bhttp::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
@@ -473,7 +476,7 @@ awaitable<Request> ServerConnection::read_request(boost::system::error_code& err
     }
     if (!error) co_await parse(parser, ParseUntil::done, error);
   }
-  co_return parser.release();
+  request.emplace(parser.release());
 }
 
 // Feeds the parser what the buffer holds, reading more only while it needs
@@ -518,31 +521,35 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
 awaitable<Response> ServerConnection::respond(Request&& request, const RequestContext& context) {
   // For the log line of a failure: kept without an allocation (the
   // request goes to the handler), cut at a length no log needs.
-  std::array<char, 96> what_bytes;
-  std::size_t what_size = 0;
+  std::array<char, 55> what_bytes;
+  std::uint8_t what_size = 0;
   for (const std::string_view part :
        {std::string_view{request.method_string()}, " "sv, std::string_view{request.target()}}) {
     const std::size_t kept = std::min(part.size(), what_bytes.size() - what_size);
     std::copy_n(part.data(), kept, what_bytes.data() + what_size);
-    what_size += kept;
+    what_size = static_cast<std::uint8_t>(what_size + kept);
   }
-  const std::string_view what{what_bytes.data(), what_size};
   departure_.reset();
   enter_unwatched();
-  std::optional<Response> response;
   std::string failure;
-  try {
-    response.emplace(co_await core_.router().dispatch(std::move(request), context));
-  } catch (const std::exception& error) {
-    failure = error.what();
-  } catch (...) {
-    failure = "an exception that is not a std::exception";
+  {
+    // The handler is done, however it ended: stop watching its client.
+    struct StopWatching {
+      ServerConnection& connection;
+      ~StopWatching() { connection.stop_watching(); }
+    } watching{*this};
+    try {
+      // Returned as awaited: no copy of the response in this frame.
+      co_return co_await core_.router().dispatch(std::move(request), context);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    } catch (...) {
+      failure = "an exception that is not a std::exception";
+    }
   }
-  stop_watching();
-  if (response) co_return std::move(*response);
   if (!force_closed_ && !client_left()) {
-    core_.log_error("request " + std::to_string(context.id) + " (" + std::string{what} +
-                    "): handler failed: " + failure);
+    core_.log_error("request " + std::to_string(context.id) + " (" +
+                    std::string{what_bytes.data(), what_size} + "): handler failed: " + failure);
   }
   co_return json_error(bhttp::status::internal_server_error, "internal_error",
                        "the server failed to handle the request");
@@ -591,45 +598,50 @@ awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
 
 awaitable<bool> ServerConnection::send(const Response& response, Framing framing,
                                        bool header_only) {
-  Outgoing outgoing = send_at_once(response, framing, header_only);
-  if (outgoing.over) co_return outgoing.sent;
-  co_return co_await send_rest(std::move(outgoing));
+  const SendProgress progress = send_at_once(response, framing, header_only);
+  if (progress.over) co_return progress.sent;
+  co_return co_await send_rest(response, framing, header_only, progress.written);
+}
+
+// The head and body of a finished response, as written to the socket.
+std::array<boost::asio::const_buffer, 2> wire_of(const std::string& head, const Response& response,
+                                                 bool header_only) {
+  return {boost::asio::buffer(head),
+          header_only ? boost::asio::const_buffer{} : boost::asio::buffer(response.body())};
 }
 
 // Most answers fit in the socket's send buffer: written by one system call
 // here, without an asynchronous operation or a coroutine (the socket is in
-// non-blocking mode, so this never waits). The response must outlive a
-// send_rest() of the result.
-ServerConnection::Outgoing ServerConnection::send_at_once(const Response& response,
-                                                          const Framing& framing,
-                                                          bool header_only) {
+// non-blocking mode, so this never waits). What is left, send_rest() writes.
+ServerConnection::SendProgress ServerConnection::send_at_once(const Response& response,
+                                                              const Framing& framing,
+                                                              bool header_only) {
   phase_ = Phase::writing;
   core_.count_request_handled();
-  Outgoing outgoing;
-  outgoing.head = serialize_head(response, framing);
-  outgoing.wire = {boost::asio::buffer(outgoing.head), boost::asio::buffer(response.body())};
-  if (header_only) outgoing.wire[1] = boost::asio::const_buffer{};
+  const std::string head = serialize_head(response, framing);
+  const auto wire = wire_of(head, response, header_only);
   boost::system::error_code error;
-  const std::size_t unsent = boost::asio::buffer_size(outgoing.wire);
-  const std::size_t written = socket_.write_some(outgoing.wire, error);
-  if (!error && written == unsent) {
-    outgoing.over = outgoing.sent = true;
+  SendProgress progress;
+  progress.written = socket_.write_some(wire, error);
+  if (!error && progress.written == boost::asio::buffer_size(wire)) {
+    progress.over = progress.sent = true;
   } else if (error && error != boost::asio::error::would_block) {
-    outgoing.over = true;
-  } else {
-    drop_front(outgoing.wire, written);
+    progress.over = true;
   }
-  return outgoing;
+  return progress;
 }
 
-// What send_at_once() could not write, under the write timeout.
-awaitable<bool> ServerConnection::send_rest(Outgoing outgoing) {
-  // The head moved with `outgoing`: point at it where it is now.
-  const std::size_t head_sent = outgoing.head.size() - outgoing.wire[0].size();
-  outgoing.wire[0] = boost::asio::buffer(outgoing.head) + head_sent;
+// The rest of a response after send_at_once() (its first `written` bytes),
+// under the write timeout. The head is made again: the same bytes, kept
+// only while this waits.
+awaitable<bool> ServerConnection::send_rest(const Response& response, Framing framing,
+                                            bool header_only, std::size_t written) {
+  const std::string head = serialize_head(response, framing);
+  auto wire = wire_of(head, response, header_only);
+  drop_front(wire, written);
   boost::system::error_code error;
   watchdog_.expires_after(core_.options().write_timeout);
-  co_await boost::asio::async_write(socket_, outgoing.wire, redirect_error(use_awaitable, error));
+  co_await boost::asio::async_write(socket_, wire, redirect_error(use_awaitable, error));
   watchdog_.expires_never();
   co_return !error;
 }

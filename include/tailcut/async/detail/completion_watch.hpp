@@ -59,7 +59,7 @@ class CompletionWatch final : public CompletionObserver {
   bool deadline_passed_ = false;
   bool deadline_reported_ = false;
   bool deadline_moved_ = false;                                // while waiting: re-arm the timer
-  boost::container::small_vector<TaskStateBase*, 4> watched_;  // a hedge's three, inline
+  boost::container::small_vector<TaskStateBase*, 1> watched_;  // usually one, inline
 };
 
 // Waits until every task in `tasks` is done, ignoring the caller's

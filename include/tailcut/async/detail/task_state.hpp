@@ -68,7 +68,7 @@ class TaskStateBase {
   boost::asio::any_io_executor executor_;
   boost::asio::cancellation_signal signal_;
   // Usually one (the combinator waiting on it): held inline.
-  boost::container::small_vector<CompletionObserver*, 2> observers_;
+  boost::container::small_vector<CompletionObserver*, 1> observers_;
   bool done_ = false;
   bool failed_ = false;
   bool cancel_requested_ = false;
