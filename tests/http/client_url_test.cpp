@@ -159,6 +159,54 @@ TEST(ClientRequest, GetWithoutBodyHasNoContentLength) {
   EXPECT_TRUE(request.idempotent());
 }
 
+// A session's own and default fields serialized once (BaseHeaders) give the
+// bytes the field-by-field path gives, whatever the request replaces.
+TEST(ClientRequest, SessionBaseHeadersSerializeAsTheFullPath) {
+  struct Case {
+    HeaderFields defaults;
+    HeaderFields headers;
+    std::string body;
+  };
+  const std::vector<Case> cases{
+      {{}, {}, ""},
+      {{}, {{"X-Tailcut-Attempt", "2"}, {"X-Tailcut-Deadline-Remaining-Ms", "950"}}, ""},
+      {{{"X-Team", "a"}}, {{"X-Id", "1"}}, ""},
+      {{{"X-Team", "a"}, {"x-team", "b"}}, {}, ""},           // the later default wins
+      {{}, {{"X-Id", "1"}, {"x-id", "2"}}, ""},               // the later header wins
+      {{}, {{"Accept", "text/plain"}}, ""},                   // replaces an own field
+      {{{"User-Agent", "team-agent"}}, {{"X-Id", "1"}}, ""},  // a default replaces one
+      {{{"X-Team", "a"}}, {{"x-TEAM", "b"}}, ""},             // replaces a default
+      {{}, {{"Host", "ignored"}, {"Content-Length", "9"}}, ""},
+      {{{"Host", "ignored"}}, {{"X-Id", "1"}}, ""},
+      {{}, {{"X-Id", "1"}}, "payload"},  // a body adds Content-Type
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    SessionOptions session;
+    session.default_headers = cases[i].defaults;
+    RequestOptions options;
+    options.url = "http://host:8080/p?q=1";
+    options.headers = cases[i].headers;
+    options.body = cases[i].body;
+    if (!options.body.empty()) options.method = beast_http::verb::post;
+    const auto base = detail::base_headers(session);
+    ASSERT_TRUE(base.usable) << "case " << i;
+    EXPECT_EQ(detail::prepare_request(session, options, &base).wire,
+              detail::prepare_request(session, options).wire)
+        << "case " << i;
+  }
+}
+
+TEST(ClientRequest, InvalidDefaultHeaderFailsEachRequestEvenWithBaseHeaders) {
+  SessionOptions session;
+  session.default_headers = {{"X-Evil", "a\r\nInjected: 1"}};
+  const auto base = detail::base_headers(session);
+  EXPECT_FALSE(base.usable);
+  RequestOptions options;
+  options.url = "http://host/";
+  EXPECT_EQ(kind_of([&] { (void)detail::prepare_request(session, options, &base); }),
+            ErrorKind::invalid_request);
+}
+
 TEST(ClientRequest, RefusesHeaderInjectionAndBadCombinations) {
   RequestOptions options;
   options.url = "http://host/";
