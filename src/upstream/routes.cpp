@@ -45,16 +45,14 @@ asio::awaitable<http::Response> handle_work(std::shared_ptr<Simulator> simulator
     co_await timer.async_wait(asio::use_awaitable);  // cancelled when the client goes away
   }
 
+  if (answer.hang) {
+    in_flight.answered();     // it ran its course: not aborted by the client
+    http::drop_connection();  // the hang ends as it began: with no answer
+  }
   http::Response response{static_cast<beast_http::status>(answer.status), request.version()};
   response.set(beast_http::field::content_type, "application/json");
-  if (answer.hang) {
-    response.result(beast_http::status::service_unavailable);
-    response.keep_alive(false);
-    response.body() = R"({"error": "simulated hang ended"})";
-  } else {
-    response.body() =
-        answer.body.value_or(R"({"time": )" + std::to_string(answer.delay.count()) + "}");
-  }
+  response.body() =
+      answer.body.value_or(R"({"time": )" + std::to_string(answer.delay.count()) + "}");
   in_flight.answered();
   co_return response;
 }

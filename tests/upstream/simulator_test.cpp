@@ -126,6 +126,25 @@ TEST_F(SimulatorServer, WorkAnswersTheScriptedAnswerAndStatsCountIt) {
   EXPECT_EQ(stats.at("in_flight").to_number<std::uint64_t>(), 0u);
 }
 
+TEST_F(SimulatorServer, HangEndsWithTheConnectionClosedAndNoAnswer) {
+  SimulatorOptions options;
+  options.script = parse_script(R"([{"hang": true}, {"delay_ms": 0}])");
+  options.hang_duration = 50ms;
+  start(options);
+  testing::ServerTestClient hung{server_->port()};
+  hung.send(testing::raw_request("GET", "/api/work"));
+  const auto reply = hung.read_response();
+  EXPECT_FALSE(reply.response) << "answered " << reply.response->result_int();
+  EXPECT_TRUE(reply.error) << "the connection should have closed";
+
+  testing::ServerTestClient client{server_->port()};
+  EXPECT_EQ(client.request("GET", "/api/work").result_int(), 200);  // the server serves on
+  const auto stats = boost::json::parse(client.request("GET", "/stats").body());
+  EXPECT_EQ(stats.at("received").to_number<std::uint64_t>(), 2u);
+  EXPECT_EQ(stats.at("answered").to_number<std::uint64_t>(), 2u);  // the hang ran its course
+  EXPECT_EQ(stats.at("aborted").to_number<std::uint64_t>(), 0u);
+}
+
 TEST_F(SimulatorServer, InvalidJsonFaultIsAnOkWithABrokenBody) {
   auto options = seeded(1);
   options.error_rate = 0;

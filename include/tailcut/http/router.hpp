@@ -39,9 +39,19 @@ struct RequestContext {
 // thread, so it may use that worker's single-threaded objects (see
 // RequestContext::worker). Handlers of one router run concurrently on several
 // workers: what they share across workers must be thread-safe. A handler must
-// not block its thread; it may throw (the client gets a 500). At forced
-// shutdown its pending operations are cancelled (operation_aborted).
+// not block its thread; it may throw (the client gets a 500), or call
+// drop_connection() to answer nothing. At forced shutdown its pending
+// operations are cancelled (operation_aborted).
 using Handler = std::function<boost::asio::awaitable<Response>(Request, RequestContext)>;
+
+// What drop_connection() throws. Not a std::exception: nothing meant for
+// errors catches it on its way to the server.
+struct DropConnection {};
+
+// Ends the handler, and the server closes the connection without writing a
+// response: what a server that hangs up does (the simulator's hang). Not
+// logged as a failure.
+[[noreturn]] inline void drop_connection() { throw DropConnection{}; }
 
 class Router {
  public:

@@ -342,6 +342,7 @@ class ServerConnection {
   std::shared_ptr<boost::asio::cancellation_signal> cancel_;
   Phase phase_ = Phase::waiting_for_request;
   bool force_closed_ = false;
+  bool dropped_ = false;  // the handler called drop_connection()
   // Watch of the request being handled: did the client close the connection?
   std::shared_ptr<DepartureWatch> departure_;
   std::size_t unwatched_index_ = not_listed;  // in worker_.unwatched
@@ -418,7 +419,7 @@ awaitable<bool> ServerConnection::serve_request() {
 
   phase_ = Phase::handling;
   Response response = co_await respond(std::move(*request), context);
-  if (client_left()) co_return false;
+  if (client_left() || dropped_) co_return false;
   const Framing framing = finish(response, facts, context.id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
   const SendProgress progress = send_at_once(response, framing, facts.head);
@@ -541,12 +542,15 @@ awaitable<Response> ServerConnection::respond(Request&& request, const RequestCo
     try {
       // Returned as awaited: no copy of the response in this frame.
       co_return co_await core_.router().dispatch(std::move(request), context);
+    } catch (const DropConnection&) {
+      dropped_ = true;
     } catch (const std::exception& error) {
       failure = error.what();
     } catch (...) {
       failure = "an exception that is not a std::exception";
     }
   }
+  if (dropped_) co_return Response{};  // not sent: the connection closes
   if (!force_closed_ && !client_left()) {
     core_.log_error("request " + std::to_string(context.id) + " (" +
                     std::string{what_bytes.data(), what_size} + "): handler failed: " + failure);
