@@ -20,6 +20,9 @@ class ErrorCategory final : public boost::system::error_category {
   }
 };
 
+// This thread's cancellation_error(); null until first asked for.
+thread_local std::exception_ptr thread_cancellation;
+
 bool holds_error(const std::exception_ptr& error, const boost::system::error_code& wanted) {
   if (!error) return false;
   try {
@@ -43,7 +46,16 @@ bool is_timeout(const std::exception_ptr& error) noexcept {
 }
 
 bool is_cancellation(const std::exception_ptr& error) noexcept {
+  if (error && error == thread_cancellation) return true;
   return holds_error(error, boost::asio::error::operation_aborted);
+}
+
+std::exception_ptr cancellation_error() {
+  if (!thread_cancellation) {
+    thread_cancellation = std::make_exception_ptr(
+        boost::system::system_error{make_error_code(boost::asio::error::operation_aborted)});
+  }
+  return thread_cancellation;
 }
 
 std::exception_ptr timeout_error() {
@@ -52,8 +64,6 @@ std::exception_ptr timeout_error() {
 
 void throw_timeout() { throw boost::system::system_error{make_error_code(Error::timed_out)}; }
 
-void throw_cancelled() {
-  throw boost::system::system_error{make_error_code(boost::asio::error::operation_aborted)};
-}
+void throw_cancelled() { std::rethrow_exception(cancellation_error()); }
 
 }  // namespace tailcut::async

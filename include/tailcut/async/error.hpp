@@ -25,8 +25,15 @@ inline boost::system::error_code make_error_code(Error error) noexcept {
 bool is_timeout(const std::exception_ptr& error) noexcept;
 
 // True when `error` holds a system_error for asio::error::operation_aborted,
-// which is how a cancelled operation completes.
+// which is how a cancelled operation completes. Without rethrowing it when
+// it is cancellation_error()'s.
 bool is_cancellation(const std::exception_ptr& error) noexcept;
+
+// The error a cancelled operation completes with, as an exception_ptr: one
+// object per thread, shared (it is never modified), which is_cancellation()
+// recognises by address. Telling a cancellation from another failure by
+// rethrowing it costs an unwind; a hedge asks for every loser.
+std::exception_ptr cancellation_error();
 
 // The error a timed-out operation completes with, as an exception_ptr.
 std::exception_ptr timeout_error();
@@ -34,7 +41,7 @@ std::exception_ptr timeout_error();
 // The exception a timed-out operation completes with.
 [[noreturn]] void throw_timeout();
 
-// The exception a cancelled operation completes with.
+// The exception a cancelled operation completes with (cancellation_error()'s).
 [[noreturn]] void throw_cancelled();
 
 }  // namespace tailcut::async

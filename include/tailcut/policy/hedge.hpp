@@ -224,7 +224,10 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
         std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started)};
     if (i + 1 == result.winner) {
       result.value.emplace(std::move(run.task.outcome()).value());
-    } else if (run.task.state().cancelled() || !run.task.failed()) {
+    } else if (!run.task.failed() ||
+               (run.task.state().cancel_requested() && run.task.state().cancelled())) {
+      // Only an attempt that was told to stop counts as cancelled: asking
+      // any other whether its error is a cancellation would rethrow it.
       record.state = AttemptState::cancelled;
     } else {
       record.state = AttemptState::failed;

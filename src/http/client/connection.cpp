@@ -18,6 +18,7 @@
 
 #include "../common/socket_watchdog.hpp"
 #include "response_reader.hpp"
+#include "tailcut/async/error.hpp"
 
 namespace tailcut::http::detail {
 
@@ -47,10 +48,8 @@ bool is_end_of_stream(const error_code& error) {
   return error == asio::error::eof || error == ssl::error::stream_truncated;
 }
 
-std::exception_ptr cancellation() {
-  return std::make_exception_ptr(
-      boost::system::system_error{error_code{asio::error::operation_aborted}});
-}
+// The shared one: async::is_cancellation() knows it without a rethrow.
+std::exception_ptr cancellation() { return tailcut::async::cancellation_error(); }
 
 [[noreturn]] void throw_cancelled() { std::rethrow_exception(cancellation()); }
 
