@@ -177,8 +177,11 @@ std::shared_ptr<const HttpUrl> parse_url_remembering_last(const std::string& tex
   };
   thread_local LastParsed last;
   if (!last.url || last.text != text) {
-    last.url = std::make_shared<const HttpUrl>(parse_http_url(text));
-    last.text = text;
+    auto parsed = std::make_shared<const HttpUrl>(parse_http_url(text));
+    std::string parsed_text = text;
+    // Committed together: a throw above leaves the previous pair intact.
+    last.url = std::move(parsed);
+    last.text = std::move(parsed_text);
   }
   return last.url;
 }

@@ -295,8 +295,9 @@ class ServerConnection {
  private:
   enum class Phase { waiting_for_request, reading_request, handling, writing };
 
-  // Starts waiting for the next request (false: the connection is to close);
-  // then ends the wait once bytes came.
+  // Starts waiting for the next request: false when it is in the buffer
+  // already (pipelined). Then ends the wait once bytes came: false when the
+  // connection is to close.
   bool begin_wait_for_request(bool first);
   bool end_wait_for_request(bool first, const boost::system::error_code& error);
   awaitable<bool> serve_request();
@@ -452,6 +453,12 @@ std::optional<Request> ServerConnection::take_buffered_request(boost::system::er
     }
     if (error) return std::nullopt;
     if (parsed == 0) break;
+    // A body announced but not all here: left to read_request(), before
+    // this parser reserves room for it only to be thrown away.
+    if (parser.is_header_done() && !parser.is_done()) {
+      const auto length = parser.content_length();
+      if (length && *length > bytes.size() - used) return std::nullopt;
+    }
   }
   if (!parser.is_done()) return std::nullopt;  // the rest is yet to come
   buffer_.consume(used);
@@ -544,6 +551,7 @@ awaitable<Response> ServerConnection::respond(Request&& request, const RequestCo
       co_return co_await core_.router().dispatch(std::move(request), context);
     } catch (const DropConnection&) {
       dropped_ = true;
+      core_.count_request_handled();  // handled: by hanging up
     } catch (const std::exception& error) {
       failure = error.what();
     } catch (...) {

@@ -60,6 +60,16 @@ std::string describe(const tcp::endpoint& endpoint) {
   return endpoint.address().is_v6() ? "[" + address + "]:" + port : address + ":" + port;
 }
 
+// Closes a socket accepted for `worker` but not served, on the worker's
+// thread: a worker's io_context runs without the reactor's per-socket lock
+// (server_core.hpp), so only its own thread may touch its sockets' state.
+void close_on_worker(Worker& worker, tcp::socket socket) {
+  boost::asio::post(worker.io, [socket = std::move(socket)]() mutable {
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  });
+}
+
 // Accepts connections on worker 0 until the acceptor closes, each onto the
 // next worker's executor in turn.
 awaitable<void> accept_connections(ServerCore& core) {
@@ -70,7 +80,11 @@ awaitable<void> accept_connections(ServerCore& core) {
     boost::system::error_code error;
     tcp::socket socket =
         co_await acceptor.async_accept(worker_executor, redirect_error(use_awaitable, error));
-    if (error == boost::asio::error::operation_aborted || core.shutting_down()) continue;
+    if (error == boost::asio::error::operation_aborted) continue;
+    if (!error && core.shutting_down()) {
+      close_on_worker(core.worker(next_worker), std::move(socket));
+      continue;
+    }
     if (error) {
       core.log_error("accept failed: " + error.message());
       boost::asio::steady_timer pause{co_await boost::asio::this_coro::executor,
@@ -80,7 +94,7 @@ awaitable<void> accept_connections(ServerCore& core) {
     }
     if (core.at_connection_limit()) {
       core.count_rejected();
-      socket.close(error);
+      close_on_worker(core.worker(next_worker), std::move(socket));
       continue;
     }
     start_connection(OpenConnection{core}, next_worker, std::move(socket));

@@ -35,8 +35,9 @@ struct Worker {
   // departure sweep watches them (connection.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
   // One thread runs it, and every socket's I/O is started on that thread
-  // (the acceptor on worker 0 only registers a new socket for worker k):
-  // the reactor's per-socket lock is left out.
+  // (the acceptor on worker 0 only registers a new socket for worker k,
+  // and has any it does not serve closed by worker k): the reactor's
+  // per-socket lock is left out.
   boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
