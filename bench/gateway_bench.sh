@@ -8,6 +8,9 @@
 #  3. memory: resident set of tailcut serve with 10,000 slow calls in flight.
 # Results go to bench/results/gateway-<date>.txt. Run by hand:
 #   bench/gateway_bench.sh [overhead|seed|memory|all]
+# The overhead test alternates nginx and tailcut for OVERHEAD_ROUNDS rounds
+# (default 5) of OVERHEAD_SECONDS (default 4) each, and reports every
+# process's CPU time per call (proxy, simulator, wrk) beside calls/s.
 source "$(dirname "$0")/lib.sh"
 what=${1:-all}
 duration=${BENCH_SECONDS:-10}
@@ -52,37 +55,68 @@ CONF
 cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
 
 overhead() {
-  log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64 -d${duration}s (2 cores shared by all)"
+  local rounds=${OVERHEAD_ROUNDS:-5}
+  local seconds=${OVERHEAD_SECONDS:-4}
+  log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64, $rounds alternating rounds of ${seconds}s (2 cores shared by all)"
   start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
+  local upstream_pid=${pids[-1]}
   start_gateway 18080 18081 --threads 1
   local gateway_pid=${pids[-1]}
   start_nginx 18082 18081
   local nginx_worker
   nginx_worker=$(pgrep -P "${pids[-1]}" | head -1)
-  local ticks_per_second
-  ticks_per_second=$(getconf CLK_TCK)
-  # The proxies take turns, twice: this machine's speed drifts by 10-20 %
-  # over a minute, and alternating shows how much. The CPU time each proxy
-  # used per call is steadier than its calls per second.
-  for target in "simulator directly|http://127.0.0.1:18081/api/work|" \
-                "nginx reverse proxy (round 1)|http://127.0.0.1:18082/api/work|$nginx_worker" \
-                "tailcut serve (round 1)|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid" \
-                "nginx reverse proxy (round 2)|http://127.0.0.1:18082/api/work|$nginx_worker" \
-                "tailcut serve (round 2)|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid"; do
-    IFS='|' read -r name url proxy_pid <<<"$target"
-    log "-- $name"
-    local before=""
-    [[ -n $proxy_pid ]] && before=$(cpu_ticks "$proxy_pid")
-    wrk -t1 -c64 -d"${duration}s" --latency "$url" | tee -a "$out" | tee "$work/wrk.out"
-    if [[ -n $proxy_pid ]]; then
-      local after calls
-      after=$(cpu_ticks "$proxy_pid")
-      calls=$(awk '/requests in/ {print $1}' "$work/wrk.out")
-      log "$(awk -v b="$before" -v a="$after" -v n="$calls" -v hz="$ticks_per_second" 'BEGIN {
-        split(b, x, " "); split(a, y, " ");
-        printf "proxy CPU per call: user %.1f us, system %.1f us", (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) * 1e6 / hz / n }')"
-    fi
+  log "-- simulator directly"
+  wrk -t1 -c64 -d"${duration}s" --latency http://127.0.0.1:18081/api/work | tee -a "$out"
+  # The proxies take turns, round after round: this machine's speed drifts
+  # by 10-20 % within a minute, and a short round of each, alternated,
+  # meets the same machine. Per round: calls/s, and the CPU time per call
+  # of the proxy (user, system), of the simulator and of wrk; the medians
+  # of the rounds close the section.
+  local rows="$work/overhead.rows"
+  : >"$rows"
+  for round in $(seq "$rounds"); do
+    for target in "nginx|http://127.0.0.1:18082/api/work|$nginx_worker" \
+                  "tailcut|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid"; do
+      IFS='|' read -r name url proxy_pid <<<"$target"
+      local proxy_before upstream_before
+      proxy_before=$(cpu_ticks "$proxy_pid")
+      upstream_before=$(cpu_ticks "$upstream_pid")
+      /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t1 -c64 -d"${seconds}s" "$url" >"$work/wrk.out"
+      local row
+      row=$(awk -v round="$round" -v name="$name" -v pb="$proxy_before" -v pa="$(cpu_ticks "$proxy_pid")" \
+        -v ub="$upstream_before" -v ua="$(cpu_ticks "$upstream_pid")" -v wt="$(cat "$work/wrk.time")" \
+        -v hz="$(getconf CLK_TCK)" '
+        /requests in/ { calls = $1 } /Requests\/sec/ { rps = $2 }
+        END {
+          split(pb, p0, " "); split(pa, p1, " "); split(ub, u0, " "); split(ua, u1, " "); split(wt, w, " ");
+          us = 1e6 / hz / calls;
+          printf "%d %s %.0f %.1f %.1f %.1f %.1f", round, name, rps, (p1[1] - p0[1]) * us,
+            (p1[2] - p0[2]) * us, (u1[1] + u1[2] - u0[1] - u0[2]) * us, (w[1] + w[2]) * 1e6 / calls }' \
+        "$work/wrk.out")
+      echo "$row" >>"$rows"
+      echo "round $row" >&2  # progress
+    done
   done
+  log "round proxy calls/s | CPU us per call: proxy user, proxy system, simulator, wrk"
+  awk '{ printf "  %s %-8s %7s | %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$rows" | tee -a "$out"
+  log "medians over the rounds:"
+  for name in nginx tailcut; do
+    log "  $name: $(awk -v n="$name" '$2 == n' "$rows" | median_columns)"
+  done
+  log "  tailcut / nginx, round by round: $(awk '$2 == "nginx" { n[$1] = $3 } $2 == "tailcut" { t[$1] = $3 }
+    END { for (r in n) printf "%d%% ", 100 * t[r] / n[r] }' "$rows")"
+}
+
+# The median of each column (3 to 7) of round rows read on stdin.
+median_columns() {
+  awk '{ for (c = 3; c <= 7; c++) v[c, NR] = $c } END {
+    split("calls/s,proxy-user,proxy-system,simulator,wrk", names, ",");
+    for (c = 3; c <= 7; c++) {
+      for (i = 1; i <= NR; i++) a[i] = v[c, i];
+      for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+      m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
+      printf "%s %s  ", names[c - 2], m
+    } }'
 }
 
 seed() {
