@@ -197,6 +197,12 @@ std::string serialize_head(const Response& response, const Framing& framing) {
   return head;
 }
 
+// The server's size limits, on a request parser.
+void set_limits(bhttp::request_parser<bhttp::string_body>& parser, const ServerOptions& options) {
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+  parser.body_limit(options.max_body_bytes);
+}
+
 // Drops the first `count` bytes of a gather list.
 void drop_front(std::array<boost::asio::const_buffer, 2>& wire, std::size_t count) {
   for (auto& buffer : wire) {
@@ -438,10 +444,8 @@ awaitable<bool> ServerConnection::serve_request() {
 // `error` when the buffered bytes are not a valid request.
 std::optional<Request> ServerConnection::take_buffered_request(boost::system::error_code& error) {
   if (buffer_.size() == 0) return std::nullopt;
-  const ServerOptions& options = core_.options();
   RequestParser parser;
-  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-  parser.body_limit(options.max_body_bytes);
+  set_limits(parser, core_.options());
   const boost::asio::const_buffer bytes = buffer_.data();
   std::size_t used = 0;
   while (!parser.is_done() && used < bytes.size()) {
@@ -471,9 +475,8 @@ std::optional<Request> ServerConnection::take_buffered_request(boost::system::er
 awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
                                                boost::system::error_code& error) {
   const ServerOptions& options = core_.options();
-  bhttp::request_parser<bhttp::string_body> parser;
-  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-  parser.body_limit(options.max_body_bytes);
+  RequestParser parser;
+  set_limits(parser, options);
 
   co_await parse(parser, ParseUntil::header_done, error);
   if (!error && !parser.is_done()) {
