@@ -8,8 +8,8 @@
 namespace tailcut::policy {
 
 HedgeBudget::HedgeBudget(double percent, double burst)
-    : deposit_{static_cast<std::int64_t>(std::llround(percent / 100.0 * kScale))},
-      capacity_{static_cast<std::int64_t>(std::llround(burst * kScale))},
+    : deposit_{static_cast<std::int64_t>(std::llround(percent / 100.0 * milli_tokens_per_token))},
+      capacity_{static_cast<std::int64_t>(std::llround(burst * milli_tokens_per_token))},
       balance_{capacity_} {
   if (percent < 0 || burst < 1) {
     throw std::invalid_argument{"hedge budget: percent must be >= 0 and burst >= 1"};
@@ -26,13 +26,14 @@ void HedgeBudget::on_first_attempt() noexcept {
 bool HedgeBudget::try_spend() noexcept {
   auto balance = balance_.load(std::memory_order_relaxed);
   do {
-    if (balance < kScale) return false;
-  } while (!balance_.compare_exchange_weak(balance, balance - kScale, std::memory_order_relaxed));
+    if (balance < milli_tokens_per_token) return false;
+  } while (!balance_.compare_exchange_weak(balance, balance - milli_tokens_per_token,
+                                           std::memory_order_relaxed));
   return true;
 }
 
 double HedgeBudget::tokens() const noexcept {
-  return static_cast<double>(balance_.load(std::memory_order_relaxed)) / kScale;
+  return static_cast<double>(balance_.load(std::memory_order_relaxed)) / milli_tokens_per_token;
 }
 
 }  // namespace tailcut::policy

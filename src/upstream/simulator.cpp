@@ -69,7 +69,7 @@ ScriptedAnswer Simulator::plan_next() {
   received_.fetch_add(1, std::memory_order_relaxed);
   std::lock_guard lock{random_mutex_};
   if (!options_.script.empty()) {
-    const auto answer = options_.script[script_position_];
+    auto answer = options_.script[script_position_];
     script_position_ = (script_position_ + 1) % options_.script.size();
     return answer;
   }

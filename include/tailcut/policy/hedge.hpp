@@ -246,12 +246,12 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
 
 template <typename T>
 boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions options) {
-  return detail::run_hedge<T>(std::move(attempt), std::move(options));
+  return detail::run_hedge<T>(std::move(attempt), options);
 }
 
 template <typename T>
 boost::asio::awaitable<HedgeResult<T>> hedge(OutcomeAttempt<T> attempt, HedgeOptions options) {
-  return detail::run_hedge<T>(std::move(attempt), std::move(options));
+  return detail::run_hedge<T>(std::move(attempt), options);
 }
 
 }  // namespace tailcut::policy

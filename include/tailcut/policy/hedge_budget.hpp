@@ -22,7 +22,7 @@ class HedgeBudget {
   [[nodiscard]] double tokens() const noexcept;
 
  private:
-  static constexpr std::int64_t kScale = 1000;  // milli-tokens
+  static constexpr std::int64_t milli_tokens_per_token = 1000;
   std::int64_t deposit_;
   std::int64_t capacity_;
   std::atomic<std::int64_t> balance_;

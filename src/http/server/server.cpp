@@ -61,8 +61,8 @@ std::string describe(const tcp::endpoint& endpoint) {
 }
 
 // Closes a socket accepted for `worker` but not served, on the worker's
-// thread: a worker's io_context runs without the reactor's per-socket lock
-// (server_core.hpp), so only its own thread may touch its sockets' state.
+// thread, where its state lives (the socket is registered in that worker's
+// reactor).
 void close_on_worker(Worker& worker, tcp::socket socket) {
   boost::asio::post(worker.io, [socket = std::move(socket)]() mutable {
     boost::system::error_code ignored;

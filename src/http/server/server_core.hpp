@@ -34,11 +34,11 @@ struct Worker {
   // Those whose handler runs without a watch on the client yet; the
   // departure sweep watches them (connection.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
-  // One thread runs it, and every socket's I/O is started on that thread
-  // (the acceptor on worker 0 only registers a new socket for worker k,
-  // and has any it does not serve closed by worker k): the reactor's
-  // per-socket lock is left out.
-  boost::asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  // One thread runs it. Not BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO: worker 0
+  // registers each socket it accepts for worker k in k's reactor, and the
+  // per-socket lock orders that with k's handling of a stale event on the
+  // same (pooled) descriptor state (ThreadSanitizer showed the race).
+  boost::asio::io_context io{1};
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
   bool departure_sweep_pending = false;
