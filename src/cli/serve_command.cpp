@@ -135,8 +135,9 @@ CommandRunner add_serve_command(CLI::App& app) {
                       "it arrives in time (at most half the timeout)");
   add_option_with_env(c, "--deadline-margin-max", flags->deadline_margin_max,
                       "on a busy machine timers run late: the margin grows by the worst\n"
-                      "lateness of the calls' timers in the last minute, up to this;\n"
-                      "equal to --deadline-margin: a fixed margin");
+                      "lateness of the calls' timers in the last minute (10 ms assumed\n"
+                      "while none was measured), up to this; equal to --deadline-margin:\n"
+                      "a fixed margin");
   add_option_with_env(c, "--timeout-status", flags->timeout_status,
                       "status when the deadline passes (504, or 408 as in the seeds)")
       ->check(CLI::Range(400u, 599u));

@@ -27,12 +27,15 @@ DeadlineMargin::Clock::rep DeadlineMargin::slot_number(Clock::time_point now) no
 DeadlineMargin::Clock::duration DeadlineMargin::current(Clock::time_point now) const noexcept {
   const auto newest = slot_number(now);
   Clock::duration worst{0};
+  bool measured = false;
   for (const Slot& slot : slots_) {
     // The slots of the current window: this one and the slots - 1 before it.
     if (slot.number > newest - static_cast<Clock::rep>(slots) && slot.number <= newest) {
       worst = std::max(worst, slot.worst);
+      measured = true;
     }
   }
+  if (!measured) worst = assumed_lateness;
   return std::min(floor_ + worst, ceiling_);
 }
 

@@ -138,8 +138,9 @@ SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metr
   margins_.assign(sessions.size(),
                   DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
   late_logs_.resize(sessions.size());
+  const auto now = Clock::now();
   for (std::size_t worker = 0; worker < margins_.size(); ++worker) {
-    metrics_.record_deadline_margin(worker, options.deadline_margin);
+    metrics_.record_deadline_margin(worker, margins_[worker].current(now));
   }
 }
 

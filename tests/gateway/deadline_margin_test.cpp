@@ -1,5 +1,5 @@
 // DeadlineMargin: the floor, plus the worst lateness observed in the last
-// window, up to the ceiling.
+// window (or an assumed lateness while none was), up to the ceiling.
 #include "gateway/deadline_margin.hpp"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@ using namespace std::chrono_literals;
 using Clock = DeadlineMargin::Clock;
 
 constexpr auto slot = DeadlineMargin::window / DeadlineMargin::slots;
+constexpr auto unmeasured = 3ms + DeadlineMargin::assumed_lateness;  // with a 3 ms floor
 
 // The start of a slot, so that the test knows which slot each instant is in.
 Clock::time_point slot_start() {
@@ -18,9 +19,19 @@ Clock::time_point slot_start() {
   return Clock::time_point{now - now % std::chrono::duration_cast<Clock::duration>(slot)};
 }
 
-TEST(DeadlineMargin, IsTheFloorUntilLatenessIsSeen) {
+TEST(DeadlineMargin, AssumesSomeLatenessUntilItHasMeasuredAny) {
   const DeadlineMargin margin{3ms, 50ms};
-  EXPECT_EQ(margin.current(Clock::now()), 3ms);
+  EXPECT_EQ(margin.current(Clock::now()), unmeasured);
+}
+
+TEST(DeadlineMargin, AMeasuredLatenessReplacesTheAssumedOneEvenWhenSmaller) {
+  DeadlineMargin margin{3ms, 50ms};
+  const auto start = slot_start();
+  margin.observe_lateness(1ms, start);
+  EXPECT_EQ(margin.current(start), 4ms);
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window - 1ms), 4ms);
+  // A window without a measurement: the assumption again.
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window), unmeasured);
 }
 
 TEST(DeadlineMargin, GrowsByTheWorstLatenessOfTheWindow) {
@@ -36,7 +47,7 @@ TEST(DeadlineMargin, GrowsByTheWorstLatenessOfTheWindow) {
   EXPECT_EQ(margin.current(start + DeadlineMargin::window - 1ms), 15ms);
   // ...then forgotten, slot by slot: the 7 ms of the third slot remain.
   EXPECT_EQ(margin.current(start + DeadlineMargin::window), 10ms);
-  EXPECT_EQ(margin.current(start + DeadlineMargin::window + 2 * slot), 3ms);
+  EXPECT_EQ(margin.current(start + DeadlineMargin::window + 2 * slot), unmeasured);
 }
 
 TEST(DeadlineMargin, ANewWorstReplacesTheOldAtOnce) {
@@ -61,7 +72,7 @@ TEST(DeadlineMargin, WorksForTimesBeforeTheClocksEpoch) {
   const Clock::time_point before_epoch{-std::chrono::duration_cast<Clock::duration>(slot) / 2};
   margin.observe_lateness(9ms, before_epoch);
   EXPECT_EQ(margin.current(before_epoch), 12ms);
-  EXPECT_EQ(margin.current(before_epoch + DeadlineMargin::window), 3ms);
+  EXPECT_EQ(margin.current(before_epoch + DeadlineMargin::window), unmeasured);
 }
 
 TEST(DeadlineMargin, NeverExceedsTheCeiling) {
@@ -72,6 +83,7 @@ TEST(DeadlineMargin, NeverExceedsTheCeiling) {
 
 TEST(DeadlineMargin, EqualFloorAndCeilingGiveAFixedMargin) {
   DeadlineMargin margin{3ms, 3ms};
+  EXPECT_EQ(margin.current(Clock::now()), 3ms);  // nothing assumed either
   margin.observe_lateness(10ms, Clock::now());
   EXPECT_EQ(margin.current(Clock::now()), 3ms);
 }
