@@ -34,6 +34,21 @@ TEST(ClientTls, TrustedThroughCaFileAndReused) {
   EXPECT_EQ(server.counters().connections_accepted, 1u);
 }
 
+// An idle TLS connection that the client closes ends with its close_notify:
+// the server reads an orderly end of stream, not a truncated one.
+TEST(ClientTls, AnIdleConnectionClosedByTheClientSaysGoodbye) {
+  asio::io_context io;
+  const TestCertificate certificate;
+  ClientTestServer server{io, hello, &certificate};
+  Session session{io.get_executor(), SessionOptions{.ca_file = certificate.ca_file()}};
+  EXPECT_EQ(run_to_completion(io, session.get(server.url("/a"))).body, "secure hello");
+  session.close();  // closes the pooled connection
+  ASSERT_TRUE(test::run_until(
+      io, [&] { return server.counters().closed_by_client == 1; }, std::chrono::seconds{5}));
+  EXPECT_EQ(server.counters().tls_close_notify, 1u);
+  EXPECT_EQ(server.counters().reset_by_client, 0u);
+}
+
 TEST(ClientTls, HostNameIsCheckedAndSentAsSni) {
   asio::io_context io;
   const TestCertificate certificate{"DNS:localhost"};

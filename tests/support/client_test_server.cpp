@@ -17,6 +17,7 @@
 #include <cctype>
 #include <cstdio>
 #include <map>
+#include <type_traits>
 
 namespace tailcut::test {
 
@@ -151,10 +152,13 @@ asio::awaitable<std::optional<ReceivedRequest>> read_request(Stream& stream, std
   co_return request;
 }
 
-void count_client_close(ServerCounters& counters, const error_code& error) {
+void count_client_close(ServerCounters& counters, const error_code& error, bool tls) {
   if (error == asio::error::operation_aborted) return;  // the server closed it
   ++counters.closed_by_client;
   if (error == asio::error::connection_reset) ++counters.reset_by_client;
+  // Over TLS, Asio reads a plain end of stream only after close_notify (a
+  // bare TCP close is ssl::error::stream_truncated).
+  if (tls && error == asio::error::eof) ++counters.tls_close_notify;
 }
 
 // Reads and discards until the client closes; returns what the read ended
@@ -170,13 +174,14 @@ asio::awaitable<error_code> wait_for_client_close(Stream& stream) {
 template <typename Stream>
 asio::awaitable<void> serve(std::shared_ptr<ServerState> state, Stream& stream,
                             std::size_t connection_index) {
+  constexpr bool tls = std::is_same_v<Stream, ssl::stream<tcp::socket>>;
   ServerCounters& counters = *state->counters;
   std::string buffer;
   for (std::size_t index_on_connection = 0;; ++index_on_connection) {
     error_code error;
     std::optional<ReceivedRequest> request = co_await read_request(stream, buffer, error);
     if (!request) {
-      count_client_close(counters, error);
+      count_client_close(counters, error, tls);
       co_return;
     }
     request->connection_index = connection_index;
@@ -199,7 +204,7 @@ asio::awaitable<void> serve(std::shared_ptr<ServerState> state, Stream& stream,
       co_return;
     }
     if (reply.after == AfterReply::hang) {
-      count_client_close(counters, co_await wait_for_client_close(stream));
+      count_client_close(counters, co_await wait_for_client_close(stream), tls);
       co_return;
     }
   }

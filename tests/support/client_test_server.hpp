@@ -80,6 +80,9 @@ struct ServerCounters {
   std::size_t max_in_flight = 0;
   std::size_t closed_by_client = 0;  // the server read EOF or a reset
   std::size_t reset_by_client = 0;   // of those, the resets
+  // Of those, over TLS: the ones that ended with the client's close_notify
+  // (a clean end of stream) rather than a truncated stream.
+  std::size_t tls_close_notify = 0;
   std::size_t closed_by_server = 0;
 };
 

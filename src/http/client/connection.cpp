@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -332,8 +334,37 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
 
 }  // namespace
 
+namespace {
+
+// How long a TLS goodbye may take before the socket just closes.
+constexpr std::chrono::seconds tls_goodbye_time{1};
+
+// Sends close_notify on an idle TLS connection, so that the server sees an
+// orderly end rather than a truncated stream, then lets the socket close
+// (when `impl` goes). One-way: the server's own close_notify is not waited
+// for (RFC 8446 6.1 allows closing at once), so this takes one write.
+asio::awaitable<void> say_tls_goodbye(std::shared_ptr<Connection::Impl> impl) {
+  impl->arm(Deadline{Clock::now() + tls_goodbye_time, ErrorKind::total_timeout,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(tls_goodbye_time)});
+  SSL_set_shutdown(impl->tls->native_handle(), SSL_RECEIVED_SHUTDOWN);
+  error_code ignored;
+  co_await impl->tls->async_shutdown(use_awaitable_into(ignored));
+}
+
+}  // namespace
+
 Connection::Connection(std::shared_ptr<Impl> impl) : impl_{std::move(impl)} {}
-Connection::~Connection() = default;
+
+// A TLS connection closed between exchanges says goodbye first (in the
+// background); one closed in the middle of an exchange is reset (Impl::close).
+Connection::~Connection() {
+  if (!impl_->tls || impl_->mid_exchange || !impl_->socket().is_open()) return;
+  try {
+    asio::co_spawn(impl_->socket().get_executor(), say_tls_goodbye(impl_), asio::detached);
+  } catch (...) {
+    // Best effort: without the goodbye the socket simply closes.
+  }
+}
 
 asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
                                                               Origin origin, ssl::context* tls,

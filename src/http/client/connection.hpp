@@ -78,7 +78,9 @@ class Connection {
       boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
       Deadline deadline, std::string url);
 
-  ~Connection();  // closes the socket
+  // Closes the socket; a TLS connection between exchanges sends
+  // close_notify first, in the background (at most 1 s).
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
