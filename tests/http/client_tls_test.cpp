@@ -24,29 +24,30 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-TEST(ClientTls, TrustedThroughCaFileAndReused) {
-  asio::io_context io;
-  const TestCertificate certificate;
-  ClientTestServer server{io, hello, &certificate};
-  Session session{io.get_executor(), SessionOptions{.ca_file = certificate.ca_file()}};
-  EXPECT_EQ(run_to_completion(io, session.get(server.url("/a"))).body, "secure hello");
-  EXPECT_EQ(run_to_completion(io, session.get(server.url("/b"))).body, "secure hello");
-  EXPECT_EQ(server.counters().connections_accepted, 1u);
+// A TLS test server whose certificate a session trusts through ca_file.
+class TrustedTlsServer : public ::testing::Test {
+ protected:
+  asio::io_context io_;
+  const TestCertificate certificate_;
+  ClientTestServer server_{io_, hello, &certificate_};
+  Session session_{io_.get_executor(), SessionOptions{.ca_file = certificate_.ca_file()}};
+};
+
+TEST_F(TrustedTlsServer, IsReachedAndItsConnectionReused) {
+  EXPECT_EQ(run_to_completion(io_, session_.get(server_.url("/a"))).body, "secure hello");
+  EXPECT_EQ(run_to_completion(io_, session_.get(server_.url("/b"))).body, "secure hello");
+  EXPECT_EQ(server_.counters().connections_accepted, 1u);
 }
 
 // An idle TLS connection that the client closes ends with its close_notify:
 // the server reads an orderly end of stream, not a truncated one.
-TEST(ClientTls, AnIdleConnectionClosedByTheClientSaysGoodbye) {
-  asio::io_context io;
-  const TestCertificate certificate;
-  ClientTestServer server{io, hello, &certificate};
-  Session session{io.get_executor(), SessionOptions{.ca_file = certificate.ca_file()}};
-  EXPECT_EQ(run_to_completion(io, session.get(server.url("/a"))).body, "secure hello");
-  session.close();  // closes the pooled connection
+TEST_F(TrustedTlsServer, SeesAnIdleConnectionClosedByTheClientSayGoodbye) {
+  EXPECT_EQ(run_to_completion(io_, session_.get(server_.url("/a"))).body, "secure hello");
+  session_.close();  // closes the pooled connection
   ASSERT_TRUE(test::run_until(
-      io, [&] { return server.counters().closed_by_client == 1; }, std::chrono::seconds{5}));
-  EXPECT_EQ(server.counters().tls_close_notify, 1u);
-  EXPECT_EQ(server.counters().reset_by_client, 0u);
+      io_, [&] { return server_.counters().closed_by_client == 1; }, std::chrono::seconds{5}));
+  EXPECT_EQ(server_.counters().tls_close_notify, 1u);
+  EXPECT_EQ(server_.counters().reset_by_client, 0u);
 }
 
 TEST(ClientTls, HostNameIsCheckedAndSentAsSni) {
