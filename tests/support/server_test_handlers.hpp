@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
@@ -77,7 +78,17 @@ inline boost::asio::awaitable<http::Response> describe_request(http::Request req
   boost::json::object description;
   description["id"] = context.id;
   description["worker"] = context.worker;
+  description["method"] = std::string_view{request.method_string()};
   description["target"] = std::string_view{request.target()};
+  description["version"] = request.version();
+  boost::json::array fields;  // [name, value], in the message's order
+  for (const auto& field : request) {
+    fields.push_back(
+        boost::json::array{std::string_view{field.name_string()}, std::string_view{field.value()}});
+  }
+  description["fields"] = std::move(fields);
+  description["keep_alive"] = request.keep_alive();
+  description["body"] = request.body();
   description["body_bytes"] = request.body().size();
   co_return http::json_response(boost::beast::http::status::ok,
                                 boost::json::serialize(description));

@@ -8,6 +8,8 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "../common/head_parser.hpp"
+
 namespace tailcut::http::detail {
 
 namespace http = boost::beast::http;
@@ -91,6 +93,7 @@ void ResponseReader::start_parser() {
 }
 
 bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
+  if (!parser_ && buffer.size() > 0 && take_usual_response(buffer)) return true;
   while (buffer.size() > 0) {
     received_any_ = true;
     if (!parser_) start_parser();
@@ -128,6 +131,42 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
   return false;
 }
 
+// A whole response of the usual shape in `buffer` (head_parser.hpp), its
+// body framed by Content-Length: read without Beast's parser. False leaves
+// the buffer to the parser.
+bool ResponseReader::take_usual_response(boost::beast::flat_buffer& buffer) {
+  if (limits_.head_request) return false;  // a body announced, none sent
+  const std::string_view buffered{static_cast<const char*>(buffer.data().data()), buffer.size()};
+  ParsedHead head;
+  if (!parse_response_head(buffered, head)) return false;
+  // 1xx are skipped, 204 and 304 have no body whatever they announce.
+  constexpr int no_content = 204;
+  constexpr int not_modified = 304;
+  if (head.status < 200 || head.status > 599 || head.status == no_content ||
+      head.status == not_modified) {
+    return false;
+  }
+  if (head.size >= max_header_bytes || !head.content_length ||
+      *head.content_length > limits_.max_body_bytes ||
+      *head.content_length > buffered.size() - head.size) {
+    return false;
+  }
+  const auto length = static_cast<std::size_t>(*head.content_length);
+  received_any_ = true;
+  RawResponse& response = usual_.emplace();
+  response.status = head.status;
+  response.reason.assign(head.reason);
+  response.headers.reserve(head.field_count);
+  for (std::size_t i = 0; i < head.field_count; ++i) {
+    const HeadField& field = head.fields[i];
+    response.headers.push_back(HeaderField{std::string{field.name}, std::string{field.value}});
+  }
+  response.body.assign(buffered.substr(head.size, length));
+  response.reusable = head.keep_alive();
+  buffer.consume(head.size + length);
+  return true;
+}
+
 bool ResponseReader::finish_at_eof() {
   if (!parser_ || !parser_->got_some()) return false;
   boost::system::error_code error;
@@ -147,6 +186,11 @@ std::string ResponseReader::progress() const {
 }
 
 RawResponse ResponseReader::take() {
+  if (usual_) {
+    RawResponse response = std::move(*usual_);
+    usual_.reset();
+    return response;
+  }
   RawResponse response = std::move(parser_->response);
   response.reusable = parser_->keep_alive() && !parser_->need_eof();
   parser_.reset();

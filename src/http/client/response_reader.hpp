@@ -1,9 +1,11 @@
 // ResponseReader: turns the bytes of one HTTP/1.x response into a
-// RawResponse with Beast's parser, enforcing the client's size limits.
+// RawResponse (by a fast path for the usual shape, else with Beast's
+// parser), enforcing the client's size limits.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,11 +41,13 @@ class ResponseReader {
  private:
   class Parser;
   void start_parser();
+  bool take_usual_response(boost::beast::flat_buffer& buffer);
 
   ExchangeLimits limits_;
   std::string_view peer_;
   std::string_view url_;
   std::unique_ptr<Parser> parser_;
+  std::optional<RawResponse> usual_;  // read by take_usual_response()
   bool received_any_ = false;
 };
 

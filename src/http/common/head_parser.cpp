@@ -1,0 +1,195 @@
+// The head fast path: see head_parser.hpp for what it reads and leaves.
+#include "head_parser.hpp"
+
+namespace tailcut::http::detail {
+
+namespace {
+
+using Iterator = const char*;
+using ByteTable = std::array<bool, 256>;
+
+// RFC 9110 5.6.2: tchar, what a method and a field name are made of.
+constexpr ByteTable make_token_table() {
+  ByteTable table{};
+  for (int c = '0'; c <= '9'; ++c) table[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+  for (const char c : std::string_view{"!#$%&'*+-.^_`|~"})
+    table[static_cast<unsigned char>(c)] = true;
+  return table;
+}
+
+// A request target here: visible ASCII (Beast also takes obs-text).
+constexpr ByteTable make_target_table() {
+  ByteTable table{};
+  for (int c = 0x21; c <= 0x7e; ++c) table[c] = true;
+  return table;
+}
+
+// A field value or a reason phrase here: HTAB, SP and visible ASCII (Beast
+// also takes obs-text).
+constexpr ByteTable make_text_table() {
+  ByteTable table = make_target_table();
+  table['\t'] = true;
+  table[' '] = true;
+  return table;
+}
+
+constexpr ByteTable is_token = make_token_table();
+constexpr ByteTable is_target = make_target_table();
+constexpr ByteTable is_text = make_text_table();
+
+// The first byte from `p` that `table` does not hold (or `end`).
+Iterator skip(Iterator p, Iterator end, const ByteTable& table) {
+  while (p != end && table[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool is_space(char c) { return c == ' ' || c == '\t'; }
+
+// ASCII case-insensitive; `lower` is in lower case.
+bool equals_lower(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c) != lower[i]) return false;
+  }
+  return true;
+}
+
+// "HTTP/1.1" or "HTTP/1.0".
+bool read_version(Iterator& p, Iterator end, int& version) {
+  constexpr std::string_view prefix = "HTTP/1.";
+  if (end - p < 8 || std::string_view{p, prefix.size()} != prefix) return false;
+  if (p[7] == '1') {
+    version = 11;
+  } else if (p[7] == '0') {
+    version = 10;
+  } else {
+    return false;
+  }
+  p += 8;
+  return true;
+}
+
+bool at_line_end(Iterator p, Iterator end) { return end - p >= 2 && p[0] == '\r' && p[1] == '\n'; }
+
+// One decimal number, the only Content-Length.
+bool note_content_length(std::string_view value, ParsedHead& head) {
+  constexpr std::size_t max_digits = 18;  // no overflow
+  if (head.content_length || value.empty() || value.size() > max_digits) return false;
+  std::uint64_t length = 0;
+  for (const char c : value) {
+    if (!is_digit(c)) return false;
+    length = length * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  head.content_length = length;
+  return true;
+}
+
+// One `close` or `keep-alive`, the only Connection.
+bool note_connection(std::string_view value, ParsedHead& head) {
+  if (head.connection_close || head.connection_keep_alive) return false;
+  if (equals_lower(value, "close")) {
+    head.connection_close = true;
+  } else if (equals_lower(value, "keep-alive")) {
+    head.connection_keep_alive = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// What a field means for framing and keep-alive; false when Beast should
+// judge it.
+bool note_field(std::string_view name, std::string_view value, ParsedHead& head) {
+  switch (name.size()) {
+    case 14:
+      if (equals_lower(name, "content-length")) return note_content_length(value, head);
+      break;
+    case 10:
+      if (equals_lower(name, "connection")) return note_connection(value, head);
+      break;
+    case 16:
+      if (equals_lower(name, "proxy-connection")) return false;
+      break;
+    case 17:
+      if (equals_lower(name, "transfer-encoding")) return false;
+      break;
+    case 7:
+      if (equals_lower(name, "upgrade")) return false;
+      break;
+    default:
+      break;
+  }
+  return true;
+}
+
+// The fields from `p`, and the empty line that ends the head.
+bool read_fields(Iterator p, Iterator begin, Iterator end, ParsedHead& head) {
+  for (;;) {
+    if (end - p < 2) return false;
+    if (p[0] == '\r') {
+      if (p[1] != '\n') return false;
+      head.size = static_cast<std::size_t>(p + 2 - begin);
+      return true;
+    }
+    const Iterator name_begin = p;
+    p = skip(p, end, is_token);
+    if (p == name_begin || p == end || *p != ':') return false;
+    const std::string_view name{name_begin, static_cast<std::size_t>(p - name_begin)};
+    ++p;
+    while (p != end && is_space(*p)) ++p;
+    const Iterator value_begin = p;
+    p = skip(p, end, is_text);
+    // CRLF, and the next line does not continue this one (obs-fold).
+    if (end - p < 3 || !at_line_end(p, end) || is_space(p[2])) return false;
+    Iterator value_end = p;
+    while (value_end != value_begin && is_space(value_end[-1])) --value_end;
+    p += 2;
+    const std::string_view value{value_begin, static_cast<std::size_t>(value_end - value_begin)};
+    if (head.field_count == ParsedHead::max_fields || !note_field(name, value, head)) return false;
+    head.fields[head.field_count++] = HeadField{name, value};
+  }
+}
+
+}  // namespace
+
+bool parse_request_head(std::string_view bytes, ParsedHead& head) {
+  const Iterator begin = bytes.data();
+  const Iterator end = begin + bytes.size();
+  // method SP target SP version CRLF
+  Iterator p = skip(begin, end, is_token);
+  if (p == begin || p == end || *p != ' ') return false;
+  head.method = {begin, static_cast<std::size_t>(p - begin)};
+  const Iterator target_begin = ++p;
+  p = skip(p, end, is_target);
+  if (p == target_begin || p == end || *p != ' ') return false;
+  head.target = {target_begin, static_cast<std::size_t>(p - target_begin)};
+  ++p;
+  if (!read_version(p, end, head.version) || !at_line_end(p, end)) return false;
+  return read_fields(p + 2, begin, end, head);
+}
+
+bool parse_response_head(std::string_view bytes, ParsedHead& head) {
+  const Iterator begin = bytes.data();
+  const Iterator end = begin + bytes.size();
+  // version SP 3DIGIT SP reason CRLF
+  Iterator p = begin;
+  if (!read_version(p, end, head.version)) return false;
+  if (end - p < 5 || p[0] != ' ' || !is_digit(p[1]) || !is_digit(p[2]) || !is_digit(p[3]) ||
+      p[4] != ' ') {
+    return false;
+  }
+  head.status = (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+  p += 5;
+  const Iterator reason_begin = p;
+  p = skip(p, end, is_text);
+  if (!at_line_end(p, end)) return false;
+  head.reason = {reason_begin, static_cast<std::size_t>(p - reason_begin)};
+  return read_fields(p + 2, begin, end, head);
+}
+
+}  // namespace tailcut::http::detail

@@ -1,0 +1,162 @@
+// The head fast path: what it reads, and how; what it leaves to Beast (a
+// head cut anywhere, and every unusual shape). fuzz/head_parser_fuzz.cpp
+// checks on arbitrary bytes that Beast reads whatever it reads the same way.
+#include "http/common/head_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tailcut::http::detail {
+namespace {
+
+using Fields = std::vector<std::pair<std::string, std::string>>;
+
+Fields fields_of(const ParsedHead& head) {
+  Fields fields;
+  for (std::size_t i = 0; i < head.field_count; ++i) {
+    fields.emplace_back(head.fields[i].name, head.fields[i].value);
+  }
+  return fields;
+}
+
+constexpr std::string_view gateway_request =
+    "GET /api/work HTTP/1.1\r\nHost: 127.0.0.1:18082\r\nUser-Agent: tailcut/0.1\r\n"
+    "X-Tailcut-Attempt: 1\r\nX-Tailcut-Deadline-Remaining-Ms: 286\r\n\r\n";
+
+TEST(HeadParserTest, ReadsTheRequestLineAndFieldsInWireOrder) {
+  ParsedHead head;
+  ASSERT_TRUE(parse_request_head(gateway_request, head));
+  EXPECT_EQ(head.method, "GET");
+  EXPECT_EQ(head.target, "/api/work");
+  EXPECT_EQ(head.version, 11);
+  EXPECT_EQ(head.size, gateway_request.size());
+  EXPECT_EQ(fields_of(head), (Fields{{"Host", "127.0.0.1:18082"},
+                                     {"User-Agent", "tailcut/0.1"},
+                                     {"X-Tailcut-Attempt", "1"},
+                                     {"X-Tailcut-Deadline-Remaining-Ms", "286"}}));
+  EXPECT_FALSE(head.content_length);
+  EXPECT_TRUE(head.keep_alive());
+}
+
+TEST(HeadParserTest, StopsAtTheEndOfTheHeadAndReadsLengthAndConnection) {
+  const std::string request =
+      "POST /submit?x=1 HTTP/1.0\r\nhost: a\r\ncontent-length: 0005\r\n"
+      "CONNECTION: Keep-Alive\r\nX-Empty:\r\nX-Spaces: \t a b \t\r\n\r\nhello";
+  ParsedHead head;
+  ASSERT_TRUE(parse_request_head(request, head));
+  EXPECT_EQ(head.size, request.size() - 5);
+  EXPECT_EQ(head.version, 10);
+  ASSERT_TRUE(head.content_length);
+  EXPECT_EQ(*head.content_length, 5u);
+  EXPECT_TRUE(head.connection_keep_alive);
+  EXPECT_TRUE(head.keep_alive());  // 1.0 asking for it
+  EXPECT_EQ(fields_of(head), (Fields{{"host", "a"},
+                                     {"content-length", "0005"},
+                                     {"CONNECTION", "Keep-Alive"},
+                                     {"X-Empty", ""},
+                                     {"X-Spaces", "a b"}}));
+}
+
+TEST(HeadParserTest, KeepAliveFollowsTheVersionAndConnection) {
+  const auto keep_alive = [](std::string_view version, std::string_view connection) {
+    ParsedHead head;
+    const std::string request =
+        "GET / " + std::string{version} + "\r\n" + std::string{connection} + "Host: a\r\n\r\n";
+    EXPECT_TRUE(parse_request_head(request, head)) << request;
+    return head.keep_alive();
+  };
+  EXPECT_TRUE(keep_alive("HTTP/1.1", ""));
+  EXPECT_FALSE(keep_alive("HTTP/1.1", "Connection: close\r\n"));
+  EXPECT_FALSE(keep_alive("HTTP/1.0", ""));
+  EXPECT_TRUE(keep_alive("HTTP/1.0", "Connection: keep-alive\r\n"));
+}
+
+TEST(HeadParserTest, ReadsAStatusLine) {
+  const std::string response =
+      "HTTP/1.1 503 Service  Unavailable \r\nContent-Length: 11\r\nConnection: close\r\n\r\n"
+      "{\"time\": 0}";
+  ParsedHead head;
+  ASSERT_TRUE(parse_response_head(response, head));
+  EXPECT_EQ(head.status, 503);
+  EXPECT_EQ(head.reason, "Service  Unavailable ");  // as sent, as Beast keeps it
+  EXPECT_EQ(head.size, response.size() - 11);
+  ASSERT_TRUE(head.content_length);
+  EXPECT_EQ(*head.content_length, 11u);
+  EXPECT_FALSE(head.keep_alive());
+
+  ParsedHead empty_reason;
+  ASSERT_TRUE(parse_response_head("HTTP/1.0 200 \r\n\r\n", empty_reason));
+  EXPECT_EQ(empty_reason.reason, "");
+}
+
+// A head not complete yet is left to Beast, wherever it is cut.
+TEST(HeadParserTest, LeavesEveryCutHeadToBeast) {
+  for (std::size_t size = 0; size < gateway_request.size(); ++size) {
+    ParsedHead head;
+    EXPECT_FALSE(parse_request_head(gateway_request.substr(0, size), head)) << "cut at " << size;
+  }
+  constexpr std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
+  for (std::size_t size = 0; size < response.size(); ++size) {
+    ParsedHead head;
+    EXPECT_FALSE(parse_response_head(response.substr(0, size), head)) << "cut at " << size;
+  }
+}
+
+TEST(HeadParserTest, LeavesUnusualRequestsToBeast) {
+  const std::vector<std::string> unusual = {
+      "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n",  // obs-fold
+      "GET / HTTP/1.1\nHost: a\n\n",           // bare LF
+      "GET / HTTP/1.1\r\nHost: a\n\r\n",
+      "GET / HTTP/2.0\r\n\r\n",
+      "GET / HTTP/1.2\r\n\r\n",
+      "GET / HTTP/1.1 \r\n\r\n",
+      "GET  / HTTP/1.1\r\n\r\n",
+      " GET / HTTP/1.1\r\n\r\n",
+      "\r\nGET / HTTP/1.1\r\n\r\n",
+      "GET /caf\xc3\xa9 HTTP/1.1\r\n\r\n",  // obs-text in the target
+      "GET / HTTP/1.1\r\nX: caf\xc3\xa9\r\n\r\n",
+      "GET / HTTP/1.1\r\nX: a\x01\r\n\r\n",
+      "GET / HTTP/1.1\r\nX : a\r\n\r\n",
+      "GET / HTTP/1.1\r\n: a\r\n\r\n",
+      "GET / HTTP/1.1\r\nConnection: close, upgrade\r\n\r\n",
+      "GET / HTTP/1.1\r\nConnection: close\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nProxy-Connection: keep-alive\r\n\r\n",
+      "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: +1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: 1, 1\r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",
+      "GET / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n",
+  };
+  for (const auto& request : unusual) {
+    ParsedHead head;
+    EXPECT_FALSE(parse_request_head(request, head)) << request;
+  }
+  std::string many_fields = "GET / HTTP/1.1\r\n";
+  for (std::size_t i = 0; i <= ParsedHead::max_fields; ++i) many_fields += "X: y\r\n";
+  ParsedHead head;
+  EXPECT_FALSE(parse_request_head(many_fields + "\r\n", head));
+}
+
+TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
+  const std::vector<std::string> unusual = {
+      "HTTP/1.1 200\r\n\r\n",  // no SP after the status
+      "HTTP/1.1 20 OK\r\n\r\n",
+      "HTTP/1.1 2000 OK\r\n\r\n",
+      "HTTP/2 200 OK\r\n\r\n",
+      "HTTP/1.1 200 caf\xc3\xa9\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "http/1.1 200 OK\r\n\r\n",
+  };
+  for (const auto& response : unusual) {
+    ParsedHead head;
+    EXPECT_FALSE(parse_response_head(response, head)) << response;
+  }
+}
+
+}  // namespace
+}  // namespace tailcut::http::detail
