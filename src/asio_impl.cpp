@@ -4,3 +4,7 @@
 #include <boost/asio/impl/src.hpp>
 #include <boost/asio/ssl/impl/src.hpp>
 #include <boost/beast/src.hpp>
+
+// Asio allocates with plain operator new (see src/CMakeLists.txt), which
+// gives the alignment Asio asks for by default.
+static_assert(BOOST_ASIO_DEFAULT_ALIGN <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
