@@ -22,6 +22,16 @@ Fields fields_of(const ParsedHead& head) {
   return fields;
 }
 
+// Whether the fast path reads `bytes` (false: left to Beast).
+bool reads_request(std::string_view bytes) {
+  ParsedHead head;
+  return parse_request_head(bytes, head);
+}
+bool reads_response(std::string_view bytes) {
+  ParsedHead head;
+  return parse_response_head(bytes, head);
+}
+
 constexpr std::string_view gateway_request =
     "GET /api/work HTTP/1.1\r\nHost: 127.0.0.1:18082\r\nUser-Agent: tailcut/0.1\r\n"
     "X-Tailcut-Attempt: 1\r\nX-Tailcut-Deadline-Remaining-Ms: 286\r\n\r\n";
@@ -95,13 +105,11 @@ TEST(HeadParserTest, ReadsAStatusLine) {
 // A head not complete yet is left to Beast, wherever it is cut.
 TEST(HeadParserTest, LeavesEveryCutHeadToBeast) {
   for (std::size_t size = 0; size < gateway_request.size(); ++size) {
-    ParsedHead head;
-    EXPECT_FALSE(parse_request_head(gateway_request.substr(0, size), head)) << "cut at " << size;
+    EXPECT_FALSE(reads_request(gateway_request.substr(0, size))) << "cut at " << size;
   }
   constexpr std::string_view response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
   for (std::size_t size = 0; size < response.size(); ++size) {
-    ParsedHead head;
-    EXPECT_FALSE(parse_response_head(response.substr(0, size), head)) << "cut at " << size;
+    EXPECT_FALSE(reads_response(response.substr(0, size))) << "cut at " << size;
   }
 }
 
@@ -132,14 +140,11 @@ TEST(HeadParserTest, LeavesUnusualRequestsToBeast) {
       "GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",
       "GET / HTTP/1.1\r\nContent-Length: 1234567890123456789\r\n\r\n",
   };
-  for (const auto& request : unusual) {
-    ParsedHead head;
-    EXPECT_FALSE(parse_request_head(request, head)) << request;
-  }
+  for (const auto& request : unusual) EXPECT_FALSE(reads_request(request)) << request;
   std::string many_fields = "GET / HTTP/1.1\r\n";
   for (std::size_t i = 0; i <= ParsedHead::max_fields; ++i) many_fields += "X: y\r\n";
-  ParsedHead head;
-  EXPECT_FALSE(parse_request_head(many_fields + "\r\n", head));
+  EXPECT_FALSE(reads_request(many_fields + "\r\n"));
+  EXPECT_TRUE(reads_request("GET / HTTP/1.1\r\nX: y\r\n\r\n"));
 }
 
 TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
@@ -152,10 +157,7 @@ TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
       "http/1.1 200 OK\r\n\r\n",
   };
-  for (const auto& response : unusual) {
-    ParsedHead head;
-    EXPECT_FALSE(parse_response_head(response, head)) << response;
-  }
+  for (const auto& response : unusual) EXPECT_FALSE(reads_response(response)) << response;
 }
 
 }  // namespace
