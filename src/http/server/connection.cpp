@@ -26,9 +26,9 @@
 #include <string>
 #include <vector>
 
-#include "../common/head_parser.hpp"
 #include "../common/socket_watchdog.hpp"
 #include "server_core.hpp"
+#include "usual_request.hpp"
 
 namespace tailcut::http::detail {
 namespace {
@@ -202,25 +202,6 @@ std::string serialize_head(const Response& response, const Framing& framing) {
 void set_limits(bhttp::request_parser<bhttp::string_body>& parser, const ServerOptions& options) {
   parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
   parser.body_limit(options.max_body_bytes);
-}
-
-// The request the head fast path read, as Beast's parser builds it.
-Request make_request(const ParsedHead& head, std::string_view body) {
-  Request request;
-  request.target(head.target);
-  if (const bhttp::verb method = bhttp::string_to_verb(head.method);
-      method != bhttp::verb::unknown) {
-    request.method(method);
-  } else {
-    request.method_string(head.method);
-  }
-  request.version(static_cast<unsigned>(head.version));
-  for (std::size_t i = 0; i < head.field_count; ++i) {
-    const HeadField& field = head.fields[i];
-    request.insert(bhttp::string_to_field(field.name), field.name, field.value);
-  }
-  request.body().assign(body);
-  return request;
 }
 
 // Drops the first `count` bytes of a gather list.
@@ -466,18 +447,13 @@ std::optional<Request> ServerConnection::take_buffered_request(boost::system::er
   if (buffer_.size() == 0) return std::nullopt;
   const ServerOptions& options = core_.options();
   const std::string_view buffered{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-  ParsedHead head;
-  if (parse_request_head(buffered, head) && head.size < options.max_header_bytes) {
-    const std::uint64_t length = head.content_length.value_or(0);
-    if (length <= options.max_body_bytes) {
-      // A body announced but not all here: left to read_request().
-      if (length > buffered.size() - head.size) return std::nullopt;
-      Request request = make_request(head, buffered.substr(head.size, length));
-      buffer_.consume(head.size + length);
-      return request;
-    }
+  std::size_t usual_bytes = 0;
+  if (auto request = read_usual_request(buffered, options, usual_bytes)) {
+    buffer_.consume(usual_bytes);
+    return request;
   }
-  // Not the usual shape, or over a limit: Beast reads it, or says what is wrong.
+  // Not the usual shape, over a limit, or not all here: Beast reads what
+  // there is, or says what is wrong.
   RequestParser parser;
   set_limits(parser, options);
   const boost::asio::const_buffer bytes = buffer_.data();
