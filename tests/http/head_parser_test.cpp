@@ -102,6 +102,17 @@ TEST(HeadParserTest, ReadsAStatusLine) {
   EXPECT_EQ(empty_reason.reason, "");
 }
 
+// A ParsedHead read into again describes the new message only.
+TEST(HeadParserTest, AReusedHeadDescribesTheNewMessageOnly) {
+  ParsedHead head;
+  ASSERT_TRUE(parse_request_head(
+      "POST / HTTP/1.1\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx", head));
+  ASSERT_TRUE(parse_request_head(gateway_request, head));
+  EXPECT_EQ(head.field_count, 4u);
+  EXPECT_FALSE(head.content_length);
+  EXPECT_TRUE(head.keep_alive());
+}
+
 // A head not complete yet is left to Beast, wherever it is cut.
 TEST(HeadParserTest, LeavesEveryCutHeadToBeast) {
   for (std::size_t size = 0; size < gateway_request.size(); ++size) {

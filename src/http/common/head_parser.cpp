@@ -129,6 +129,11 @@ bool note_field(std::string_view name, std::string_view value, ParsedHead& head)
 
 // The fields from `p`, and the empty line that ends the head.
 bool read_fields(Iterator p, Iterator begin, Iterator end, ParsedHead& head) {
+  // What an earlier message may have left in a reused `head`.
+  head.field_count = 0;
+  head.content_length.reset();
+  head.connection_close = false;
+  head.connection_keep_alive = false;
   for (;;) {
     if (end - p < 2) return false;
     if (p[0] == '\r') {
