@@ -56,7 +56,7 @@ class ResponseReader::Parser final : public http::basic_parser<false> {
   // and not send it.
   void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                          error_code&) override {
-    constexpr std::uint64_t max_reserve_bytes = 64 * 1024;
+    constexpr std::uint64_t max_reserve_bytes = 64 * std::uint64_t{1024};
     if (content_length) {
       response.body.reserve(static_cast<std::size_t>(std::min(*content_length, max_reserve_bytes)));
     }
