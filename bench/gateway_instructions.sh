@@ -9,7 +9,8 @@
 # (-c16), then `calls` counted ones, through tailcut serve and then through
 # nginx as a plain keep-alive reverse proxy (one process, no master). Prints
 # each proxy's user-space instructions per call, and tailcut's 25 costliest
-# functions (inclusive), per call.
+# functions (inclusive), per call. Then the same for the simulator, behind
+# each proxy in turn: what each proxy's upstream requests cost the upstream.
 source "$(dirname "$0")/lib.sh"
 calls=${1:-20000}
 
@@ -36,22 +37,26 @@ count_calls() {
 }
 
 wait_port 18111
-cat >"$work/nginx.conf" <<CONF
+# nginx.conf for a proxy on port $1 to the simulator on port $2.
+nginx_conf() {
+  cat <<CONF
 worker_processes 1;
 master_process off;
 daemon off;
-pid $work/nginx.pid;
+pid $work/nginx-$1.pid;
 error_log $work/nginx-error.log warn;
 events { worker_connections 1024; }
 http {
   access_log off;
-  upstream simulator { server 127.0.0.1:18111; keepalive 256; }
+  upstream simulator { server 127.0.0.1:$2; keepalive 256; }
   server {
-    listen 127.0.0.1:18112;
+    listen 127.0.0.1:$1;
     location / { proxy_pass http://simulator; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
 }
 CONF
+}
+nginx_conf 18112 18111 >"$work/nginx.conf"
 echo "== nginx reverse proxy"
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
   nginx -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
@@ -73,3 +78,26 @@ echo "costliest functions (inclusive instructions per call):"
 callgrind_annotate --inclusive=yes "$work/dump" >"$work/inclusive.txt"
 grep -F '???:' "$work/inclusive.txt" | awk -v n="$calls" 'NR <= 25 {gsub(",", "", $1);
   name = substr($0, index($0, "???:") + 4); printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}' || true
+
+# The simulator counted, the proxies run natively.
+echo "== the simulator, behind nginx"
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
+  $tailcut upstream --listen 127.0.0.1:18113 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
+  --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream-counted.log" 2>&1 &
+simulator=$!
+pids+=($simulator)
+wait_port 18113 150 0.2
+nginx_conf 18114 18113 >"$work/nginx-simulator.conf"
+nginx -c "$work/nginx-simulator.conf" >"$work/nginx-simulator.log" 2>&1 &
+nginx=$!
+pids+=($nginx)
+for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:18114/api/work" && break; sleep 0.1; done
+count_calls "$simulator" "http://127.0.0.1:18114/api/work"
+kill "$nginx"; wait "$nginx" 2>/dev/null || true
+
+echo "== the simulator, behind tailcut serve"
+$tailcut serve --listen 127.0.0.1:18115 --upstream http://127.0.0.1:18113/api/work \
+  --log-level warn --threads 1 >"$work/serve-native.log" 2>&1 &
+pids+=($!)
+wait_port 18115
+count_calls "$simulator" "http://127.0.0.1:18115/api/smart?timeout=1000"
