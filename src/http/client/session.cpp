@@ -35,49 +35,6 @@ struct SessionState {
 
 namespace {
 
-// One hop: a connection from the pool (or a new one), the exchange, and one
-// retry on a new connection when a reused one turns out closed. A failed
-// exchange is returned, not thrown (see ExchangeResult).
-asio::awaitable<ExchangeResult> send(std::shared_ptr<SessionState> state,
-                                     const PreparedRequest& request, Deadline total,
-                                     Timeouts timeouts, ExchangeLimits limits) {
-  Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
-  for (;;) {
-    const Deadline connect = earliest(total, timeouts.connect, ErrorKind::connect_timeout);
-    // Usually at once: the coroutine of acquire() runs only to queue.
-    std::optional<ConnectionPool::Lease> taken =
-        state->pool.try_acquire(request.url->origin, reuse);
-    if (!taken) {
-      co_await state->pool.acquire(taken, request.url->origin, connect, reuse, request.url->text);
-    }
-    ConnectionPool::Lease& lease = *taken;
-    if (!lease.connection()) {
-      std::unique_ptr<Connection> connection =
-          co_await Connection::open(state->executor, request.url->origin, state->tls_context.get(),
-                                    connect, request.url->text);
-      lease.attach(std::move(connection));
-    }
-    ExchangeResult result = co_await lease.connection()->exchange(
-        request.wire, limits, total, timeouts.sock_read, request.url->text);
-    if (result.failure) co_return result;
-    if (result.response) {
-      lease.served();
-      if (result.response->reusable) lease.release_to_pool();
-      co_return result;
-    }
-    // The server had closed this kept-alive connection (the lease closes it).
-    if (reuse == Reuse::fresh_only || !request.idempotent()) {
-      throw ClientError{ErrorKind::connection_closed,
-                        request.url->origin.authority() +
-                            " closed the kept-alive connection before answering " +
-                            request.url->text +
-                            (request.idempotent() ? " (even after one retry)"
-                                                  : "; not retried: the method is not idempotent")};
-    }
-    reuse = Reuse::fresh_only;
-  }
-}
-
 // What a request needs across its hops; the coroutine keeps only this.
 class RequestPlan {
  public:
@@ -147,9 +104,50 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
                                                      RequestPlan plan) {
   std::exception_ptr failure;
   try {
-    for (;;) {
-      ExchangeResult result =
-          co_await send(state, plan.request(), plan.total(), plan.timeouts(), plan.limits());
+    for (;;) {  // a hop: the request, then one per redirect followed
+      const PreparedRequest& request = plan.request();
+      ExchangeResult result;
+      // A connection from the pool (or a new one), the exchange, and one
+      // retry on a new connection when a reused one turns out closed. Here
+      // rather than in a coroutine of its own: a frame fewer per request.
+      Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
+      for (;;) {
+        const Deadline connect =
+            earliest(plan.total(), plan.timeouts().connect, ErrorKind::connect_timeout);
+        // Usually at once: the coroutine of acquire() runs only to queue.
+        std::optional<ConnectionPool::Lease> taken =
+            state->pool.try_acquire(request.url->origin, reuse);
+        if (!taken) {
+          co_await state->pool.acquire(taken, request.url->origin, connect, reuse,
+                                       request.url->text);
+        }
+        ConnectionPool::Lease& lease = *taken;
+        if (!lease.connection()) {
+          std::unique_ptr<Connection> connection =
+              co_await Connection::open(state->executor, request.url->origin,
+                                        state->tls_context.get(), connect, request.url->text);
+          lease.attach(std::move(connection));
+        }
+        result =
+            co_await lease.connection()->exchange(request.wire, plan.limits(), plan.total(),
+                                                  plan.timeouts().sock_read, request.url->text);
+        if (result.failure) break;
+        if (result.response) {
+          lease.served();
+          if (result.response->reusable) lease.release_to_pool();
+          break;
+        }
+        // The server had closed this kept-alive connection (the lease closes it).
+        if (reuse == Reuse::fresh_only || !request.idempotent()) {
+          throw ClientError{
+              ErrorKind::connection_closed,
+              request.url->origin.authority() +
+                  " closed the kept-alive connection before answering " + request.url->text +
+                  (request.idempotent() ? " (even after one retry)"
+                                        : "; not retried: the method is not idempotent")};
+        }
+        reuse = Reuse::fresh_only;
+      }
       if (result.failure) {
         failure = std::move(result.failure);
         break;
