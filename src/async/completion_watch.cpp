@@ -71,26 +71,40 @@ void CompletionWatch::set_deadline(Clock::time_point deadline) {
   interrupt_wait();
 }
 
+std::optional<Wake> CompletionWatch::poll() {
+  if (completion_pending_) {
+    completion_pending_ = false;
+    return Wake::completion;
+  }
+  if (deadline_passed_ && !deadline_reported_) {
+    deadline_reported_ = true;
+    return Wake::deadline;
+  }
+  deadline_moved_ = false;
+  // A deadline already reported is not waited for again.
+  timer_.expires_at(deadline_reported_ ? Clock::time_point::max() : deadline_);
+  waiting_ = true;
+  return std::nullopt;
+}
+
+// Not a coroutine: the caller awaits the timer's own operation.
+asio::awaitable<void> CompletionWatch::wait_timer(boost::system::error_code& error) {
+  return timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
+}
+
+void CompletionWatch::after_wait(const boost::system::error_code& error) {
+  waiting_ = false;
+  if (deadline_moved_ || completion_pending_) return;  // poll() again
+  if (error) throw_cancelled();                        // the caller's cancellation, not ours
+  deadline_passed_ = true;
+}
+
 asio::awaitable<Wake> CompletionWatch::wait() {
   for (;;) {
-    if (completion_pending_) {
-      completion_pending_ = false;
-      co_return Wake::completion;
-    }
-    if (deadline_passed_ && !deadline_reported_) {
-      deadline_reported_ = true;
-      co_return Wake::deadline;
-    }
-    deadline_moved_ = false;
-    // A deadline already reported is not waited for again.
-    timer_.expires_at(deadline_reported_ ? Clock::time_point::max() : deadline_);
+    if (const std::optional<Wake> wake = poll()) co_return *wake;
     boost::system::error_code error;
-    waiting_ = true;
-    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    waiting_ = false;
-    if (deadline_moved_ || completion_pending_) continue;
-    if (error) throw_cancelled();  // the caller's cancellation, not ours
-    deadline_passed_ = true;
+    co_await wait_timer(error);
+    after_wait(error);
   }
 }
 

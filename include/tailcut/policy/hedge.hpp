@@ -193,7 +193,12 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       auto wake_at = options.deadline.value_or(Clock::time_point::max());
       if (!extras_fired) wake_at = std::min(wake_at, hedge_at);
       if (wake_at != Clock::time_point::max()) watch.set_deadline(wake_at);
-      co_await watch.wait();
+      // watch.wait() without its coroutine frame: the loop re-checks anyway.
+      if (!watch.poll()) {
+        boost::system::error_code error;
+        co_await watch.wait_timer(error);
+        watch.after_wait(error);
+      }
     }
   } catch (...) {
     caller_cancelled = true;

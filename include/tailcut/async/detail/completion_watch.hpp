@@ -42,6 +42,19 @@ class CompletionWatch final : public CompletionObserver {
   // last wait. Throws operation_aborted when the caller is cancelled first.
   boost::asio::awaitable<Wake> wait();
 
+  // wait() in three steps, for a hot loop that re-checks its tasks after
+  // every wake anyway: the timer is then awaited in the loop's own frame,
+  // with no coroutine of wait()'s:
+  //   if (!watch.poll()) {
+  //     boost::system::error_code error;
+  //     co_await watch.wait_timer(error);
+  //     watch.after_wait(error);  // throws on the caller's cancellation
+  //   }
+  // poll() returns a wake already due, or arms the timer for the wait.
+  [[nodiscard]] std::optional<Wake> poll();
+  [[nodiscard]] boost::asio::awaitable<void> wait_timer(boost::system::error_code& error);
+  void after_wait(const boost::system::error_code& error);
+
   // Waits for a completion that the caller's cancellation cannot interrupt.
   // The caller must have turned throw_if_cancelled off.
   boost::asio::awaitable<void> wait_completion_ignoring_cancellation();
