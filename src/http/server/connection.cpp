@@ -54,6 +54,26 @@ constexpr std::size_t max_linger_reads = 1024;
 constexpr std::string_view continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view request_id_field = "X-Request-Id";
 
+// "METHOD target" of a request, for the log line of a failure: kept
+// without an allocation (the request goes to the handler), cut at a length
+// no log needs.
+class RequestLabel {
+ public:
+  explicit RequestLabel(const Request& request) {
+    for (const std::string_view part :
+         {std::string_view{request.method_string()}, " "sv, std::string_view{request.target()}}) {
+      const std::size_t kept = std::min(part.size(), bytes_.size() - size_);
+      std::copy_n(part.data(), kept, bytes_.data() + size_);
+      size_ = static_cast<std::uint8_t>(size_ + kept);
+    }
+  }
+  [[nodiscard]] std::string_view text() const noexcept { return {bytes_.data(), size_}; }
+
+ private:
+  std::array<char, 55> bytes_;
+  std::uint8_t size_ = 0;
+};
+
 // What the response depends on, taken before the request goes to the handler.
 struct RequestFacts {
   unsigned version = 11;
@@ -315,9 +335,9 @@ class ServerConnection {
   enum class ParseUntil { header_done, done };
   using RequestParser = bhttp::request_parser<bhttp::string_body>;
   awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
-  // By reference: serve_request() awaits it at once and owns both; a copy
-  // would sit in every frame of the chain while the handler runs.
-  awaitable<Response> respond(Request&& request, const RequestContext& context);
+  // The handler is about to run / has run (see serve_request()).
+  void enter_handler();
+  Response handler_failed(const RequestLabel& label, std::uint64_t id, const std::string& failure);
   awaitable<bool> refuse(boost::system::error_code read_error);
   awaitable<bool> send(const Response& response, Framing framing, bool header_only);
   // How far send_at_once() got.
@@ -425,9 +445,33 @@ awaitable<bool> ServerConnection::serve_request() {
   facts.keep_alive = request->keep_alive();
   facts.head = request->method() == bhttp::verb::head;
 
+  // The handler runs in this frame (a coroutine of its own would be one
+  // more frame per call in flight).
   phase_ = Phase::handling;
-  Response response = co_await respond(std::move(*request), context);
+  const RequestLabel label{*request};
+  enter_handler();
+  Response response;
+  std::string failure;
+  {
+    // The handler is done, however it ended: stop watching its client.
+    struct StopWatching {
+      ServerConnection& connection;
+      ~StopWatching() { connection.stop_watching(); }
+    } watching{*this};
+    try {
+      response = co_await core_.router().dispatch(std::move(*request), context);
+    } catch (const DropConnection&) {
+      dropped_ = true;
+      core_.count_request_handled();  // handled: by hanging up
+    } catch (const std::exception& thrown) {
+      failure = thrown.what();
+      if (failure.empty()) failure = "an exception without a message";
+    } catch (...) {
+      failure = "an exception that is not a std::exception";
+    }
+  }
   if (client_left() || dropped_) co_return false;
+  if (!failure.empty()) response = handler_failed(label, context.id, failure);
   const Framing framing = finish(response, facts, context.id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
   const SendProgress progress = send_at_once(response, framing, facts.head);
@@ -539,45 +583,20 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
 // Runs the router while watching the client, so that a client that goes
 // away cancels its handler (an upstream call, say) at once. A handler's
 // exception becomes a 500 and a log line.
-awaitable<Response> ServerConnection::respond(Request&& request, const RequestContext& context) {
-  // For the log line of a failure: kept without an allocation (the
-  // request goes to the handler), cut at a length no log needs.
-  std::array<char, 55> what_bytes;
-  std::uint8_t what_size = 0;
-  for (const std::string_view part :
-       {std::string_view{request.method_string()}, " "sv, std::string_view{request.target()}}) {
-    const std::size_t kept = std::min(part.size(), what_bytes.size() - what_size);
-    std::copy_n(part.data(), kept, what_bytes.data() + what_size);
-    what_size = static_cast<std::uint8_t>(what_size + kept);
-  }
+void ServerConnection::enter_handler() {
   departure_.reset();
   enter_unwatched();
-  std::string failure;
-  {
-    // The handler is done, however it ended: stop watching its client.
-    struct StopWatching {
-      ServerConnection& connection;
-      ~StopWatching() { connection.stop_watching(); }
-    } watching{*this};
-    try {
-      // Returned as awaited: no copy of the response in this frame.
-      co_return co_await core_.router().dispatch(std::move(request), context);
-    } catch (const DropConnection&) {
-      dropped_ = true;
-      core_.count_request_handled();  // handled: by hanging up
-    } catch (const std::exception& error) {
-      failure = error.what();
-    } catch (...) {
-      failure = "an exception that is not a std::exception";
-    }
+}
+
+// A handler threw: logged (unless the connection is gone), answered 500.
+Response ServerConnection::handler_failed(const RequestLabel& label, std::uint64_t id,
+                                          const std::string& failure) {
+  if (!force_closed_) {
+    core_.log_error("request " + std::to_string(id) + " (" + std::string{label.text()} +
+                    "): handler failed: " + failure);
   }
-  if (dropped_) co_return Response{};  // not sent: the connection closes
-  if (!force_closed_ && !client_left()) {
-    core_.log_error("request " + std::to_string(context.id) + " (" +
-                    std::string{what_bytes.data(), what_size} + "): handler failed: " + failure);
-  }
-  co_return json_error(bhttp::status::internal_server_error, "internal_error",
-                       "the server failed to handle the request");
+  return json_error(bhttp::status::internal_server_error, "internal_error",
+                    "the server failed to handle the request");
 }
 
 void ServerConnection::enter_unwatched() {
