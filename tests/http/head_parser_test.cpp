@@ -102,6 +102,22 @@ TEST(HeadParserTest, ReadsAStatusLine) {
   EXPECT_EQ(empty_reason.reason, "");
 }
 
+// Content-Length and Connection are known in any case, and only by their
+// exact names ('_' is not '-').
+TEST(HeadParserTest, KnowsFramingFieldsInAnyCaseAndOnlyByTheirNames) {
+  ParsedHead head;
+  ASSERT_TRUE(parse_request_head(
+      "POST / HTTP/1.0\r\nCONTENT-LENGTH: 2\r\nConnection: KEEP-ALIVE\r\n\r\nok", head));
+  ASSERT_TRUE(head.content_length);
+  EXPECT_EQ(*head.content_length, 2u);
+  EXPECT_TRUE(head.keep_alive());
+
+  ASSERT_TRUE(parse_request_head("POST / HTTP/1.1\r\nContent_Length: 2\r\n\r\n", head));
+  EXPECT_FALSE(head.content_length);
+  EXPECT_EQ(head.field_count, 1u);
+  EXPECT_FALSE(reads_request("GET / HTTP/1.1\r\nConnection: keep_alive\r\n\r\n"));
+}
+
 // A ParsedHead read into again describes the new message only.
 TEST(HeadParserTest, AReusedHeadDescribesTheNewMessageOnly) {
   ParsedHead head;
