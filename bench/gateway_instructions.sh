@@ -56,13 +56,24 @@ http {
 }
 CONF
 }
-nginx_conf 18112 18111 >"$work/nginx.conf"
+# Starts nginx as a proxy on port $1 to the simulator on port $2, under
+# callgrind when $3 is "counted"; sets $nginx to its pid.
+start_nginx() {
+  local conf="$work/nginx-$1.conf"
+  nginx_conf "$1" "$2" >"$conf"
+  if [[ ${3:-} == counted ]]; then
+    valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
+      nginx -c "$conf" >"$conf.log" 2>&1 &
+  else
+    nginx -c "$conf" >"$conf.log" 2>&1 &
+  fi
+  nginx=$!
+  pids+=($nginx)
+  for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:$1/api/work" && break; sleep 0.2; done
+}
+
 echo "== nginx reverse proxy"
-valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
-  nginx -c "$work/nginx.conf" >"$work/nginx.log" 2>&1 &
-nginx=$!
-pids+=($nginx)
-for _ in $(seq 150); do curl -s -o /dev/null "http://127.0.0.1:18112/api/work" && break; sleep 0.2; done
+start_nginx 18112 18111 counted
 count_calls "$nginx" "http://127.0.0.1:18112/api/work"
 kill "$nginx"; wait "$nginx" 2>/dev/null || true
 
@@ -87,11 +98,7 @@ valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-ats
 simulator=$!
 pids+=($simulator)
 wait_port 18113 150 0.2
-nginx_conf 18114 18113 >"$work/nginx-simulator.conf"
-nginx -c "$work/nginx-simulator.conf" >"$work/nginx-simulator.log" 2>&1 &
-nginx=$!
-pids+=($nginx)
-for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:18114/api/work" && break; sleep 0.1; done
+start_nginx 18114 18113
 count_calls "$simulator" "http://127.0.0.1:18114/api/work"
 kill "$nginx"; wait "$nginx" 2>/dev/null || true
 
