@@ -3,20 +3,99 @@
 
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <limits>
+
 namespace tailcut::gateway {
 
 namespace {
 
-prometheus::Histogram::BucketBoundaries latency_buckets() {
-  return {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3,  0.4,  0.5,
-          0.6,   0.8,   1.0,  1.5,   2.0,  3.0, 5.0, 10.0, 30.0, 60.0};
-}
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+constexpr std::array<double, 20> latency_buckets{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2,
+                                                 0.3,   0.4,   0.5,  0.6,   0.8,  1.0, 1.5,
+                                                 2.0,   3.0,   5.0,  10.0,  30.0, 60.0};
 
 double seconds(std::chrono::steady_clock::duration elapsed) {
   return std::chrono::duration<double>(elapsed).count();
 }
 
+// A count written by one thread and read by any: a relaxed atomic, which
+// its writer adds to without a locked instruction (nobody else writes it).
+class Count {
+ public:
+  void add(std::uint64_t amount = 1) noexcept {
+    value_.store(value_.load(std::memory_order_relaxed) + amount, std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t get() const noexcept {
+    return value_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<std::uint64_t> value_{0};
+};
+
+// A latency histogram written by one thread (see Count), in the buckets of
+// latency_buckets plus +Inf; counts per bucket, not cumulative.
+class Histogram {
+ public:
+  static constexpr std::size_t buckets = latency_buckets.size() + 1;
+
+  void observe(double value) noexcept {
+    // A bucket counts the values up to its bound: the first bound >= value.
+    const auto bucket = static_cast<std::size_t>(
+        std::lower_bound(latency_buckets.begin(), latency_buckets.end(), value) -
+        latency_buckets.begin());
+    counts_[bucket].add();
+    sum_.store(sum_.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+  }
+  void add_to(std::array<std::uint64_t, buckets>& counts, double& sum) const noexcept {
+    for (std::size_t i = 0; i < buckets; ++i) counts[i] += counts_[i].get();
+    sum += sum_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  std::array<Count, buckets> counts_;
+  std::atomic<double> sum_{0.0};
+};
+
+constexpr std::array<CallOutcome, 4> all_outcomes{
+    CallOutcome::success, CallOutcome::upstream_failed, CallOutcome::deadline_exceeded,
+    CallOutcome::bad_request};
+
+MetricFamily family(std::string name, std::string help, MetricType type) {
+  return MetricFamily{std::move(name), std::move(help), type, {}};
+}
+
+ClientMetric counter(std::uint64_t value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.counter.value = static_cast<double>(value);
+  return metric;
+}
+
 }  // namespace
+
+// One worker's counts, on cache lines of its own.
+class alignas(64) Metrics::Shard {
+ public:
+  explicit Shard(std::size_t max_attempts) : wins(max_attempts) {}
+
+  std::array<Count, all_outcomes.size()> calls_by_outcome;
+  Count attempts;
+  Count hedges;
+  Count cancelled;
+  Count budget_refusals;
+  Count late_answers;
+  std::vector<Count> wins;  // [0] is attempt 1
+  Histogram call_seconds;
+  Histogram attempt_seconds;
+};
 
 std::string_view to_string(CallOutcome outcome) noexcept {
   switch (outcome) {
@@ -33,77 +112,28 @@ std::string_view to_string(CallOutcome outcome) noexcept {
 }
 
 Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
-    : registry_{std::make_shared<prometheus::Registry>()},
-      attempts_{prometheus::BuildCounter()
-                    .Name("tailcut_attempts_total")
-                    .Help("Upstream attempts fired, first ones included")
-                    .Register(*registry_)
-                    .Add({})},
-      hedges_{prometheus::BuildCounter()
-                  .Name("tailcut_hedges_total")
-                  .Help("Extra (hedged) upstream attempts fired")
-                  .Register(*registry_)
-                  .Add({})},
-      cancelled_{prometheus::BuildCounter()
-                     .Name("tailcut_attempts_cancelled_total")
-                     .Help("Upstream attempts cancelled (lost the race or ran out of time)")
-                     .Register(*registry_)
-                     .Add({})},
-      budget_refusals_{prometheus::BuildCounter()
-                           .Name("tailcut_hedge_budget_refusals_total")
-                           .Help("Calls whose extra attempts the hedge budget refused")
-                           .Register(*registry_)
-                           .Add({})},
-      late_answers_{prometheus::BuildCounter()
-                        .Name("tailcut_calls_answered_late_total")
-                        .Help("Calls whose answer was ready only after their timeout, counted "
-                              "from the request's arrival (see --deadline-margin)")
-                        .Register(*registry_)
-                        .Add({})},
-      call_seconds_{prometheus::BuildHistogram()
-                        .Name("tailcut_call_duration_seconds")
-                        .Help("Time from reading a call to answering it")
-                        .Register(*registry_)
-                        .Add({}, latency_buckets())},
-      attempt_seconds_{prometheus::BuildHistogram()
-                           .Name("tailcut_attempt_duration_seconds")
-                           .Help("Duration of upstream attempts that finished on their own")
-                           .Register(*registry_)
-                           .Add({}, latency_buckets())} {
-  auto& calls = prometheus::BuildCounter()
-                    .Name("tailcut_calls_total")
-                    .Help("/api/smart calls answered, by outcome")
-                    .Register(*registry_);
-  for (const auto outcome : {CallOutcome::success, CallOutcome::upstream_failed,
-                             CallOutcome::deadline_exceeded, CallOutcome::bad_request}) {
-    calls_by_outcome_[static_cast<std::size_t>(outcome)] =
-        &calls.Add({{"outcome", std::string{to_string(outcome)}}});
-  }
-  auto& wins = prometheus::BuildCounter()
-                   .Name("tailcut_wins_total")
-                   .Help("Successful calls by the attempt that won (1 = first)")
-                   .Register(*registry_);
-  for (std::size_t attempt = 1; attempt <= max_attempts; ++attempt) {
-    wins_by_attempt_.push_back(&wins.Add({{"attempt", std::to_string(attempt)}}));
+    : max_attempts_{max_attempts}, gauges_{std::make_shared<prometheus::Registry>()} {
+  for (std::size_t worker = 0; worker < workers; ++worker) {
+    shards_.push_back(std::make_unique<Shard>(max_attempts));
   }
   auto& idle = prometheus::BuildGauge()
                    .Name("tailcut_upstream_pool_idle_connections")
                    .Help("Idle keep-alive upstream connections, by worker")
-                   .Register(*registry_);
+                   .Register(*gauges_);
   auto& in_use = prometheus::BuildGauge()
                      .Name("tailcut_upstream_pool_in_use_connections")
                      .Help("Upstream connections serving a request, by worker")
-                     .Register(*registry_);
+                     .Register(*gauges_);
   auto& opened = prometheus::BuildGauge()
                      .Name("tailcut_upstream_pool_opened_connections")
                      .Help("Upstream connections opened since start, by worker")
-                     .Register(*registry_);
+                     .Register(*gauges_);
   auto& margin = prometheus::BuildGauge()
                      .Name("tailcut_deadline_margin_seconds")
                      .Help(
                          "How early answers are aimed before their deadlines: "
                          "--deadline-margin plus the recent peak of late timers, by worker")
-                     .Register(*registry_);
+                     .Register(*gauges_);
   for (std::size_t worker = 0; worker < workers; ++worker) {
     const prometheus::Labels labels{{"worker", std::to_string(worker)}};
     pool_idle_.push_back(&idle.Add(labels));
@@ -113,25 +143,28 @@ Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
   }
 }
 
-void Metrics::record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed) {
-  calls_by_outcome_[static_cast<std::size_t>(outcome)]->Increment();
-  call_seconds_.Observe(seconds(elapsed));
+Metrics::~Metrics() = default;
+
+void Metrics::record_call(std::size_t worker, CallOutcome outcome,
+                          std::chrono::steady_clock::duration elapsed) {
+  Shard& shard = *shards_.at(worker);
+  shard.calls_by_outcome[static_cast<std::size_t>(outcome)].add();
+  shard.call_seconds.observe(seconds(elapsed));
 }
 
-void Metrics::record_late_answer() { late_answers_.Increment(); }
+void Metrics::record_late_answer(std::size_t worker) { shards_.at(worker)->late_answers.add(); }
 
-void Metrics::record_hedge(const policy::HedgeResult<std::string>& result) {
-  attempts_.Increment(static_cast<double>(result.fired));
-  if (result.fired > 1) hedges_.Increment(static_cast<double>(result.fired - 1));
-  if (result.budget_refused) budget_refusals_.Increment();
-  if (result.winner != 0 && result.winner <= wins_by_attempt_.size()) {
-    wins_by_attempt_[result.winner - 1]->Increment();
-  }
+void Metrics::record_hedge(std::size_t worker, const policy::HedgeResult<std::string>& result) {
+  Shard& shard = *shards_.at(worker);
+  shard.attempts.add(result.fired);
+  if (result.fired > 1) shard.hedges.add(result.fired - 1);
+  if (result.budget_refused) shard.budget_refusals.add();
+  if (result.winner != 0 && result.winner <= shard.wins.size()) shard.wins[result.winner - 1].add();
   for (const auto& attempt : result.attempts) {
     if (attempt.state == policy::AttemptState::cancelled) {
-      cancelled_.Increment();
+      shard.cancelled.add();
     } else {
-      attempt_seconds_.Observe(std::chrono::duration<double>(attempt.elapsed).count());
+      shard.attempt_seconds.observe(std::chrono::duration<double>(attempt.elapsed).count());
     }
   }
 }
@@ -149,7 +182,82 @@ void Metrics::record_deadline_margin(std::size_t worker,
 }
 
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer{}.Serialize(registry_->Collect());
+  const auto total = [this](const auto& count_of) {
+    std::uint64_t sum = 0;
+    for (const auto& shard : shards_) sum += count_of(*shard).get();
+    return sum;
+  };
+  const auto counter_family = [&](std::string name, std::string help, const auto& count_of) {
+    MetricFamily counters = family(std::move(name), std::move(help), MetricType::Counter);
+    counters.metric.push_back(counter(total(count_of)));
+    return counters;
+  };
+  const auto histogram_family = [this](std::string name, std::string help,
+                                       Histogram Shard::*histogram) {
+    std::array<std::uint64_t, Histogram::buckets> counts{};
+    double sum = 0.0;
+    for (const auto& shard : shards_) ((*shard).*histogram).add_to(counts, sum);
+    ClientMetric metric;
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < Histogram::buckets; ++i) {
+      cumulative += counts[i];
+      metric.histogram.bucket.push_back(
+          {cumulative, i < latency_buckets.size() ? latency_buckets[i]
+                                                  : std::numeric_limits<double>::infinity()});
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = sum;
+    MetricFamily histograms = family(std::move(name), std::move(help), MetricType::Histogram);
+    histograms.metric.push_back(std::move(metric));
+    return histograms;
+  };
+
+  std::vector<MetricFamily> families;
+  families.push_back(
+      counter_family("tailcut_attempts_total", "Upstream attempts fired, first ones included",
+                     [](const Shard& shard) -> const Count& { return shard.attempts; }));
+  families.push_back(
+      counter_family("tailcut_hedges_total", "Extra (hedged) upstream attempts fired",
+                     [](const Shard& shard) -> const Count& { return shard.hedges; }));
+  families.push_back(
+      counter_family("tailcut_attempts_cancelled_total",
+                     "Upstream attempts cancelled (lost the race or ran out of time)",
+                     [](const Shard& shard) -> const Count& { return shard.cancelled; }));
+  families.push_back(counter_family(
+      "tailcut_hedge_budget_refusals_total", "Calls whose extra attempts the hedge budget refused",
+      [](const Shard& shard) -> const Count& { return shard.budget_refusals; }));
+  families.push_back(counter_family(
+      "tailcut_calls_answered_late_total",
+      "Calls whose answer was ready only after their timeout, counted from the request's arrival "
+      "(see --deadline-margin)",
+      [](const Shard& shard) -> const Count& { return shard.late_answers; }));
+  families.push_back(histogram_family("tailcut_call_duration_seconds",
+                                      "Time from reading a call to answering it",
+                                      &Shard::call_seconds));
+  families.push_back(histogram_family("tailcut_attempt_duration_seconds",
+                                      "Duration of upstream attempts that finished on their own",
+                                      &Shard::attempt_seconds));
+  MetricFamily calls =
+      family("tailcut_calls_total", "/api/smart calls answered, by outcome", MetricType::Counter);
+  for (const CallOutcome outcome : all_outcomes) {
+    const auto index = static_cast<std::size_t>(outcome);
+    calls.metric.push_back(counter(total([index](const Shard& shard) -> const Count& {
+                                     return shard.calls_by_outcome[index];
+                                   }),
+                                   {{"outcome", std::string{to_string(outcome)}}}));
+  }
+  families.push_back(std::move(calls));
+  MetricFamily wins =
+      family("tailcut_wins_total", "Successful calls by the attempt that won (1 = first)",
+             MetricType::Counter);
+  for (std::size_t attempt = 1; attempt <= max_attempts_; ++attempt) {
+    wins.metric.push_back(counter(
+        total([attempt](const Shard& shard) -> const Count& { return shard.wins[attempt - 1]; }),
+        {{"attempt", std::to_string(attempt)}}));
+  }
+  families.push_back(std::move(wins));
+  for (auto& gauge_family : gauges_->Collect()) families.push_back(std::move(gauge_family));
+  return prometheus::TextSerializer{}.Serialize(families);
 }
 
 }  // namespace tailcut::gateway

@@ -3,13 +3,11 @@
 // pools.
 #pragma once
 
-#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include <array>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,34 +23,37 @@ enum class CallOutcome { success, upstream_failed, deadline_exceeded, bad_reques
 // The stable name of an outcome, as in metrics labels, logs and error codes.
 std::string_view to_string(CallOutcome outcome) noexcept;
 
-// Thread-safe: every worker records into the same metrics.
+// Thread-safe. Every call's counts and latencies go into its worker's own
+// shard, without a lock and without sharing a cache line with another
+// worker (as Envoy's thread-local stats); serialize() sums the shards. The
+// pool and margin gauges are prometheus-cpp gauges, one per worker.
 class Metrics {
  public:
   Metrics(std::size_t workers, std::size_t max_attempts);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
 
-  void record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed);
+  // The record_* calls of worker `worker` run on that worker's thread.
+  void record_call(std::size_t worker, CallOutcome outcome,
+                   std::chrono::steady_clock::duration elapsed);
   // A call whose answer was ready only after its timeout had passed.
-  void record_late_answer();
-  void record_hedge(const policy::HedgeResult<std::string>& result);
-  // The pool of worker `worker`'s session, as of now (called on that worker).
+  void record_late_answer(std::size_t worker);
+  void record_hedge(std::size_t worker, const policy::HedgeResult<std::string>& result);
+  // The pool of worker `worker`'s session, as of now.
   void record_pool(std::size_t worker, const http::PoolStats& pool);
   // How early worker `worker` aims its answers before their deadlines.
   void record_deadline_margin(std::size_t worker, std::chrono::steady_clock::duration margin);
 
-  // The text exposition format, for GET /metrics.
+  // The text exposition format, for GET /metrics (from any thread).
   [[nodiscard]] std::string serialize() const;
 
  private:
-  std::shared_ptr<prometheus::Registry> registry_;
-  std::array<prometheus::Counter*, 4> calls_by_outcome_{};
-  prometheus::Counter& attempts_;
-  prometheus::Counter& hedges_;
-  prometheus::Counter& cancelled_;
-  prometheus::Counter& budget_refusals_;
-  prometheus::Counter& late_answers_;
-  std::vector<prometheus::Counter*> wins_by_attempt_;  // [0] is attempt 1
-  prometheus::Histogram& call_seconds_;
-  prometheus::Histogram& attempt_seconds_;
+  class Shard;
+
+  std::size_t max_attempts_;
+  std::vector<std::unique_ptr<Shard>> shards_;  // [worker]
+  std::shared_ptr<prometheus::Registry> gauges_;
   std::vector<prometheus::Gauge*> pool_idle_;
   std::vector<prometheus::Gauge*> pool_in_use_;
   std::vector<prometheus::Gauge*> pool_opened_;

@@ -148,7 +148,8 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
                                                  http::RequestContext context) {
   const auto timeout_param = parse_timeout_param(request.target(), options_.max_timeout);
   if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
-    metrics_.record_call(CallOutcome::bad_request, Clock::now() - context.received_at);
+    metrics_.record_call(context.worker, CallOutcome::bad_request,
+                         Clock::now() - context.received_at);
     spdlog::info("call id={} outcome=bad_request reason=\"{}\"", context.id, invalid->message);
     co_return http::json_error(beast_http::status::bad_request, "invalid_timeout",
                                invalid->message);
@@ -225,9 +226,9 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
 
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;
-  metrics_.record_call(outcome, elapsed);
+  metrics_.record_call(context.worker, outcome, elapsed);
   if (timeout && elapsed > *timeout) {
-    metrics_.record_late_answer();
+    metrics_.record_late_answer(context.worker);
     warn_late(context, *timeout, elapsed, result.timer_lateness, now);
   }
   // How late the hedge acted on its timers (the hedge delay: every hedged
@@ -238,7 +239,7 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
     margin.observe_lateness(result.timer_lateness, now);
   }
   metrics_.record_deadline_margin(context.worker, margin.current(now));
-  metrics_.record_hedge(result);
+  metrics_.record_hedge(context.worker, result);
   metrics_.record_pool(context.worker, session.stats());
   if (spdlog::should_log(spdlog::level::info)) {
     spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,

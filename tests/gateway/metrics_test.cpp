@@ -1,0 +1,82 @@
+// Metrics: each worker records into its own shard, concurrently; the text
+// exposition sums the shards, with cumulative histogram buckets whose bounds
+// hold the values equal to them.
+#include "gateway/metrics.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace tailcut::gateway {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool has_line(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+policy::HedgeResult<std::string> hedged_call() {
+  policy::HedgeResult<std::string> result;
+  result.outcome = policy::HedgeOutcome::succeeded;
+  result.fired = 3;
+  result.winner = 2;
+  result.attempts = {{1, policy::AttemptState::cancelled, 0ms, 400ms},
+                     {2, policy::AttemptState::succeeded, 300ms, 100ms},
+                     {3, policy::AttemptState::failed, 300ms, 50ms}};
+  return result;
+}
+
+TEST(MetricsTest, WorkersRecordConcurrentlyAndTheTextSumsThem) {
+  constexpr int calls_per_worker = 10000;
+  Metrics metrics{2, 3};
+  std::vector<std::thread> workers;
+  for (std::size_t worker = 0; worker < 2; ++worker) {
+    workers.emplace_back([&metrics, worker] {
+      for (int i = 0; i < calls_per_worker; ++i) {
+        metrics.record_call(worker, CallOutcome::success, 500ms);
+        metrics.record_hedge(worker, hedged_call());
+      }
+      metrics.record_call(worker, CallOutcome::bad_request, 1ms);
+      metrics.record_late_answer(worker);
+    });
+  }
+  for (auto& worker : workers) worker.join();
+
+  const std::string text = metrics.serialize();
+  EXPECT_TRUE(has_line(text, R"(tailcut_calls_total{outcome="success"} 20000)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tailcut_calls_total{outcome="bad_request"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_calls_total{outcome="deadline_exceeded"} 0)"));
+  EXPECT_TRUE(has_line(text, "tailcut_attempts_total 60000"));
+  EXPECT_TRUE(has_line(text, "tailcut_hedges_total 40000"));
+  EXPECT_TRUE(has_line(text, "tailcut_attempts_cancelled_total 20000"));
+  EXPECT_TRUE(has_line(text, "tailcut_calls_answered_late_total 2"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_wins_total{attempt="2"} 20000)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_wins_total{attempt="1"} 0)"));
+  // 0.5 s falls in le="0.5", 1 ms in le="0.001"; buckets are cumulative.
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_duration_seconds_bucket{le="0.001"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_duration_seconds_bucket{le="0.4"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_duration_seconds_bucket{le="0.5"} 20002)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_duration_seconds_bucket{le="+Inf"} 20002)"));
+  EXPECT_TRUE(has_line(text, "tailcut_call_duration_seconds_count 20002"));
+  EXPECT_TRUE(has_line(text, "tailcut_call_duration_seconds_sum 10000.002"));
+  // Attempts that finished on their own: the winner (0.1 s) and the failure (0.05 s).
+  EXPECT_TRUE(has_line(text, R"(tailcut_attempt_duration_seconds_bucket{le="0.05"} 20000)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_attempt_duration_seconds_bucket{le="0.1"} 40000)"));
+  EXPECT_TRUE(has_line(text, "tailcut_attempt_duration_seconds_count 40000"));
+}
+
+TEST(MetricsTest, GaugesArePerWorker) {
+  Metrics metrics{2, 3};
+  metrics.record_deadline_margin(1, 25ms);
+  metrics.record_pool(0, http::PoolStats{.connections_opened = 9, .idle = 4, .in_use = 1});
+  const std::string text = metrics.serialize();
+  EXPECT_TRUE(has_line(text, R"(tailcut_deadline_margin_seconds{worker="1"} 0.025)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_idle_connections{worker="0"} 4)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_opened_connections{worker="0"} 9)"));
+}
+
+}  // namespace
+}  // namespace tailcut::gateway
