@@ -179,7 +179,8 @@ ServerCore::ServerCore(ServerOptions options, Router router)
     : options_{std::move(options)}, router_{std::move(router)}, port_{options_.port} {
   validate(options_);
   workers_.reserve(options_.threads);
-  for (std::size_t i = 0; i < options_.threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (std::size_t i = 0; i < options_.threads; ++i)
+    workers_.push_back(std::make_unique<Worker>(options_.threads));
 }
 
 ServerCore::~ServerCore() {

@@ -34,11 +34,16 @@ struct Worker {
   // Those whose handler runs without a watch on the client yet; the
   // departure sweep watches them (connection.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
-  // One thread runs it. Not BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO: worker 0
-  // registers each socket it accepts for worker k in k's reactor, and the
-  // per-socket lock orders that with k's handling of a stale event on the
-  // same (pooled) descriptor state (ThreadSanitizer showed the race).
-  boost::asio::io_context io{1};
+  // One thread runs it. With more than one worker, worker 0 registers each
+  // socket it accepts for worker k in k's reactor, and the per-socket lock
+  // orders that with k's handling of a stale event on the same (pooled)
+  // descriptor state (ThreadSanitizer showed the race). A lone worker
+  // registers its own sockets and touches them from its thread only: its
+  // reactor skips that lock (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO; posts
+  // from other threads stay locked).
+  explicit Worker(std::size_t worker_count)
+      : io{worker_count == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : 1} {}
+  boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
   bool departure_sweep_pending = false;
