@@ -220,9 +220,11 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
           result);
       break;
   }
-  // Inserted, not set: the response has neither yet.
-  response.insert("X-Tailcut-Attempts", std::to_string(result.fired));
-  response.insert("X-Tailcut-Winner", result.winner != 0 ? std::to_string(result.winner) : "none");
+  // Inserted, not set: the response has neither yet. Named as unknown
+  // fields, which they are: Beast then skips looking the names up.
+  response.insert(beast_http::field::unknown, "X-Tailcut-Attempts", std::to_string(result.fired));
+  response.insert(beast_http::field::unknown, "X-Tailcut-Winner",
+                  result.winner != 0 ? std::to_string(result.winner) : "none");
 
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;
