@@ -104,7 +104,7 @@ overhead() {
     log "  $name: $(awk -v n="$name" '$2 == n' "$rows" | median_columns)"
   done
   log "  tailcut / nginx, round by round: $(awk '$2 == "nginx" { n[$1] = $3 } $2 == "tailcut" { t[$1] = $3 }
-    END { for (r in n) printf "%d%% ", 100 * t[r] / n[r] }' "$rows")"
+    END { for (r = 1; r in n; ++r) printf "%d%% ", 100 * t[r] / n[r] }' "$rows")"
 }
 
 # The median of each column (3 to 7) of round rows read on stdin.
