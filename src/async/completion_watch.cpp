@@ -92,11 +92,12 @@ asio::awaitable<void> CompletionWatch::wait_timer(boost::system::error_code& err
   return timer_.async_wait(asio::redirect_error(asio::use_awaitable, error));
 }
 
-void CompletionWatch::after_wait(const boost::system::error_code& error) {
+bool CompletionWatch::after_wait(const boost::system::error_code& error) {
   waiting_ = false;
-  if (deadline_moved_ || completion_pending_) return;  // poll() again
-  if (error) throw_cancelled();                        // the caller's cancellation, not ours
+  if (deadline_moved_ || completion_pending_) return true;  // poll() again
+  if (error) return false;                                  // the caller's cancellation, not ours
   deadline_passed_ = true;
+  return true;
 }
 
 asio::awaitable<Wake> CompletionWatch::wait() {
@@ -104,7 +105,7 @@ asio::awaitable<Wake> CompletionWatch::wait() {
     if (const std::optional<Wake> wake = poll()) co_return *wake;
     boost::system::error_code error;
     co_await wait_timer(error);
-    after_wait(error);
+    if (!after_wait(error)) throw_cancelled();
   }
 }
 

@@ -166,6 +166,12 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   };
   const auto result =
       co_await policy::hedge(std::move(attempt), hedge_options(timeout, context, Clock::now()));
+  if (result.outcome == policy::HedgeOutcome::cancelled) {
+    // The client left, or the server closes its connection: nobody reads
+    // this answer, and the call is not counted.
+    co_return http::json_error(beast_http::status::service_unavailable, "cancelled",
+                               "the call was cancelled");
+  }
   co_return answer(result, timeout, context, *session);
 }
 
@@ -182,6 +188,9 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   // and unwind after it. Safe: an attempt (call_upstream) holds only its
   // context and pointers to the session and URL, which outlive every call.
   hedge_options.losers = policy::Losers::cancel_without_joining;
+  // A client that leaves cancels its call: by the thousand when a load
+  // balancer or a benchmark drops its connections at once.
+  hedge_options.report_cancellation = true;
   // Measured from the moment the request was read; the answer is aimed a
   // margin early so that it arrives in time. A deadline passed already is
   // aimed at now: the hedge's lateness is measured against it.
@@ -218,6 +227,8 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
               : "no successful upstream response within the maximum wait of " +
                     std::to_string(options_.max_wait.count()) + " ms",
           result);
+      break;
+    case policy::HedgeOutcome::cancelled:  // answered by handle(), not counted
       break;
   }
   // Inserted, not set: the response has neither yet. Named as unknown

@@ -198,6 +198,38 @@ TEST_F(GatewayTest, LosersAreCancelledAndNothingOfThemRunsOn) {
   EXPECT_EQ(upstream_counters().aborted, 2u);
 }
 
+// Polls the simulator's counters (a server of its own, with no event to
+// wait on) until `done` holds or 2 s pass.
+template <typename Condition>
+void wait_for_upstream(Condition done) {
+  const auto give_up = Clock::now() + 2s;
+  while (!done() && Clock::now() < give_up) std::this_thread::sleep_for(5ms);
+}
+
+// A client that leaves with its call in flight cancels the call: every
+// attempt is aborted at the upstream, no call is counted, and the gateway
+// goes on serving (the departure path returns the hedge's cancellation
+// rather than throwing it, and closes the sockets on the closer's thread).
+TEST_F(GatewayTest, AClientThatLeavesCancelsEveryAttemptOfItsCall) {
+  start(R"([{"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 1}])");
+  {
+    testing::ServerTestClient leaving{gateway_->port()};
+    leaving.send(testing::raw_request("GET", "/api/smart?timeout=5000"));
+    wait_for_upstream([this] { return upstream_counters().received == 3; });
+    ASSERT_EQ(upstream_counters().received, 3u);
+  }  // the client closes its connection
+  wait_for_upstream([this] { return upstream_counters().aborted == 3; });
+  EXPECT_EQ(upstream_counters().aborted, 3u);
+  EXPECT_EQ(upstream_counters().in_flight, 0u);
+
+  const auto metrics = call("/metrics").body();
+  for (const char* outcome : {"success", "upstream_failed", "deadline_exceeded", "bad_request"}) {
+    const std::string line = std::string{"tailcut_calls_total{outcome=\""} + outcome + "\"} 0";
+    EXPECT_NE(metrics.find(line), std::string::npos) << line;
+  }
+  EXPECT_EQ(call("/api/smart?timeout=1000").result_int(), 200);
+}
+
 TEST_F(GatewayTest, BadTimeoutsAre400AndReachNoUpstream) {
   start(R"([{"delay_ms": 1}])");
   for (const auto* target : {"/api/smart?timeout=", "/api/smart?timeout=0", "/api/smart?timeout=-1",

@@ -2,12 +2,14 @@
 #include "tailcut/policy/hedge.hpp"
 
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "support/async_run.hpp"
 #include "tailcut/async/error.hpp"
+#include "tailcut/async/task.hpp"
 
 namespace tailcut::policy {
 namespace {
@@ -203,6 +205,67 @@ TEST(Hedge, WithoutJoiningHedgeReturnsBeforeTheLosersHaveUnwound) {
   // run_async returns only once the loser, too, is done: it did unwind.
   EXPECT_NE(order->loser_unwound, Clock::time_point{});
   EXPECT_LT(order->hedge_returned, order->loser_unwound);
+}
+
+// The caller of a hedge is cancelled 150 ms in, while all three attempts
+// run (each would take 10 s). What the caller's task sees, and how each
+// attempt ended.
+struct CancelledCaller {
+  bool threw_cancellation = false;
+  std::optional<HedgeResult<int>> result;
+  Observed observed;
+};
+
+asio::awaitable<HedgeResult<int>> hedge_all_slow(Observed* observed, bool report_cancellation) {
+  auto options = quick_options();
+  options.report_cancellation = report_cancellation;
+  // Losers not joined on a winner: the caller's cancellation joins anyway.
+  options.losers = Losers::cancel_without_joining;
+  std::vector<Script> scripts(3, Script{10s, true});
+  co_return co_await run_hedge(std::move(scripts), observed, options);
+}
+
+asio::awaitable<void> cancel_the_caller(Executor executor, CancelledCaller* caller,
+                                        bool report_cancellation) {
+  auto task = async::spawn(executor, hedge_all_slow(&caller->observed, report_cancellation));
+  co_await sleep_for(150ms);
+  task.cancel();
+  try {
+    caller->result.emplace(co_await task.result());
+  } catch (const boost::system::system_error& error) {
+    caller->threw_cancellation = error.code() == asio::error::operation_aborted;
+  }
+}
+
+CancelledCaller run_cancelled_caller(bool report_cancellation) {
+  CancelledCaller caller;
+  run_async(
+      [&](Executor executor) { return cancel_the_caller(executor, &caller, report_cancellation); });
+  return caller;
+}
+
+TEST(Hedge, TheCallersCancellationCancelsEveryAttemptAndThrows) {
+  const auto caller = run_cancelled_caller(false);
+  EXPECT_TRUE(caller.threw_cancellation);
+  EXPECT_FALSE(caller.result);
+  EXPECT_EQ(caller.observed.endings,
+            (std::vector<std::string>{"cancelled", "cancelled", "cancelled"}));
+}
+
+TEST(Hedge, ReportedCancellationEndsTheHedgeWithoutAnException) {
+  const auto caller = run_cancelled_caller(true);
+  EXPECT_FALSE(caller.threw_cancellation);
+  ASSERT_TRUE(caller.result);
+  EXPECT_EQ(caller.result->outcome, HedgeOutcome::cancelled);
+  EXPECT_FALSE(caller.result->value);
+  EXPECT_EQ(caller.result->winner, 0U);
+  EXPECT_EQ(caller.result->fired, 3U);
+  // Every attempt was cancelled and had unwound before hedge returned.
+  EXPECT_EQ(caller.observed.endings,
+            (std::vector<std::string>{"cancelled", "cancelled", "cancelled"}));
+  for (const auto& attempt : caller.result->attempts) {
+    EXPECT_EQ(attempt.state, AttemptState::cancelled) << "attempt " << attempt.number;
+  }
 }
 
 // The scripted attempt as an OutcomeAttempt: failures returned, not thrown.

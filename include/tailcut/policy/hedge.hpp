@@ -20,7 +20,9 @@
 // hedge returns as soon as it has cancelled them, and they unwind (close
 // their connections) after it: the answer leaves without waiting a trip
 // through a busy scheduler for them, but they must then own or outlive
-// everything they use. A HedgeBudget, when given, can refuse extra
+// everything they use. The caller's cancellation throws operation_aborted
+// once the attempts are joined, or, with report_cancellation, ends the hedge
+// with HedgeOutcome::cancelled. A HedgeBudget, when given, can refuse extra
 // attempts. Single-threaded: runs on the caller's executor.
 #pragma once
 
@@ -65,6 +67,12 @@ struct HedgeOptions {
   // what outlives it) all it uses, nothing in the caller's frame. A caller's
   // cancellation always joins.
   Losers losers = Losers::join;
+  // true: the caller's cancellation ends the hedge with
+  // HedgeOutcome::cancelled instead of an exception. For callers cancelled
+  // by the thousand: a gateway whose clients leave with their calls in
+  // flight. Each exception costs ~20 k instructions per coroutine frame it
+  // is rethrown into; four of them were 70 % of the cost of a left call.
+  bool report_cancellation = false;
 };
 
 // What one attempt is told.
@@ -90,7 +98,12 @@ struct AttemptRecord {
   [[nodiscard]] std::string failure() const;
 };
 
-enum class HedgeOutcome { succeeded, all_failed, deadline_exceeded };
+enum class HedgeOutcome {
+  succeeded,
+  all_failed,
+  deadline_exceeded,
+  cancelled,  // the caller was cancelled (with HedgeOptions::report_cancellation)
+};
 
 template <typename T>
 struct HedgeResult {
@@ -197,7 +210,10 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       if (!watch.poll()) {
         boost::system::error_code error;
         co_await watch.wait_timer(error);
-        watch.after_wait(error);
+        if (!watch.after_wait(error)) {
+          caller_cancelled = true;  // found without an exception
+          break;
+        }
       }
     }
   } catch (...) {
@@ -216,7 +232,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
     for (auto& run : running) states.push_back(&run.task.state());
     TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(states)));
   }
-  if (caller_cancelled) async::throw_cancelled();
+  if (caller_cancelled && !options.report_cancellation) async::throw_cancelled();
 
   result.fired = running.size();
   result.attempts.reserve(running.size());
@@ -241,9 +257,10 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
     }
     result.attempts.push_back(std::move(record));
   }
-  result.outcome = result.winner != 0 ? HedgeOutcome::succeeded
-                   : deadline_passed  ? HedgeOutcome::deadline_exceeded
-                                      : HedgeOutcome::all_failed;
+  result.outcome = caller_cancelled     ? HedgeOutcome::cancelled
+                   : result.winner != 0 ? HedgeOutcome::succeeded
+                   : deadline_passed    ? HedgeOutcome::deadline_exceeded
+                                        : HedgeOutcome::all_failed;
   co_return result;
 }
 

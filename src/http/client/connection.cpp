@@ -18,6 +18,7 @@
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 
+#include "../common/socket_closer.hpp"
 #include "../common/socket_watchdog.hpp"
 #include "response_reader.hpp"
 #include "tailcut/async/error.hpp"
@@ -94,7 +95,11 @@ struct Connection::Impl {
         plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
         tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
                         : nullptr},
-        watchdog{socket(), watchdog_check_interval, SocketWatchdog::Close::reset} {}
+        watchdog{socket(), watchdog_check_interval, SocketWatchdog::Close::reset} {
+    // Now rather than in the first close(), which may run as the context is
+    // being destroyed.
+    asio::use_service<SocketCloser>(asio::query(executor, asio::execution::context));
+  }
   ~Impl() { close(); }
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
@@ -104,11 +109,15 @@ struct Connection::Impl {
   // unwanted, and a reset leaves no TIME_WAIT behind. At thousands of hedged
   // calls a second, the TIME_WAITs of graceful closes would take up the
   // local ports, and every connect() would search longer for a free one.
+  // The reset is sent by the context's SocketCloser: when a client leaves
+  // with thousands of calls in flight, the resets of their attempts do not
+  // stall the event loop.
   void close() noexcept {
-    error_code ignored;
-    if (mid_exchange && socket().is_open()) {
-      socket().set_option(asio::socket_base::linger{true, 0}, ignored);
+    if (mid_exchange) {
+      close_in_background(socket(), SocketCloser::How::reset);
+      return;
     }
+    error_code ignored;
     socket().close(ignored);
   }
 

@@ -48,12 +48,14 @@ class CompletionWatch final : public CompletionObserver {
   //   if (!watch.poll()) {
   //     boost::system::error_code error;
   //     co_await watch.wait_timer(error);
-  //     watch.after_wait(error);  // throws on the caller's cancellation
+  //     if (!watch.after_wait(error)) ...;  // the caller was cancelled
   //   }
   // poll() returns a wake already due, or arms the timer for the wait.
+  // after_wait() returns false, rather than throwing, when the caller was
+  // cancelled: a hedge whose client left unwinds without an exception.
   [[nodiscard]] std::optional<Wake> poll();
   [[nodiscard]] boost::asio::awaitable<void> wait_timer(boost::system::error_code& error);
-  void after_wait(const boost::system::error_code& error);
+  [[nodiscard]] bool after_wait(const boost::system::error_code& error);
 
   // Waits for a completion that the caller's cancellation cannot interrupt.
   // The caller must have turned throw_if_cancelled off.
