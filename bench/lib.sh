@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build/release --target tailcut_cli >/dev/null
-tailcut=build/release/src/tailcut
+tailcut=${TAILCUT:-build/release/src/tailcut}  # TAILCUT=<binary>: compare another build
 work=$(mktemp -d)
 pids=()  # background processes: add each one's pid
 
