@@ -6,9 +6,11 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <optional>
 
 #include "support/client_test_helpers.hpp"
 #include "support/client_test_server.hpp"
+#include "tailcut/async/error.hpp"
 #include "tailcut/http/session.hpp"
 
 namespace tailcut::http {
@@ -160,6 +162,50 @@ TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   ASSERT_TRUE(run_until(io, [&] { return hanging_done; }));
   // The slot is free again.
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
+}
+
+// Runs try_request and keeps its outcome (co_spawn wants a default value).
+asio::awaitable<void> store_outcome(Session* session, RequestOptions options,
+                                    std::optional<async::Outcome<ClientResponse>>* outcome) {
+  outcome->emplace(co_await session->try_request(options));
+}
+
+// A request queued for a slot and then cancelled (a hedged attempt that
+// lost) fails as cancelled, returned rather than thrown by try_request, and
+// leaves the queue: the slot goes to the next request.
+TEST(ClientPool, ARequestCancelledWhileQueuedFailsAsCancelledAndLeavesTheQueue) {
+  asio::io_context io;
+  ClientTestServer server{io, [](const ReceivedRequest& request) {
+                            return request.target == "/hang" ? Reply::no_answer()
+                                                             : Reply::text(200, "ok");
+                          }};
+  Session session{io.get_executor(), SessionOptions{.connection_limit = 1}};
+  asio::cancellation_signal stop_hanging;
+  bool hanging_done = false;
+  asio::co_spawn(
+      io, session.get(server.url("/hang")),
+      asio::bind_cancellation_slot(
+          stop_hanging.slot(), [&](std::exception_ptr, ClientResponse) { hanging_done = true; }));
+  ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
+
+  asio::cancellation_signal stop_queued;
+  std::optional<async::Outcome<ClientResponse>> queued;
+  RequestOptions options;
+  options.url = server.url("/fast");
+  asio::co_spawn(io, store_outcome(&session, options, &queued),
+                 asio::bind_cancellation_slot(
+                     stop_queued.slot(), [](std::exception_ptr thrown) { EXPECT_FALSE(thrown); }));
+  ASSERT_TRUE(run_until(io, [&] { return session.stats().waiting == 1; }));
+  stop_queued.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until(io, [&] { return queued.has_value(); }));
+  ASSERT_FALSE(*queued);
+  EXPECT_TRUE(async::is_cancellation(queued->error()));
+  EXPECT_EQ(session.stats().waiting, 0u);
+
+  stop_hanging.emit(asio::cancellation_type::terminal);
+  ASSERT_TRUE(run_until(io, [&] { return hanging_done; }));
+  EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
+  EXPECT_EQ(server.counters().requests, 2u);  // the cancelled one never reached it
 }
 
 TEST(ClientPool, OriginsAreForgottenOnceNothingUsesThem) {

@@ -8,6 +8,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/system_error.hpp>
 
+#include "tailcut/async/error.hpp"
+
 namespace tailcut::http::detail {
 
 namespace asio = boost::asio;
@@ -66,7 +68,8 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& o
   return try_take(host_entry(origin), reuse, now);
 }
 
-asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, const Origin& origin,
+asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease,
+                                              std::exception_ptr& failure, const Origin& origin,
                                               Deadline deadline, Reuse reuse,
                                               const std::string& url) {
   if (auto taken = try_acquire(origin, reuse)) {
@@ -81,7 +84,7 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, const
   waiter.queued = true;
   ++host.waiting;
   // Leaves the queue however we leave (co_await throws when the caller was
-  // cancelled before it).
+  // cancelled before it: the one exception left on this path, rare).
   struct LeaveQueue {
     ConnectionPool& pool;
     Waiter& waiter;
@@ -95,12 +98,14 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, const
     co_return;
   }
   if (error == asio::error::operation_aborted) {
-    throw boost::system::system_error{boost::system::error_code{asio::error::operation_aborted}};
+    failure = async::cancellation_error();
+    co_return;
   }
-  throw_timeout(deadline, "waiting for a free connection to " + origin.authority() + " (" + url +
-                              "; " + std::to_string(in_use_) + " connections in use, limits " +
-                              std::to_string(limits_.total) + " total, " +
-                              std::to_string(limits_.per_host) + " per host, 0 = none)");
+  failure = std::make_exception_ptr(timeout_error(
+      deadline, "waiting for a free connection to " + origin.authority() + " (" + url + "; " +
+                    std::to_string(in_use_) + " connections in use, limits " +
+                    std::to_string(limits_.total) + " total, " + std::to_string(limits_.per_host) +
+                    " per host, 0 = none)"));
 }
 
 ConnectionPool::HostEntry& ConnectionPool::host_entry(const Origin& origin) {

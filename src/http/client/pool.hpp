@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <list>
 #include <memory>
 #include <optional>
@@ -81,15 +82,20 @@ class ConnectionPool {
 
   // A slot for `origin` into `lease`: at once when the limits allow, else
   // after the requests queued before (into, not returned: an awaited value
-  // would sit in the caller's frame). The pool must outlive the lease. Throws
-  // ClientError(deadline.kind) when `deadline` passes first (`url` is for
-  // the message), system_error(operation_aborted) when cancelled. By
-  // reference: the caller awaits at once and keeps `origin` and `url` alive.
+  // would sit in the caller's frame). The pool must outlive the lease. When
+  // there is no slot, `failure` says why, rather than an exception (hedged
+  // attempts waiting for a slot are cancelled by the thousand, and each
+  // exception costs ~20 k instructions per coroutine frame it crosses):
+  // ClientError(deadline.kind) when `deadline` passed first (`url` is for
+  // the message), async::cancellation_error() when the caller was cancelled.
+  // By reference: the caller awaits at once and keeps `origin` and `url`
+  // alive.
   // The slot at once, when the limits allow (acquire() without waiting, and
   // without a coroutine); nullopt when the request would have to queue.
   [[nodiscard]] std::optional<Lease> try_acquire(const Origin& origin, Reuse reuse);
 
   [[nodiscard]] boost::asio::awaitable<void> acquire(std::optional<Lease>& lease,
+                                                     std::exception_ptr& failure,
                                                      const Origin& origin, Deadline deadline,
                                                      Reuse reuse, const std::string& url);
 

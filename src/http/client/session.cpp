@@ -118,8 +118,9 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         std::optional<ConnectionPool::Lease> taken =
             state->pool.try_acquire(request.url->origin, reuse);
         if (!taken) {
-          co_await state->pool.acquire(taken, request.url->origin, connect, reuse,
+          co_await state->pool.acquire(taken, result.failure, request.url->origin, connect, reuse,
                                        request.url->text);
+          if (result.failure) break;
         }
         ConnectionPool::Lease& lease = *taken;
         if (!lease.connection()) {
