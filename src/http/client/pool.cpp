@@ -219,6 +219,10 @@ void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> conn
 
 void ConnectionPool::serve_waiters(Clock::time_point now) noexcept {
   for (auto it = waiters_.begin(); it != waiters_.end();) {
+    // Full, and nothing idle to hand over: no waiter can be served (without
+    // this, each freed slot cost a try_take per waiter: hundreds of hedged
+    // attempts queued behind the limit made it quadratic).
+    if (limits_.total != 0 && in_use_ >= limits_.total && idle_ == 0) return;
     Waiter& waiter = **it;
     auto lease = try_take(*waiter.host, waiter.reuse, now);
     if (!lease) {
