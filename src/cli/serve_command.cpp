@@ -32,7 +32,10 @@ struct ServeFlags {
   std::size_t max_header_bytes = 16 * 1024;
   std::size_t max_body_bytes = 1024 * 1024;
   std::string shutdown_grace = "30s";
-  std::size_t upstream_connections = 100;
+  // As many as the calls --max-connections admits could use at once with
+  // their first attempt: a limit of 100 (the library's, aiohttp's) left the
+  // seed load of 2,000 clients queueing for connections, 96 % of calls 504.
+  std::size_t upstream_connections = 10'000;
   std::string ca_file;
   std::uint64_t simulator_seed = 0;  // 0: random
 };
@@ -155,7 +158,8 @@ CommandRunner add_serve_command(CLI::App& app) {
   add_option_with_env(c, "--shutdown-grace", flags->shutdown_grace,
                       "on SIGTERM/SIGINT, how long calls in flight may finish");
   add_option_with_env(c, "--upstream-connections", flags->upstream_connections,
-                      "upstream connections at most, shared among the workers")
+                      "upstream connections at most, shared among the workers; an attempt "
+                      "beyond it waits for one, within its deadline")
       ->check(CLI::Range(1, 1'000'000));
   add_option_with_env(c, "--ca-file", flags->ca_file,
                       "CA certificates (PEM) to trust for an https upstream");
