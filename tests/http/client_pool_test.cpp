@@ -132,7 +132,23 @@ TEST(ClientPool, QueuedRequestsAreServedFirstComeFirstServed) {
   EXPECT_EQ(server.counters().connections_accepted, 1u);
 }
 
-TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
+// A session limited to one connection, whose only slot a request to /hang
+// holds (the server never answers it) until release() cancels that request.
+class ClientPoolOneSlotTaken : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    asio::co_spawn(io, session.get(server.url("/hang")),
+                   asio::bind_cancellation_slot(
+                       stop_hanging.slot(),
+                       [this](std::exception_ptr, ClientResponse) { hanging_done = true; }));
+    ASSERT_TRUE(run_until(io, [this] { return server.counters().in_flight == 1; }));
+  }
+
+  void release() {
+    stop_hanging.emit(asio::cancellation_type::terminal);
+    ASSERT_TRUE(run_until(io, [this] { return hanging_done; }));
+  }
+
   asio::io_context io;
   ClientTestServer server{io, [](const ReceivedRequest& request) {
                             return request.target == "/hang" ? Reply::no_answer()
@@ -141,12 +157,9 @@ TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   Session session{io.get_executor(), SessionOptions{.connection_limit = 1}};
   asio::cancellation_signal stop_hanging;
   bool hanging_done = false;
-  asio::co_spawn(
-      io, session.get(server.url("/hang")),
-      asio::bind_cancellation_slot(
-          stop_hanging.slot(), [&](std::exception_ptr, ClientResponse) { hanging_done = true; }));
-  ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
+};
 
+TEST_F(ClientPoolOneSlotTaken, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   RequestOptions options;
   options.timeouts = test::timeouts(10s, 200ms, std::nullopt);
   const test::Stopwatch stopwatch;
@@ -158,8 +171,7 @@ TEST(ClientPool, WaitingForAFreeConnectionCountsAgainstTheConnectTimeout) {
   EXPECT_GE(stopwatch.elapsed(), 150ms);
   EXPECT_EQ(session.stats().waiting, 0u);
 
-  stop_hanging.emit(asio::cancellation_type::terminal);
-  ASSERT_TRUE(run_until(io, [&] { return hanging_done; }));
+  release();
   // The slot is free again.
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
 }
@@ -173,21 +185,7 @@ asio::awaitable<void> store_outcome(Session* session, RequestOptions options,
 // A request queued for a slot and then cancelled (a hedged attempt that
 // lost) fails as cancelled, returned rather than thrown by try_request, and
 // leaves the queue: the slot goes to the next request.
-TEST(ClientPool, ARequestCancelledWhileQueuedFailsAsCancelledAndLeavesTheQueue) {
-  asio::io_context io;
-  ClientTestServer server{io, [](const ReceivedRequest& request) {
-                            return request.target == "/hang" ? Reply::no_answer()
-                                                             : Reply::text(200, "ok");
-                          }};
-  Session session{io.get_executor(), SessionOptions{.connection_limit = 1}};
-  asio::cancellation_signal stop_hanging;
-  bool hanging_done = false;
-  asio::co_spawn(
-      io, session.get(server.url("/hang")),
-      asio::bind_cancellation_slot(
-          stop_hanging.slot(), [&](std::exception_ptr, ClientResponse) { hanging_done = true; }));
-  ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
-
+TEST_F(ClientPoolOneSlotTaken, ARequestCancelledWhileQueuedFailsAsCancelledAndLeavesTheQueue) {
   asio::cancellation_signal stop_queued;
   std::optional<async::Outcome<ClientResponse>> queued;
   RequestOptions options;
@@ -202,8 +200,7 @@ TEST(ClientPool, ARequestCancelledWhileQueuedFailsAsCancelledAndLeavesTheQueue) 
   EXPECT_TRUE(async::is_cancellation(queued->error()));
   EXPECT_EQ(session.stats().waiting, 0u);
 
-  stop_hanging.emit(asio::cancellation_type::terminal);
-  ASSERT_TRUE(run_until(io, [&] { return hanging_done; }));
+  release();
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).status, 200);
   EXPECT_EQ(server.counters().requests, 2u);  // the cancelled one never reached it
 }

@@ -17,23 +17,15 @@
 #include <string>
 #include <vector>
 
+#include "support/socket_pair.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using tailcut::http::detail::close_in_background;
 using tailcut::http::detail::SocketCloser;
-
-// A connected pair of loopback sockets.
-struct SocketPair {
-  explicit SocketPair(asio::io_context& io) : near{io}, far{io} {
-    tcp::acceptor acceptor{io, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
-    near.connect(acceptor.local_endpoint());
-    acceptor.accept(far);
-  }
-  tcp::socket near;
-  tcp::socket far;
-};
+using tailcut::test::SocketPair;
 
 // What the far end reads until the connection ends: the bytes, and the error
 // that ended it (eof for a FIN, connection_reset for a reset).

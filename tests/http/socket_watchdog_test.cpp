@@ -12,6 +12,8 @@
 #include <chrono>
 #include <optional>
 
+#include "support/socket_pair.hpp"
+
 namespace {
 
 namespace asio = boost::asio;
@@ -19,17 +21,7 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 using tailcut::http::detail::SocketWatchdog;
 using Clock = std::chrono::steady_clock;
-
-// A connected pair of loopback sockets.
-struct SocketPair {
-  explicit SocketPair(asio::io_context& io) : near{io}, far{io} {
-    tcp::acceptor acceptor{io, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
-    near.connect(acceptor.local_endpoint());
-    acceptor.accept(far);
-  }
-  tcp::socket near;
-  tcp::socket far;
-};
+using tailcut::test::SocketPair;
 
 // Starts a read on `socket` that records when and how it ends.
 struct PendingRead {
