@@ -43,20 +43,17 @@ const http::RequestOptions& attempt_request(const std::string& url,
 
 // Success is HTTP 200 with a JSON object body; anything else is what went
 // wrong, as an AttemptFailed.
-std::exception_ptr upstream_failure(const http::ClientResponse& response) {
-  if (response.status != 200) {
-    return std::make_exception_ptr(AttemptFailed{"HTTP " + std::to_string(response.status)});
-  }
+std::optional<std::string> upstream_failure(const http::ClientResponse& response) {
+  if (response.status != 200) return "HTTP " + std::to_string(response.status);
   switch (json_shape(response.body)) {
     case JsonShape::object:
       break;
     case JsonShape::other_value:
-      return std::make_exception_ptr(
-          AttemptFailed{"HTTP 200 with a JSON body that is not an object"});
+      return "HTTP 200 with a JSON body that is not an object";
     case JsonShape::invalid:
-      return std::make_exception_ptr(AttemptFailed{"HTTP 200 with a body that is not JSON"});
+      return "HTTP 200 with a body that is not JSON";
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 // Not a coroutine: the request options are built on the stack and handed
@@ -74,9 +71,15 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* sessio
                                                            const std::string* url,
                                                            policy::AttemptContext context) {
   auto outcome = co_await send_attempt(*session, *url, context);
-  if (!outcome) co_return async::Outcome<std::string>::failure(outcome.error());
+  // Failures keep their description: a 502 reports them without a rethrow.
+  if (!outcome) {
+    co_return outcome.failure_description().empty()
+        ? async::Outcome<std::string>::failure(outcome.error())
+        : async::Outcome<std::string>::failure(outcome.error(), outcome.failure_description());
+  }
   if (auto failure = upstream_failure(outcome.value())) {
-    co_return async::Outcome<std::string>::failure(std::move(failure));
+    auto error = std::make_exception_ptr(AttemptFailed{*failure});
+    co_return async::Outcome<std::string>::failure(std::move(error), std::move(*failure));
   }
   co_return async::Outcome<std::string>::success(std::move(outcome.value().body));
 }

@@ -88,6 +88,30 @@ TEST(ClientErrors, TryRequestReturnsTheFailureInsteadOfThrowing) {
   EXPECT_THROW(std::rethrow_exception(closed), std::logic_error);
 }
 
+// A connect, DNS or exchange failure comes back described (its what()), so
+// that a hedge's 502 reports it without rethrowing it; a cancellation does
+// not (it is recognised by its address).
+TEST(ClientErrors, TryRequestDescribesTheFailureItHandsBack) {
+  asio::io_context io;
+  Session session{io.get_executor()};
+  RequestOptions options;
+  options.url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  auto task = async::spawn_outcome(io.get_executor(), session.try_request(options));
+  ASSERT_TRUE(test::run_until(
+      io, [&] { return task.done(); }, 10s));
+  const auto& outcome = task.outcome();
+  ASSERT_FALSE(outcome);
+  EXPECT_TRUE(contains(outcome.failure_description(), "refused")) << outcome.failure_description();
+  try {
+    std::rethrow_exception(outcome.error());
+  } catch (const ClientError& error) {
+    EXPECT_EQ(outcome.failure_description(), error.what());
+  }
+  // The task took the description as its failure's, not as a cancellation.
+  EXPECT_EQ(task.state().failure_description(), outcome.failure_description());
+  EXPECT_FALSE(task.cancelled());
+}
+
 TEST(ClientErrors, ServerThatNeverAcceptsGivesConnectTimeout) {
   asio::io_context io;
   const test::SaturatedListener listener{io};

@@ -280,6 +280,29 @@ asio::awaitable<async::Outcome<int>> scripted_outcome(std::vector<Script> script
   co_return async::Outcome<int>::success(static_cast<int>(context.number));
 }
 
+// Fails with a description of its own, unlike its error's what(): the hedge
+// must report the description, which it reads without a rethrow.
+asio::awaitable<async::Outcome<int>> described_failure(AttemptContext context) {
+  co_return async::Outcome<int>::failure(std::make_exception_ptr(std::runtime_error{"thrown"}),
+                                         "described " + std::to_string(context.number));
+}
+
+asio::awaitable<HedgeResult<int>> hedge_described_failures() {
+  OutcomeAttempt<int> attempt = described_failure;
+  co_return co_await hedge(attempt, quick_options());
+}
+
+TEST(Hedge, AFailureDescribedWhereItWasMadeIsReportedWithThatDescription) {
+  const auto result = run_async([](Executor) { return hedge_described_failures(); });
+  EXPECT_EQ(result.outcome, HedgeOutcome::all_failed);
+  ASSERT_EQ(result.attempts.size(), 3U);
+  for (const auto& attempt : result.attempts) {
+    EXPECT_EQ(attempt.state, AttemptState::failed);
+    EXPECT_EQ(attempt.noted_failure, "described " + std::to_string(attempt.number));
+    EXPECT_EQ(attempt.failure(), "described " + std::to_string(attempt.number));
+  }
+}
+
 asio::awaitable<HedgeResult<int>> hedge_outcomes(std::vector<Script> scripts) {
   OutcomeAttempt<int> attempt = [scripts](AttemptContext context) {
     return scripted_outcome(scripts, context);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <exception>
+#include <string>
 #include <utility>
 #include <variant>
 
@@ -14,6 +15,14 @@ class Outcome {
  public:
   static Outcome success(T value) { return Outcome{std::move(value)}; }
   static Outcome failure(std::exception_ptr error) { return Outcome{std::move(error)}; }
+  // A failure that is not a cancellation, with its description (the
+  // error's what()) as known where it was made: whoever reports it (a
+  // hedge's 502) then needs no rethrow, ~12 k instructions, to read it.
+  static Outcome failure(std::exception_ptr error, std::string description) {
+    Outcome outcome{std::move(error)};
+    outcome.description_ = std::move(description);
+    return outcome;
+  }
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -36,6 +45,8 @@ class Outcome {
   [[nodiscard]] std::exception_ptr error() const noexcept {
     return has_value() ? nullptr : std::get<1>(state_);
   }
+  // The failure's description when it was given (see above), else empty.
+  [[nodiscard]] const std::string& failure_description() const noexcept { return description_; }
 
  private:
   explicit Outcome(T value) : state_{std::in_place_index<0>, std::move(value)} {}
@@ -46,6 +57,7 @@ class Outcome {
   }
 
   std::variant<T, std::exception_ptr> state_;
+  std::string description_;
 };
 
 template <>
@@ -53,6 +65,11 @@ class Outcome<void> {
  public:
   static Outcome success() { return Outcome{nullptr}; }
   static Outcome failure(std::exception_ptr error) { return Outcome{std::move(error)}; }
+  static Outcome failure(std::exception_ptr error, std::string description) {
+    Outcome outcome{std::move(error)};
+    outcome.description_ = std::move(description);
+    return outcome;
+  }
 
   [[nodiscard]] bool has_value() const noexcept { return !error_; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -60,10 +77,12 @@ class Outcome<void> {
     if (error_) std::rethrow_exception(error_);
   }
   [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
+  [[nodiscard]] const std::string& failure_description() const noexcept { return description_; }
 
  private:
   explicit Outcome(std::exception_ptr error) : error_{std::move(error)} {}
   std::exception_ptr error_;
+  std::string description_;
 };
 
 // The value type that stands for T in tuples and vectors: void becomes

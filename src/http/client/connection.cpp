@@ -51,12 +51,7 @@ bool is_end_of_stream(const error_code& error) {
   return error == asio::error::eof || error == ssl::error::stream_truncated;
 }
 
-// The shared one: async::is_cancellation() knows it without a rethrow.
-std::exception_ptr cancellation() { return tailcut::async::cancellation_error(); }
-
-[[noreturn]] void throw_cancelled() { std::rethrow_exception(cancellation()); }
-
-ExchangeResult exchange_failed(std::exception_ptr failure) {
+ExchangeResult exchange_failed(ClientFailure failure) {
   return ExchangeResult{std::nullopt, std::move(failure)};
 }
 
@@ -84,8 +79,13 @@ ClientError timeout_error(const Deadline& deadline, const std::string& what) {
                                         " of " + std::to_string(deadline.budget.count()) + " ms)"};
 }
 
-void throw_timeout(const Deadline& deadline, const std::string& what) {
-  throw timeout_error(deadline, what);
+ClientFailure failure_of(const ClientError& error) {
+  return ClientFailure{std::make_exception_ptr(error), error.what()};
+}
+
+// The shared cancellation: async::is_cancellation() knows it without a rethrow.
+ClientFailure cancelled_failure() {
+  return ClientFailure{tailcut::async::cancellation_error(), {}};
 }
 
 struct Connection::Impl {
@@ -147,15 +147,10 @@ struct Connection::Impl {
   // After a failed operation: the timeout or the cancellation that caused
   // it, if any (null otherwise). The deadline that fired is the one still
   // armed: the socket closed under the operation that just failed.
-  [[nodiscard]] std::exception_ptr interruption(const error_code& error,
-                                                const std::string& what) const {
-    if (timed_out() && armed) return std::make_exception_ptr(timeout_error(*armed, what));
-    if (error == asio::error::operation_aborted) return cancellation();
-    return nullptr;
-  }
-
-  void throw_if_interrupted(const error_code& error, const std::string& what) const {
-    if (auto interrupted = interruption(error, what)) std::rethrow_exception(interrupted);
+  [[nodiscard]] ClientFailure interruption(const error_code& error, const std::string& what) const {
+    if (timed_out() && armed) return failure_of(timeout_error(*armed, what));
+    if (error == asio::error::operation_aborted) return cancelled_failure();
+    return {};
   }
 
   // A request usually fits in the socket's send buffer: on plain TCP it is
@@ -238,19 +233,22 @@ struct Lookup {
   bool done = false;
 };
 
-asio::awaitable<std::vector<tcp::endpoint>> resolve(asio::any_io_executor executor, Origin origin,
-                                                    Deadline deadline, std::string url) {
-  std::vector<tcp::endpoint> endpoints;
+// The addresses of origin.host into `endpoints`, or why not into `failure`.
+asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Deadline deadline,
+                              std::string url, std::vector<tcp::endpoint>& endpoints,
+                              ClientFailure& failure) {
   error_code not_an_address;
   const auto address = asio::ip::make_address(origin.host, not_an_address);
   if (!not_an_address) {
     endpoints.emplace_back(address, origin.port);
-    co_return endpoints;
+    co_return;
   }
   const std::string what = "DNS lookup of " + origin.host + " (" + url + ")";
   // RFC 6761: names under .invalid never resolve; answer without asking.
   if (origin.host.ends_with(".invalid") || origin.host == "invalid") {
-    throw ClientError{ErrorKind::dns, what + " failed: .invalid names never resolve (RFC 6761)"};
+    failure = failure_of(
+        ClientError{ErrorKind::dns, what + " failed: .invalid names never resolve (RFC 6761)"});
+    co_return;
   }
   auto lookup = std::make_shared<Lookup>(executor);
   lookup->wakeup.expires_at(deadline.at);
@@ -266,19 +264,24 @@ asio::awaitable<std::vector<tcp::endpoint>> resolve(asio::any_io_executor execut
   co_await lookup->wakeup.async_wait(use_awaitable_into(wait_error));
   if (!lookup->done) {
     lookup->resolver.cancel();
-    if (wait_error == asio::error::operation_aborted) throw_cancelled();
-    throw_timeout(deadline, what);
+    failure = wait_error == asio::error::operation_aborted
+                  ? cancelled_failure()
+                  : failure_of(timeout_error(deadline, what));
+    co_return;
   }
-  if (lookup->error)
-    throw ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()};
+  if (lookup->error) {
+    failure = failure_of(ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()});
+    co_return;
+  }
   for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
-  if (endpoints.empty()) throw ClientError{ErrorKind::dns, what + " returned no address"};
-  co_return endpoints;
+  if (endpoints.empty()) {
+    failure = failure_of(ClientError{ErrorKind::dns, what + " returned no address"});
+  }
 }
 
-// Connects to the first endpoint that accepts.
+// Connects to the first endpoint that accepts, or says why not in `failure`.
 asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
-                                  Deadline deadline, std::string url) {
+                                  Deadline deadline, std::string url, ClientFailure& failure) {
   const std::string what = "connect to " + impl.peer + " (" + url + ")";
   impl.arm(deadline);
   error_code error;
@@ -297,12 +300,14 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
     }
     if (error == asio::error::operation_aborted) break;
   }
-  impl.throw_if_interrupted(error, what);
+  if ((failure = impl.interruption(error, what))) co_return;
   if (error == asio::error::connection_refused) {
-    throw ClientError{ErrorKind::connect_refused,
-                      "connect to " + impl.peer + " refused (" + url + ")"};
+    failure = failure_of(ClientError{ErrorKind::connect_refused,
+                                     "connect to " + impl.peer + " refused (" + url + ")"});
+    co_return;
   }
-  throw ClientError{ErrorKind::connect_failed, what + " failed: " + error.message()};
+  failure =
+      failure_of(ClientError{ErrorKind::connect_failed, what + " failed: " + error.message()});
 }
 
 std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_code& error) {
@@ -315,7 +320,9 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
   return description;
 }
 
-asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url) {
+// The TLS handshake, or why it failed in `failure`.
+asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url,
+                                ClientFailure& failure) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
   const std::string& host = impl.origin.host;
   SSL* native = stream.native_handle();
@@ -330,15 +337,19 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
     X509_VERIFY_PARAM* parameters = SSL_get0_param(native);
     const int accepted = host_is_address ? X509_VERIFY_PARAM_set1_ip_asc(parameters, host.c_str())
                                          : X509_VERIFY_PARAM_set1_host(parameters, host.c_str(), 0);
-    if (accepted != 1) throw ClientError{ErrorKind::tls, "cannot verify host name " + host};
+    if (accepted != 1) {
+      failure = failure_of(ClientError{ErrorKind::tls, "cannot verify host name " + host});
+      co_return;
+    }
   }
   impl.arm(deadline);
   error_code error;
   co_await stream.async_handshake(ssl::stream_base::client, use_awaitable_into(error));
   if (!error) co_return;
   const std::string what = "TLS handshake with " + impl.peer + " (" + url + ")";
-  impl.throw_if_interrupted(error, what);
-  throw ClientError{ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error)};
+  if ((failure = impl.interruption(error, what))) co_return;
+  failure = failure_of(
+      ClientError{ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error)});
 }
 
 }  // namespace
@@ -377,11 +388,18 @@ Connection::~Connection() {
 
 asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
                                                               Origin origin, ssl::context* tls,
-                                                              Deadline deadline, std::string url) {
+                                                              Deadline deadline, std::string url,
+                                                              ClientFailure& failure) {
   auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr);
-  std::vector<tcp::endpoint> endpoints = co_await resolve(executor, origin, deadline, url);
-  co_await connect_any(*impl, std::move(endpoints), deadline, url);
-  if (impl->tls) co_await handshake(*impl, deadline, url);
+  std::vector<tcp::endpoint> endpoints;
+  co_await resolve(executor, origin, deadline, url, endpoints, failure);
+  if (failure) co_return nullptr;
+  co_await connect_any(*impl, std::move(endpoints), deadline, url, failure);
+  if (failure) co_return nullptr;
+  if (impl->tls) {
+    co_await handshake(*impl, deadline, url, failure);
+    if (failure) co_return nullptr;
+  }
   impl->disarm();
   co_return std::unique_ptr<Connection>{new Connection{std::move(impl)}};
 }
@@ -403,7 +421,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
       co_return exchange_failed(std::move(interrupted));
     }
     if (reused && is_disconnect(error)) co_return ExchangeResult{};
-    co_return exchange_failed(std::make_exception_ptr(ClientError{
+    co_return exchange_failed(failure_of(ClientError{
         ErrorKind::connection_closed,
         "sending the request to " + peer + " failed: " + error.message() + " (" + url + ")"}));
   }
@@ -427,7 +445,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
       ended_by_eof = true;
       break;
     }
-    co_return exchange_failed(std::make_exception_ptr(
+    co_return exchange_failed(failure_of(
         ClientError{ErrorKind::connection_closed,
                     peer + " closed the connection before the response was complete (" +
                         reader.progress() + ", " + error.message() + ") (" + url + ")"}));
@@ -437,7 +455,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
   RawResponse response = reader.take();
   response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;
   ++io.exchanges;
-  co_return ExchangeResult{std::move(response), nullptr};
+  co_return ExchangeResult{std::move(response), {}};
 }
 
 bool Connection::looks_reusable() const noexcept {

@@ -68,9 +68,8 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& o
   return try_take(host_entry(origin), reuse, now);
 }
 
-asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease,
-                                              std::exception_ptr& failure, const Origin& origin,
-                                              Deadline deadline, Reuse reuse,
+asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, ClientFailure& failure,
+                                              const Origin& origin, Deadline deadline, Reuse reuse,
                                               const std::string& url) {
   if (auto taken = try_acquire(origin, reuse)) {
     lease.emplace(std::move(*taken));
@@ -98,10 +97,10 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease,
     co_return;
   }
   if (error == asio::error::operation_aborted) {
-    failure = async::cancellation_error();
+    failure = cancelled_failure();
     co_return;
   }
-  failure = std::make_exception_ptr(timeout_error(
+  failure = failure_of(timeout_error(
       deadline, "waiting for a free connection to " + origin.authority() + " (" + url + "; " +
                     std::to_string(in_use_) + " connections in use, limits " +
                     std::to_string(limits_.total) + " total, " + std::to_string(limits_.per_host) +

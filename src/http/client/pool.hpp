@@ -87,7 +87,7 @@ class ConnectionPool {
   // attempts waiting for a slot are cancelled by the thousand, and each
   // exception costs ~20 k instructions per coroutine frame it crosses):
   // ClientError(deadline.kind) when `deadline` passed first (`url` is for
-  // the message), async::cancellation_error() when the caller was cancelled.
+  // the message), cancelled_failure() when the caller was cancelled.
   // By reference: the caller awaits at once and keeps `origin` and `url`
   // alive.
   // The slot at once, when the limits allow (acquire() without waiting, and
@@ -95,9 +95,9 @@ class ConnectionPool {
   [[nodiscard]] std::optional<Lease> try_acquire(const Origin& origin, Reuse reuse);
 
   [[nodiscard]] boost::asio::awaitable<void> acquire(std::optional<Lease>& lease,
-                                                     std::exception_ptr& failure,
-                                                     const Origin& origin, Deadline deadline,
-                                                     Reuse reuse, const std::string& url);
+                                                     ClientFailure& failure, const Origin& origin,
+                                                     Deadline deadline, Reuse reuse,
+                                                     const std::string& url);
 
   [[nodiscard]] PoolStats stats() const noexcept;
 

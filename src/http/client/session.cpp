@@ -102,7 +102,7 @@ using RequestResult =
 template <Throw Failures>
 asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionState> state,
                                                      RequestPlan plan) {
-  std::exception_ptr failure;
+  ClientFailure failure;
   try {
     for (;;) {  // a hop: the request, then one per redirect followed
       const PreparedRequest& request = plan.request();
@@ -124,9 +124,10 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         }
         ConnectionPool::Lease& lease = *taken;
         if (!lease.connection()) {
-          std::unique_ptr<Connection> connection =
-              co_await Connection::open(state->executor, request.url->origin,
-                                        state->tls_context.get(), connect, request.url->text);
+          std::unique_ptr<Connection> connection = co_await Connection::open(
+              state->executor, request.url->origin, state->tls_context.get(), connect,
+              request.url->text, result.failure);
+          if (result.failure) break;
           lease.attach(std::move(connection));
         }
         result =
@@ -140,12 +141,13 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         }
         // The server had closed this kept-alive connection (the lease closes it).
         if (reuse == Reuse::fresh_only || !request.idempotent()) {
-          throw ClientError{
+          result.failure = failure_of(ClientError{
               ErrorKind::connection_closed,
               request.url->origin.authority() +
                   " closed the kept-alive connection before answering " + request.url->text +
                   (request.idempotent() ? " (even after one retry)"
-                                        : "; not retried: the method is not idempotent")};
+                                        : "; not retried: the method is not idempotent")});
+          break;
         }
         reuse = Reuse::fresh_only;
       }
@@ -163,12 +165,15 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
     }
   } catch (...) {
     if constexpr (Failures == Throw::yes) throw;
-    failure = std::current_exception();
+    failure = ClientFailure{std::current_exception(), {}};
   }
   if constexpr (Failures == Throw::yes) {
-    std::rethrow_exception(failure);
+    std::rethrow_exception(failure.error);
+  } else if (failure.description.empty()) {
+    co_return async::Outcome<ClientResponse>::failure(std::move(failure.error));
   } else {
-    co_return async::Outcome<ClientResponse>::failure(std::move(failure));
+    co_return async::Outcome<ClientResponse>::failure(std::move(failure.error),
+                                                      std::move(failure.description));
   }
 }
 

@@ -37,10 +37,11 @@ class TaskStateBase {
   // The error it ended with; null while running or after success.
   [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
   // Whether that error is a cancellation (operation_aborted), and what it
-  // says. Both are noted when the task caught the error, so that the
-  // combinators sorting failures need not rethrow it (each rethrow is a full
-  // unwind); an error handed back as a value (spawn_outcome) is rethrown to
-  // find out, and has no description here.
+  // says. Both are noted when the task caught the error, or when an
+  // Outcome handed back (spawn_outcome) carries its description, so that
+  // the combinators sorting failures need not rethrow it (each rethrow is a
+  // full unwind); another error handed back as a value is rethrown to find
+  // out.
   [[nodiscard]] bool cancelled() const noexcept;
   [[nodiscard]] const std::string& failure_description() const noexcept {
     return failure_description_;
@@ -84,6 +85,10 @@ class TaskState final : public TaskStateBase {
 
   void complete(Outcome<T> outcome) {
     const bool failed = !outcome.has_value();
+    // Described where it was made: not a cancellation (see Outcome).
+    if (failed && !outcome.failure_description().empty()) {
+      note_failure(false, outcome.failure_description());
+    }
     outcome_.emplace(std::move(outcome));
     mark_done(failed);
   }
