@@ -171,9 +171,9 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
       co_await policy::hedge(std::move(attempt), hedge_options(timeout, context, Clock::now()));
   if (result.outcome == policy::HedgeOutcome::cancelled) {
     // The client left, or the server closes its connection: nobody reads
-    // this answer, and the call is not counted.
-    co_return http::json_error(beast_http::status::service_unavailable, "cancelled",
-                               "the call was cancelled");
+    // this answer (a bare 503, not a JSON body: thousands of them are made
+    // when clients leave at once), and the call is not counted.
+    co_return http::Response{beast_http::status::service_unavailable, 11};
   }
   co_return answer(result, timeout, context, *session);
 }

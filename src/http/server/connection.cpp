@@ -706,7 +706,7 @@ awaitable<void> ServerConnection::linger() {
 
 // By the worker's SocketCloser: 2,000 clients leaving at once do not stall
 // the worker for the kernel's work on their closes.
-void ServerConnection::close() { close_in_background(socket_, SocketCloser::How::graceful); }
+void ServerConnection::close() { worker_.closer.close(socket_, SocketCloser::How::graceful); }
 
 namespace {
 

@@ -14,7 +14,6 @@
 #include <stdexcept>
 #include <string>
 
-#include "../common/socket_closer.hpp"
 #include "descriptor_table.hpp"
 #include "server_core.hpp"
 
@@ -182,9 +181,6 @@ ServerCore::ServerCore(ServerOptions options, Router router)
   workers_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(options_.threads));
-    // Now rather than at a connection's close, which may run as the
-    // context is being destroyed.
-    boost::asio::use_service<SocketCloser>(workers_.back()->io);
   }
 }
 

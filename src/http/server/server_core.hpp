@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "../common/socket_closer.hpp"
 #include "tailcut/http/server.hpp"
 
 namespace tailcut::http::detail {
@@ -42,8 +43,11 @@ struct Worker {
   // reactor skips that lock (BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO; posts
   // from other threads stay locked).
   explicit Worker(std::size_t worker_count)
-      : io{worker_count == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : 1} {}
+      : io{worker_count == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : 1},
+        closer{boost::asio::use_service<SocketCloser>(io)} {}
   boost::asio::io_context io;
+  // Closes this worker's sockets off its event loop (socket_closer.hpp).
+  SocketCloser& closer;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
   bool departure_sweep_pending = false;
