@@ -8,6 +8,7 @@
 
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
+#include <cstddef>
 #include <system_error>
 #include <utility>
 
@@ -15,6 +16,7 @@ namespace tailcut::http::detail {
 
 namespace {
 constexpr int lowest_priority = 19;  // nice
+constexpr std::size_t max_queued = 4096;
 }  // namespace
 
 SocketCloser::SocketCloser(boost::asio::execution_context& context) : service{context} {}
@@ -34,7 +36,10 @@ void SocketCloser::close(boost::asio::ip::tcp::socket& socket, How how) noexcept
   const Pending pending{descriptor, how};
   try {
     std::unique_lock lock{mutex_};
-    if (!stopping_) {
+    // Bounded: a closer starved of CPU (it runs niced) must not let
+    // descriptors pile up until the process runs out of them; past the
+    // bound the caller closes its own.
+    if (!stopping_ && queue_.size() < max_queued) {
       if (!thread_.joinable()) thread_ = std::thread{&SocketCloser::run, this};
       const bool was_empty = queue_.empty();
       queue_.push_back(pending);

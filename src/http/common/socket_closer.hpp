@@ -12,8 +12,11 @@
 // background thread for the same reason.
 //
 // One per execution context, as an Asio service (like the resolver's own
-// thread); the thread starts with the first close. The service's shutdown,
-// when the context is destroyed, closes what is still queued and joins it.
+// thread); the thread starts with the first close. At most 4,096
+// descriptors wait in its queue (the thread runs niced: starved of CPU, it
+// must not make the process run out of descriptors); past that the caller
+// closes its own. The service's shutdown, when the context is destroyed,
+// closes what is still queued and joins it.
 #pragma once
 
 #include <boost/asio/execution_context.hpp>
