@@ -56,6 +56,23 @@ std::optional<std::string> upstream_failure(const http::ClientResponse& response
   return std::nullopt;
 }
 
+// An attempt's response judged: its body, or why it failed. Failures keep
+// their description, so that a 502 reports them without a rethrow. Not in
+// call_upstream's coroutine, whose frame would hold each temporary.
+async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& outcome) {
+  if (!outcome) {
+    if (outcome.failure_description().empty()) {
+      return async::Outcome<std::string>::failure(outcome.error());
+    }
+    return async::Outcome<std::string>::failure(outcome.error(), outcome.failure_description());
+  }
+  if (auto failure = upstream_failure(outcome.value())) {
+    auto error = std::make_exception_ptr(AttemptFailed{*failure});
+    return async::Outcome<std::string>::failure(std::move(error), std::move(*failure));
+  }
+  return async::Outcome<std::string>::success(std::move(outcome.value().body));
+}
+
 // Not a coroutine: the request options are built on the stack and handed
 // to the session, rather than kept in call_upstream's frame.
 asio::awaitable<async::Outcome<http::ClientResponse>> send_attempt(
@@ -71,17 +88,7 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* sessio
                                                            const std::string* url,
                                                            policy::AttemptContext context) {
   auto outcome = co_await send_attempt(*session, *url, context);
-  // Failures keep their description: a 502 reports them without a rethrow.
-  if (!outcome) {
-    co_return outcome.failure_description().empty()
-        ? async::Outcome<std::string>::failure(outcome.error())
-        : async::Outcome<std::string>::failure(outcome.error(), outcome.failure_description());
-  }
-  if (auto failure = upstream_failure(outcome.value())) {
-    auto error = std::make_exception_ptr(AttemptFailed{*failure});
-    co_return async::Outcome<std::string>::failure(std::move(error), std::move(*failure));
-  }
-  co_return async::Outcome<std::string>::success(std::move(outcome.value().body));
+  co_return judge_attempt(outcome);
 }
 
 // The answer to a successful call: the upstream's JSON, byte for byte.

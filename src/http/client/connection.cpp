@@ -151,6 +151,10 @@ struct Connection::Impl {
     if (error == asio::error::operation_aborted) return cancelled_failure();
     return {};
   }
+  // Whether interruption() would return a failure.
+  [[nodiscard]] bool interrupted(const error_code& error) const noexcept {
+    return (timed_out() && armed) || error == asio::error::operation_aborted;
+  }
 
   // A request usually fits in the socket's send buffer: on plain TCP it is
   // written here by one system call, without an asynchronous operation or a
@@ -404,29 +408,63 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_execu
   co_return std::unique_ptr<Connection>{new Connection{std::move(impl)}};
 }
 
+namespace {
+
+// The failures below are built outside the exchange's coroutine: GCC gives
+// every temporary of a coroutine its own room in the frame, which each
+// exchange in flight holds (the strings of these messages cost ~600 B per
+// call in flight when they were built in place).
+
+// What a failed write of the request ends the exchange with.
+ExchangeResult failed_send(const Connection::Impl& io, const error_code& error, bool reused,
+                           const std::string& url) {
+  if (ClientFailure interrupted = io.interruption(error, "sending the request to " + url)) {
+    return exchange_failed(std::move(interrupted));
+  }
+  if (reused && is_disconnect(error)) return ExchangeResult{};  // closed while idle: retry
+  return exchange_failed(failure_of(ClientError{
+      ErrorKind::connection_closed,
+      "sending the request to " + io.peer + " failed: " + error.message() + " (" + url + ")"}));
+}
+
+// Whether a failed read is the end of a response delimited by EOF.
+bool ends_the_response(const Connection::Impl& io, const error_code& error, bool reused,
+                       bool received_any, ResponseReader& reader) {
+  if (io.interrupted(error)) return false;
+  if (reused && !received_any && is_disconnect(error)) return false;
+  return is_end_of_stream(error) && reader.finish_at_eof();
+}
+
+// What a failed read ends the exchange with (not the end of the response).
+ExchangeResult failed_read(const Connection::Impl& io, const error_code& error, bool reused,
+                           bool received_any, const ResponseReader& reader,
+                           const std::string& url) {
+  if (ClientFailure interrupted = io.interruption(error, "reading the response of " + url)) {
+    return exchange_failed(std::move(interrupted));
+  }
+  if (reused && !received_any && is_disconnect(error)) return ExchangeResult{};  // retry
+  return exchange_failed(
+      failure_of(ClientError{ErrorKind::connection_closed,
+                             io.peer + " closed the connection before the response was complete (" +
+                                 reader.progress() + ", " + error.message() + ") (" + url + ")"}));
+}
+
+}  // namespace
+
 asio::awaitable<ExchangeResult> Connection::exchange(
     const std::string& request, ExchangeLimits limits, Deadline total,
     std::optional<std::chrono::milliseconds> sock_read, const std::string& url) {
   Impl& io = *impl_;
   const bool reused = io.exchanges > 0;
-  const std::string& peer = io.peer;
   error_code error;
 
   io.arm(total);
   io.mid_exchange = true;
   std::size_t written = 0;
   if (!io.write_at_once(request, written, error)) co_await io.write_rest(request, written, error);
-  if (error) {
-    if (auto interrupted = io.interruption(error, "sending the request to " + url)) {
-      co_return exchange_failed(std::move(interrupted));
-    }
-    if (reused && is_disconnect(error)) co_return ExchangeResult{};
-    co_return exchange_failed(failure_of(ClientError{
-        ErrorKind::connection_closed,
-        "sending the request to " + peer + " failed: " + error.message() + " (" + url + ")"}));
-  }
+  if (error) co_return failed_send(io, error, reused, url);
 
-  ResponseReader reader{limits, peer, url};
+  ResponseReader reader{limits, io.peer, url};
   io.buffer.clear();
   bool received_any = false;
   bool ended_by_eof = false;
@@ -437,18 +475,11 @@ asio::awaitable<ExchangeResult> Connection::exchange(
       received_any = true;
       continue;
     }
-    if (auto interrupted = io.interruption(error, "reading the response of " + url)) {
-      co_return exchange_failed(std::move(interrupted));
+    if (!ends_the_response(io, error, reused, received_any, reader)) {
+      co_return failed_read(io, error, reused, received_any, reader, url);
     }
-    if (reused && !received_any && is_disconnect(error)) co_return ExchangeResult{};
-    if (is_end_of_stream(error) && reader.finish_at_eof()) {
-      ended_by_eof = true;
-      break;
-    }
-    co_return exchange_failed(failure_of(
-        ClientError{ErrorKind::connection_closed,
-                    peer + " closed the connection before the response was complete (" +
-                        reader.progress() + ", " + error.message() + ") (" + url + ")"}));
+    ended_by_eof = true;
+    break;
   }
   io.disarm();
   io.mid_exchange = false;

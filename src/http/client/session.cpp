@@ -97,6 +97,27 @@ template <Throw Failures>
 using RequestResult =
     std::conditional_t<Failures == Throw::yes, ClientResponse, async::Outcome<ClientResponse>>;
 
+// A kept-alive connection closed before answering, and not retried (again).
+// Built outside run_request: GCC gives each temporary of a coroutine its
+// own room in the frame, which every request in flight holds.
+ClientFailure closed_before_answering(const PreparedRequest& request) {
+  return failure_of(
+      ClientError{ErrorKind::connection_closed,
+                  request.url->origin.authority() +
+                      " closed the kept-alive connection before answering " + request.url->text +
+                      (request.idempotent() ? " (even after one retry)"
+                                            : "; not retried: the method is not idempotent")});
+}
+
+// The Outcome of a failed request, its description kept (see ClientFailure).
+async::Outcome<ClientResponse> failed_outcome(ClientFailure& failure) {
+  if (failure.description.empty()) {
+    return async::Outcome<ClientResponse>::failure(std::move(failure.error));
+  }
+  return async::Outcome<ClientResponse>::failure(std::move(failure.error),
+                                                 std::move(failure.description));
+}
+
 // The plan is made before the coroutine starts (see Session::request), so
 // that its frame, which every request in flight holds, carries the plan only.
 template <Throw Failures>
@@ -141,12 +162,7 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         }
         // The server had closed this kept-alive connection (the lease closes it).
         if (reuse == Reuse::fresh_only || !request.idempotent()) {
-          result.failure = failure_of(ClientError{
-              ErrorKind::connection_closed,
-              request.url->origin.authority() +
-                  " closed the kept-alive connection before answering " + request.url->text +
-                  (request.idempotent() ? " (even after one retry)"
-                                        : "; not retried: the method is not idempotent")});
+          result.failure = closed_before_answering(request);
           break;
         }
         reuse = Reuse::fresh_only;
@@ -169,11 +185,8 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
   }
   if constexpr (Failures == Throw::yes) {
     std::rethrow_exception(failure.error);
-  } else if (failure.description.empty()) {
-    co_return async::Outcome<ClientResponse>::failure(std::move(failure.error));
   } else {
-    co_return async::Outcome<ClientResponse>::failure(std::move(failure.error),
-                                                      std::move(failure.description));
+    co_return failed_outcome(failure);
   }
 }
 
