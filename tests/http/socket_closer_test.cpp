@@ -23,7 +23,6 @@ namespace {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using tailcut::http::detail::close_in_background;
 using tailcut::http::detail::SocketCloser;
 using tailcut::test::SocketPair;
 
@@ -55,13 +54,14 @@ TEST(SocketCloser, AResetEndsThePendingReadAtOnceAndReachesThePeer) {
   pair.near.async_read_some(asio::buffer(buffer), [&](boost::system::error_code error,
                                                       std::size_t) { pending_read_ended = error; });
 
-  close_in_background(pair.near, SocketCloser::How::reset);
+  SocketCloser& closer = asio::use_service<SocketCloser>(io);
+  closer.close(pair.near, SocketCloser::How::reset);
   EXPECT_FALSE(pair.near.is_open());
   io.run();
   ASSERT_TRUE(pending_read_ended);
   EXPECT_EQ(*pending_read_ended, asio::error::operation_aborted);
 
-  asio::use_service<SocketCloser>(io).wait_until_idle();
+  closer.wait_until_idle();
   EXPECT_FALSE(descriptor_open(descriptor));
   EXPECT_EQ(read_until_the_end(pair.far).ending, asio::error::connection_reset);
 }
@@ -72,9 +72,10 @@ TEST(SocketCloser, AGracefulCloseSendsTheDataWrittenThenEndOfStream) {
   const int descriptor = pair.near.native_handle();
   asio::write(pair.near, asio::buffer(std::string{"the last answer"}));
 
-  close_in_background(pair.near, SocketCloser::How::graceful);
+  SocketCloser& closer = asio::use_service<SocketCloser>(io);
+  closer.close(pair.near, SocketCloser::How::graceful);
   EXPECT_FALSE(pair.near.is_open());
-  asio::use_service<SocketCloser>(io).wait_until_idle();
+  closer.wait_until_idle();
   EXPECT_FALSE(descriptor_open(descriptor));
 
   const FarEnd far = read_until_the_end(pair.far);
@@ -85,9 +86,10 @@ TEST(SocketCloser, AGracefulCloseSendsTheDataWrittenThenEndOfStream) {
 TEST(SocketCloser, ASocketNotOpenIsLeftAsItIs) {
   asio::io_context io;
   tcp::socket never_opened{io};
-  close_in_background(never_opened, SocketCloser::How::reset);
+  SocketCloser& closer = asio::use_service<SocketCloser>(io);
+  closer.close(never_opened, SocketCloser::How::reset);
   EXPECT_FALSE(never_opened.is_open());
-  asio::use_service<SocketCloser>(io).wait_until_idle();
+  closer.wait_until_idle();
 }
 
 TEST(SocketCloser, DestroyingTheContextClosesEveryQueuedDescriptor) {
@@ -98,7 +100,7 @@ TEST(SocketCloser, DestroyingTheContextClosesEveryQueuedDescriptor) {
     for (int i = 0; i < 50; ++i) {
       pairs.push_back(std::make_unique<SocketPair>(io));
       descriptors.push_back(pairs.back()->near.native_handle());
-      close_in_background(pairs.back()->near, SocketCloser::How::reset);
+      asio::use_service<SocketCloser>(io).close(pairs.back()->near, SocketCloser::How::reset);
     }
     // The far ends are closed with the context, by their own sockets.
     for (auto& pair : pairs) {

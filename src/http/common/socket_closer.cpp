@@ -6,8 +6,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/execution/context.hpp>
-#include <boost/asio/query.hpp>
 #include <cstddef>
 #include <system_error>
 #include <utility>
@@ -96,27 +94,6 @@ void SocketCloser::close_now(const Pending& pending) noexcept {
     ::shutdown(pending.descriptor, SHUT_RDWR);
   }
   ::close(pending.descriptor);
-}
-
-void close_in_background(boost::asio::ip::tcp::socket& socket, SocketCloser::How how) noexcept {
-  SocketCloser* closer = nullptr;
-  try {
-    closer = &boost::asio::use_service<SocketCloser>(
-        boost::asio::query(socket.get_executor(), boost::asio::execution::context));
-  } catch (const std::exception&) {
-    // No closer: closed here.
-  }
-  if (closer != nullptr) {
-    closer->close(socket, how);
-    return;
-  }
-  boost::system::error_code ignored;
-  if (how == SocketCloser::How::reset) {
-    socket.set_option(boost::asio::socket_base::linger{true, 0}, ignored);
-  } else {
-    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  }
-  socket.close(ignored);
 }
 
 }  // namespace tailcut::http::detail

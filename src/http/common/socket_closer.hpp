@@ -69,7 +69,4 @@ class SocketCloser final : public boost::asio::execution_context::service {
   std::thread thread_;
 };
 
-// The closer of the socket's execution context closes it (see above).
-void close_in_background(boost::asio::ip::tcp::socket& socket, SocketCloser::How how) noexcept;
-
 }  // namespace tailcut::http::detail
