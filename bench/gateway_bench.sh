@@ -31,10 +31,10 @@ start_gateway() {  # port, upstream port, extra flags...
   pids+=($!)
   wait_port "$port"
 }
-start_nginx() {  # port, upstream port
-  cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx.pid;
+start_nginx() {  # port, upstream port, worker processes
+  cat >"$work/nginx-$1.conf" <<CONF
+worker_processes ${3:-1};
+pid $work/nginx-$1.pid;
 error_log $work/nginx-error.log warn;
 events { worker_connections 20000; }
 http {
@@ -46,25 +46,38 @@ http {
   }
 }
 CONF
-  nginx -c "$work/nginx.conf" -g 'daemon off;' &
+  nginx -c "$work/nginx-$1.conf" -g 'daemon off;' &
   pids+=($!)
   sleep 0.5
 }
 
-# CPU time (user and system ticks) a process has used so far.
-cpu_ticks() { awk '{print $14, $15}' "/proc/$1/stat"; }
+# CPU time (user and system ticks) the processes listed in $1 (separated by
+# commas) have used so far, summed.
+cpu_ticks() {
+  local pid user=0 system=0
+  for pid in ${1//,/ }; do
+    read -r u s < <(awk '{print $14, $15}' "/proc/$pid/stat")
+    user=$((user + u)) system=$((system + s))
+  done
+  echo "$user $system"
+}
 
 overhead() {
   local rounds=${OVERHEAD_ROUNDS:-5}
   local seconds=${OVERHEAD_SECONDS:-4}
   log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64, $rounds alternating rounds of ${seconds}s (2 cores shared by all)"
+  log "   nginx and tailcut with one worker each (the target), then with two each (nginx: worker_processes 2; tailcut: --threads 2)"
   start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
   local upstream_pid=${pids[-1]}
   start_gateway 18080 18081 --threads 1
   local gateway_pid=${pids[-1]}
-  start_nginx 18082 18081
-  local nginx_worker
-  nginx_worker=$(pgrep -P "${pids[-1]}" | head -1)
+  start_gateway 18083 18081 --threads 2
+  local gateway2_pid=${pids[-1]}
+  start_nginx 18082 18081 1
+  local nginx_workers nginx2_workers
+  nginx_workers=$(pgrep -P "${pids[-1]}" | paste -sd,)
+  start_nginx 18084 18081 2
+  nginx2_workers=$(pgrep -P "${pids[-1]}" | paste -sd,)
   log "-- simulator directly"
   wrk -t1 -c64 -d"${duration}s" --latency http://127.0.0.1:18081/api/work | tee -a "$out"
   # The proxies take turns, round after round: this machine's speed drifts
@@ -75,8 +88,10 @@ overhead() {
   local rows="$work/overhead.rows"
   : >"$rows"
   for round in $(seq "$rounds"); do
-    for target in "nginx|http://127.0.0.1:18082/api/work|$nginx_worker" \
-                  "tailcut|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid"; do
+    for target in "nginx|http://127.0.0.1:18082/api/work|$nginx_workers" \
+                  "tailcut|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid" \
+                  "nginx-2w|http://127.0.0.1:18084/api/work|$nginx2_workers" \
+                  "tailcut-2w|http://127.0.0.1:18083/api/smart?timeout=1000|$gateway2_pid"; do
       IFS='|' read -r name url proxy_pid <<<"$target"
       local proxy_before upstream_before
       proxy_before=$(cpu_ticks "$proxy_pid")
@@ -98,13 +113,17 @@ overhead() {
     done
   done
   log "round proxy calls/s | CPU us per call: proxy user, proxy system, simulator, wrk"
-  awk '{ printf "  %s %-8s %7s | %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$rows" | tee -a "$out"
+  awk '{ printf "  %s %-10s %7s | %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$rows" | tee -a "$out"
   log "medians over the rounds:"
-  for name in nginx tailcut; do
+  for name in nginx tailcut nginx-2w tailcut-2w; do
     log "  $name: $(awk -v n="$name" '$2 == n' "$rows" | median_columns)"
   done
-  log "  tailcut / nginx, round by round: $(awk '$2 == "nginx" { n[$1] = $3 } $2 == "tailcut" { t[$1] = $3 }
-    END { for (r = 1; r in n; ++r) printf "%d%% ", 100 * t[r] / n[r] }' "$rows")"
+  for workers in "|one worker each" "-2w|two workers each"; do
+    IFS='|' read -r suffix what <<<"$workers"
+    log "  tailcut / nginx, $what, round by round: $(awk -v n="nginx$suffix" -v t="tailcut$suffix" '
+      $2 == n { a[$1] = $3 } $2 == t { b[$1] = $3 }
+      END { for (r = 1; r in a; ++r) printf "%d%% ", 100 * b[r] / a[r] }' "$rows")"
+  done
 }
 
 # The median of each column (3 to 7) of round rows read on stdin.

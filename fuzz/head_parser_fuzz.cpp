@@ -29,7 +29,6 @@
 namespace {
 
 namespace http = boost::beast::http;
-using tailcut::http::ClientError;
 using tailcut::http::ServerOptions;
 using tailcut::http::detail::ExchangeLimits;
 using tailcut::http::detail::ParsedHead;
@@ -153,16 +152,14 @@ Reading read_response(std::vector<std::string_view> parts, ExchangeLimits limits
   ResponseReader reader{limits, "127.0.0.1:1", "http://127.0.0.1:1/fuzz"};
   boost::beast::flat_buffer buffer;
   Reading reading;
-  try {
-    for (const auto part : parts) {
-      append(buffer, part);
-      if (reader.feed(buffer)) {
-        reading.response = reader.take();
-        break;
-      }
+  for (const auto part : parts) {
+    append(buffer, part);
+    const auto fed = reader.feed(buffer);
+    if (fed == ResponseReader::Fed::failed) return reading;
+    if (fed == ResponseReader::Fed::complete) {
+      reading.response = reader.take();
+      break;
     }
-  } catch (const ClientError&) {
-    return reading;
   }
   reading.left_over = buffer.size();
   return reading;

@@ -449,6 +449,11 @@ ExchangeResult failed_read(const Connection::Impl& io, const error_code& error, 
                                  reader.progress() + ", " + error.message() + ") (" + url + ")"}));
 }
 
+// What a response that is not HTTP, or over a limit, ends the exchange with.
+ExchangeResult failed_response(const ResponseReader& reader) {
+  return exchange_failed(failure_of(reader.error()));
+}
+
 }  // namespace
 
 asio::awaitable<ExchangeResult> Connection::exchange(
@@ -468,7 +473,10 @@ asio::awaitable<ExchangeResult> Connection::exchange(
   io.buffer.clear();
   bool received_any = false;
   bool ended_by_eof = false;
-  while (!reader.feed(io.buffer)) {
+  for (;;) {
+    const ResponseReader::Fed fed = reader.feed(io.buffer);
+    if (fed == ResponseReader::Fed::complete) break;
+    if (fed == ResponseReader::Fed::failed) co_return failed_response(reader);
     io.arm(earliest(total, sock_read, ErrorKind::read_timeout));
     io.after_read(co_await io.read_some(error));
     if (!error) {

@@ -92,30 +92,27 @@ void ResponseReader::start_parser() {
   if (limits_.head_request) parser.skip(true);
 }
 
-bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
-  if (!parser_ && buffer.size() > 0 && take_usual_response(buffer)) return true;
+ResponseReader::Fed ResponseReader::feed(boost::beast::flat_buffer& buffer) {
+  if (!parser_ && buffer.size() > 0 && take_usual_response(buffer)) return Fed::complete;
   while (buffer.size() > 0) {
     received_any_ = true;
     if (!parser_) start_parser();
     boost::system::error_code error;
     const std::size_t used = parser_->put(buffer.data(), error);
     buffer.consume(used);
-    if (error == http::error::need_more) return false;
+    if (error == http::error::need_more) return Fed::need_more;
     if (error == http::error::body_limit) {
-      throw ClientError{ErrorKind::body_too_large, "the response body of " + std::string{url_} +
-                                                       " is larger than max_body_bytes (" +
-                                                       std::to_string(limits_.max_body_bytes) +
-                                                       " bytes)"};
+      return fail(ErrorKind::body_too_large,
+                  "the response body of " + std::string{url_} + " is larger than max_body_bytes (" +
+                      std::to_string(limits_.max_body_bytes) + " bytes)");
     }
     if (error == http::error::header_limit) {
-      throw ClientError{ErrorKind::protocol, "the response header from " + std::string{peer_} +
-                                                 " is larger than 64 KiB (" + std::string{url_} +
-                                                 ")"};
+      return fail(ErrorKind::protocol, "the response header from " + std::string{peer_} +
+                                           " is larger than 64 KiB (" + std::string{url_} + ")");
     }
     if (error) {
-      throw ClientError{ErrorKind::protocol, "invalid HTTP response from " + std::string{peer_} +
-                                                 ": " + error.message() + " (" + std::string{url_} +
-                                                 ")"};
+      return fail(ErrorKind::protocol, "invalid HTTP response from " + std::string{peer_} + ": " +
+                                           error.message() + " (" + std::string{url_} + ")");
     }
     if (parser_->is_done()) {
       const int status = parser_->response.status;
@@ -124,11 +121,16 @@ bool ResponseReader::feed(boost::beast::flat_buffer& buffer) {
         start_parser();
         continue;
       }
-      return true;
+      return Fed::complete;
     }
-    if (used == 0) return false;
+    if (used == 0) return Fed::need_more;
   }
-  return false;
+  return Fed::need_more;
+}
+
+ResponseReader::Fed ResponseReader::fail(ErrorKind kind, const std::string& message) {
+  error_.emplace(kind, message);
+  return Fed::failed;
 }
 
 // A whole response of the usual shape in `buffer` (head_parser.hpp), its

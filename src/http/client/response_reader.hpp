@@ -21,11 +21,21 @@ class ResponseReader {
   ResponseReader(const ResponseReader&) = delete;
   ResponseReader& operator=(const ResponseReader&) = delete;
 
-  // Parses and consumes what `buffer` holds. True when a final (non-1xx)
-  // response is complete; what follows it stays in `buffer`. Throws
-  // ClientError(protocol) for bytes that are not HTTP or a header over 64
-  // KiB, ClientError(body_too_large) for a body over the limit.
-  [[nodiscard]] bool feed(boost::beast::flat_buffer& buffer);
+  enum class Fed {
+    need_more,  // more bytes, please
+    complete,   // a final (non-1xx) response; what follows it stays in the buffer
+    failed,     // see error()
+  };
+
+  // Parses and consumes what `buffer` holds. Fails, without throwing (a
+  // misbehaving upstream is routine for a gateway, and an exception costs
+  // every coroutine frame it crosses), on bytes that are not HTTP or a
+  // header over 64 KiB (ErrorKind::protocol), or on a body over the limit
+  // (ErrorKind::body_too_large).
+  [[nodiscard]] Fed feed(boost::beast::flat_buffer& buffer);
+
+  // Why feed() failed. Precondition: it did.
+  [[nodiscard]] const ClientError& error() const { return *error_; }
 
   // The server closed the connection: true when that ends the response (a
   // body delimited by the end of the connection), false when it was cut.
@@ -42,12 +52,14 @@ class ResponseReader {
   class Parser;
   void start_parser();
   bool take_usual_response(boost::beast::flat_buffer& buffer);
+  Fed fail(ErrorKind kind, const std::string& message);
 
   ExchangeLimits limits_;
   std::string_view peer_;
   std::string_view url_;
   std::unique_ptr<Parser> parser_;
   std::optional<RawResponse> usual_;  // read by take_usual_response()
+  std::optional<ClientError> error_;  // why feed() failed
   bool received_any_ = false;
 };
 
