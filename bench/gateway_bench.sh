@@ -2,7 +2,8 @@
 # Gateway benchmarks (issue 4), all in one run on this machine:
 #  1. overhead: wrk against the simulator directly, against nginx as a plain
 #     keep-alive reverse proxy, and against tailcut serve, all in front of a
-#     zero-delay, fault-free simulator;
+#     zero-delay, fault-free simulator; one worker each (the target), then
+#     two workers each;
 #  2. the seed workload: default simulator (100-600 ms, 10 % of each fault),
 #     timeout=1000, 2,000 connections for 30 s;
 #  3. memory: resident set of tailcut serve with 10,000 slow calls in flight.
@@ -10,7 +11,8 @@
 #   bench/gateway_bench.sh [overhead|seed|memory|all]
 # The overhead test alternates nginx and tailcut for OVERHEAD_ROUNDS rounds
 # (default 5) of OVERHEAD_SECONDS (default 4) each, and reports every
-# process's CPU time per call (proxy, simulator, wrk) beside calls/s.
+# process's CPU time per call (proxy, simulator, wrk) and how busy the
+# machine's cores were, beside calls/s.
 source "$(dirname "$0")/lib.sh"
 what=${1:-all}
 duration=${BENCH_SECONDS:-10}
@@ -50,6 +52,10 @@ CONF
   pids+=($!)
   sleep 0.5
 }
+
+# The machine's idle ticks (idle and iowait) and all its ticks so far: how
+# busy its cores were between two readings.
+machine_ticks() { awk '/^cpu / { print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 
 # CPU time (user and system ticks) the processes listed in $1 (separated by
 # commas) have used so far, summed.
@@ -93,27 +99,31 @@ overhead() {
                   "nginx-2w|http://127.0.0.1:18084/api/work|$nginx2_workers" \
                   "tailcut-2w|http://127.0.0.1:18083/api/smart?timeout=1000|$gateway2_pid"; do
       IFS='|' read -r name url proxy_pid <<<"$target"
-      local proxy_before upstream_before
+      local proxy_before upstream_before machine_before
       proxy_before=$(cpu_ticks "$proxy_pid")
       upstream_before=$(cpu_ticks "$upstream_pid")
+      machine_before=$(machine_ticks)
       /usr/bin/time -f "%U %S" -o "$work/wrk.time" wrk -t1 -c64 -d"${seconds}s" "$url" >"$work/wrk.out"
       local row
       row=$(awk -v round="$round" -v name="$name" -v pb="$proxy_before" -v pa="$(cpu_ticks "$proxy_pid")" \
         -v ub="$upstream_before" -v ua="$(cpu_ticks "$upstream_pid")" -v wt="$(cat "$work/wrk.time")" \
+        -v mb="$machine_before" -v ma="$(machine_ticks)" -v cores="$(nproc)" \
         -v hz="$(getconf CLK_TCK)" '
         /requests in/ { calls = $1 } /Requests\/sec/ { rps = $2 }
         END {
           split(pb, p0, " "); split(pa, p1, " "); split(ub, u0, " "); split(ua, u1, " "); split(wt, w, " ");
+          split(mb, m0, " "); split(ma, m1, " ");
           us = 1e6 / hz / calls;
-          printf "%d %s %.0f %.1f %.1f %.1f %.1f", round, name, rps, (p1[1] - p0[1]) * us,
-            (p1[2] - p0[2]) * us, (u1[1] + u1[2] - u0[1] - u0[2]) * us, (w[1] + w[2]) * 1e6 / calls }' \
+          printf "%d %s %.0f %.1f %.1f %.1f %.1f %.2f", round, name, rps, (p1[1] - p0[1]) * us,
+            (p1[2] - p0[2]) * us, (u1[1] + u1[2] - u0[1] - u0[2]) * us, (w[1] + w[2]) * 1e6 / calls,
+            cores * (1 - (m1[1] - m0[1]) / (m1[2] - m0[2])) }' \
         "$work/wrk.out")
       echo "$row" >>"$rows"
       echo "round $row" >&2  # progress
     done
   done
-  log "round proxy calls/s | CPU us per call: proxy user, proxy system, simulator, wrk"
-  awk '{ printf "  %s %-10s %7s | %s %s %s %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$rows" | tee -a "$out"
+  log "round proxy calls/s | CPU us per call: proxy user, proxy system, simulator, wrk | busy cores"
+  awk '{ printf "  %s %-10s %7s | %s %s %s %s | %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$rows" | tee -a "$out"
   log "medians over the rounds:"
   for name in nginx tailcut nginx-2w tailcut-2w; do
     log "  $name: $(awk -v n="$name" '$2 == n' "$rows" | median_columns)"
@@ -126,11 +136,11 @@ overhead() {
   done
 }
 
-# The median of each column (3 to 7) of round rows read on stdin.
+# The median of each column (3 to 8) of round rows read on stdin.
 median_columns() {
-  awk '{ for (c = 3; c <= 7; c++) v[c, NR] = $c } END {
-    split("calls/s,proxy-user,proxy-system,simulator,wrk", names, ",");
-    for (c = 3; c <= 7; c++) {
+  awk '{ for (c = 3; c <= 8; c++) v[c, NR] = $c } END {
+    split("calls/s,proxy-user,proxy-system,simulator,wrk,busy-cores", names, ",");
+    for (c = 3; c <= 8; c++) {
       for (i = 1; i <= NR; i++) a[i] = v[c, i];
       for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
       m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2;
