@@ -2,6 +2,8 @@
 // upstream, and their ordered shutdown.
 #include "gateway/gateway.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
 namespace tailcut::gateway {
@@ -29,8 +31,24 @@ asio::awaitable<http::Response> healthz(http::Request, http::RequestContext) {
   co_return http::json_response(beast_http::status::ok, R"({"status":"ok"})");
 }
 
-asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, http::Request,
-                                              http::RequestContext) {
+// Brings worker `worker`'s pool figures up to date; runs on that worker's
+// thread, which alone touches its session.
+asio::awaitable<void> report_pool(Metrics* metrics, const http::Session* session,
+                                  std::size_t worker) {
+  metrics->record_pool(worker, session->stats());
+  co_return;
+}
+
+// The metrics, with every worker's pool as of now: each worker is visited
+// in turn on its own thread.
+asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Server* server,
+                                              const std::deque<http::Session>* sessions,
+                                              http::Request, http::RequestContext) {
+  for (std::size_t worker = 0; worker < sessions->size(); ++worker) {
+    co_await asio::co_spawn(server->worker_executor(worker),
+                            report_pool(metrics, &(*sessions)[worker], worker),
+                            asio::use_awaitable);
+  }
   auto response = http::json_response(beast_http::status::ok, metrics->serialize());
   response.set(beast_http::field::content_type, "text/plain; version=0.0.4");
   co_return response;
@@ -74,10 +92,13 @@ void Gateway::start() {
                return (*api_slot)->handle(std::move(request), context);
              });
   router.add(beast_http::verb::get, "/healthz", healthz);
-  const Metrics* metrics = metrics_.get();
+  Metrics* metrics = metrics_.get();
+  const auto* server_slot = &server_;
+  const auto* sessions = &sessions_;
   router.add(beast_http::verb::get, "/metrics",
-             [metrics](http::Request request, http::RequestContext context) {
-               return serve_metrics(metrics, std::move(request), context);
+             [metrics, server_slot, sessions](http::Request request, http::RequestContext context) {
+               return serve_metrics(metrics, server_slot->get(), sessions, std::move(request),
+                                    context);
              });
   server_ = std::make_unique<http::Server>(options_.server, std::move(router));
   for (std::size_t worker = 0; worker < server_->worker_count(); ++worker) {

@@ -112,33 +112,39 @@ std::string_view to_string(CallOutcome outcome) noexcept {
 }
 
 Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
-    : max_attempts_{max_attempts}, gauges_{std::make_shared<prometheus::Registry>()} {
+    : max_attempts_{max_attempts}, registry_{std::make_shared<prometheus::Registry>()} {
   for (std::size_t worker = 0; worker < workers; ++worker) {
     shards_.push_back(std::make_unique<Shard>(max_attempts));
   }
   auto& idle = prometheus::BuildGauge()
                    .Name("tailcut_upstream_pool_idle_connections")
                    .Help("Idle keep-alive upstream connections, by worker")
-                   .Register(*gauges_);
+                   .Register(*registry_);
   auto& in_use = prometheus::BuildGauge()
                      .Name("tailcut_upstream_pool_in_use_connections")
                      .Help("Upstream connections serving a request, by worker")
-                     .Register(*gauges_);
-  auto& opened = prometheus::BuildGauge()
-                     .Name("tailcut_upstream_pool_opened_connections")
+                     .Register(*registry_);
+  auto& waiting = prometheus::BuildGauge()
+                      .Name("tailcut_upstream_pool_waiting_requests")
+                      .Help("Upstream requests waiting for a free connection, by worker")
+                      .Register(*registry_);
+  auto& opened = prometheus::BuildCounter()
+                     .Name("tailcut_upstream_connections_opened_total")
                      .Help("Upstream connections opened since start, by worker")
-                     .Register(*gauges_);
+                     .Register(*registry_);
   auto& margin = prometheus::BuildGauge()
                      .Name("tailcut_deadline_margin_seconds")
                      .Help(
                          "How early answers are aimed before their deadlines: "
                          "--deadline-margin plus the recent peak of late timers, by worker")
-                     .Register(*gauges_);
+                     .Register(*registry_);
+  connections_opened_counted_.assign(workers, 0);
   for (std::size_t worker = 0; worker < workers; ++worker) {
     const prometheus::Labels labels{{"worker", std::to_string(worker)}};
     pool_idle_.push_back(&idle.Add(labels));
     pool_in_use_.push_back(&in_use.Add(labels));
-    pool_opened_.push_back(&opened.Add(labels));
+    pool_waiting_.push_back(&waiting.Add(labels));
+    connections_opened_.push_back(&opened.Add(labels));
     deadline_margin_.push_back(&margin.Add(labels));
   }
 }
@@ -173,7 +179,13 @@ void Metrics::record_pool(std::size_t worker, const http::PoolStats& pool) {
   if (worker >= pool_idle_.size()) return;
   pool_idle_[worker]->Set(static_cast<double>(pool.idle));
   pool_in_use_[worker]->Set(static_cast<double>(pool.in_use));
-  pool_opened_[worker]->Set(static_cast<double>(pool.connections_opened));
+  pool_waiting_[worker]->Set(static_cast<double>(pool.waiting));
+  // A counter only goes up: it is given what was opened since it was last told.
+  auto& counted = connections_opened_counted_[worker];
+  if (pool.connections_opened > counted) {
+    connections_opened_[worker]->Increment(static_cast<double>(pool.connections_opened - counted));
+    counted = pool.connections_opened;
+  }
 }
 
 void Metrics::record_deadline_margin(std::size_t worker,
@@ -256,7 +268,7 @@ std::string Metrics::serialize() const {
         {{"attempt", std::to_string(attempt)}}));
   }
   families.push_back(std::move(wins));
-  for (auto& gauge_family : gauges_->Collect()) families.push_back(std::move(gauge_family));
+  for (auto& family : registry_->Collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer{}.Serialize(families);
 }
 

@@ -91,6 +91,44 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* sessio
   co_return judge_attempt(outcome);
 }
 
+// `text` quoted for a log line: a client's bytes could otherwise end the
+// line and forge the next one (CR, LF), or hide in it (other control
+// bytes, a quote).
+std::string quoted_for_log(std::string_view text) {
+  std::string quoted;
+  quoted.reserve(text.size() + 2);
+  quoted.push_back('"');
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      quoted.push_back('\\');
+      quoted.push_back(c);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      quoted += fmt::format("\\x{:02x}", byte);
+    } else {
+      quoted.push_back(c);
+    }
+  }
+  quoted.push_back('"');
+  return quoted;
+}
+
+// Every answer says how many attempts were fired and which one won.
+void add_attempt_fields(http::Response& response, std::size_t fired, std::size_t winner) {
+  // Inserted, not set: the response has neither yet. Named as unknown
+  // fields, which they are: Beast then skips looking the names up.
+  response.insert(beast_http::field::unknown, "X-Tailcut-Attempts", std::to_string(fired));
+  response.insert(beast_http::field::unknown, "X-Tailcut-Winner",
+                  winner != 0 ? std::to_string(winner) : "none");
+}
+
+// The 400 of a call whose target or timeout is not valid: no attempt made.
+http::Response bad_request_response(const TimeoutParamError& invalid) {
+  auto response = http::json_error(beast_http::status::bad_request, invalid.code, invalid.message);
+  add_attempt_fields(response, 0, 0);
+  return response;
+}
+
 // The answer to a successful call: the upstream's JSON, byte for byte.
 std::string success_body(const std::string& upstream_json) {
   constexpr std::string_view head = R"({"success":true,"response":)";
@@ -158,11 +196,7 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
                                                  http::RequestContext context) {
   const auto timeout_param = parse_timeout_param(request.target(), options_.max_timeout);
   if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
-    metrics_.record_call(context.worker, CallOutcome::bad_request,
-                         Clock::now() - context.received_at);
-    spdlog::info("call id={} outcome=bad_request reason=\"{}\"", context.id, invalid->message);
-    co_return http::json_error(beast_http::status::bad_request, "invalid_timeout",
-                               invalid->message);
+    co_return reject(*invalid, context);
   }
   const auto timeout = std::get<0>(timeout_param);
   // Read: its memory goes now, not when the call ends (a slow call in
@@ -182,7 +216,18 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
     // when clients leave at once), and the call is not counted.
     co_return http::Response{beast_http::status::service_unavailable, 11};
   }
-  co_return answer(result, timeout, context, *session);
+  co_return answer(result, timeout, context);
+}
+
+http::Response SmartApi::reject(const TimeoutParamError& invalid,
+                                const http::RequestContext& context) {
+  metrics_.record_call(context.worker, CallOutcome::bad_request,
+                       Clock::now() - context.received_at);
+  if (spdlog::should_log(spdlog::level::info)) {
+    spdlog::info("call id={} outcome=bad_request reason={}", context.id,
+                 quoted_for_log(invalid.message));
+  }
+  return bad_request_response(invalid);
 }
 
 policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::milliseconds> timeout,
@@ -216,7 +261,7 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
 
 http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
                                 std::optional<std::chrono::milliseconds> timeout,
-                                const http::RequestContext& context, const http::Session& session) {
+                                const http::RequestContext& context) {
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
@@ -241,11 +286,7 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
     case policy::HedgeOutcome::cancelled:  // answered by handle(), not counted
       break;
   }
-  // Inserted, not set: the response has neither yet. Named as unknown
-  // fields, which they are: Beast then skips looking the names up.
-  response.insert(beast_http::field::unknown, "X-Tailcut-Attempts", std::to_string(result.fired));
-  response.insert(beast_http::field::unknown, "X-Tailcut-Winner",
-                  result.winner != 0 ? std::to_string(result.winner) : "none");
+  add_attempt_fields(response, result.fired, result.winner);
 
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;
@@ -263,7 +304,6 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   }
   metrics_.record_deadline_margin(context.worker, margin.current(now));
   metrics_.record_hedge(context.worker, result);
-  metrics_.record_pool(context.worker, session.stats());
   if (spdlog::should_log(spdlog::level::info)) {
     spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
                  timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,

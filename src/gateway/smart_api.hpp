@@ -11,6 +11,7 @@
 #include "gateway/deadline_margin.hpp"
 #include "gateway/gateway_options.hpp"
 #include "gateway/metrics.hpp"
+#include "gateway/timeout_param.hpp"
 #include "tailcut/http/router.hpp"
 #include "tailcut/http/session.hpp"
 #include "tailcut/policy/hedge.hpp"
@@ -37,7 +38,9 @@ class SmartApi {
                                      std::chrono::steady_clock::time_point now);
   http::Response answer(const policy::HedgeResult<std::string>& result,
                         std::optional<std::chrono::milliseconds> timeout,
-                        const http::RequestContext& context, const http::Session& session);
+                        const http::RequestContext& context);
+  // A call whose target or timeout is not valid: counted, logged, 400.
+  http::Response reject(const TimeoutParamError& invalid, const http::RequestContext& context);
 
   // A late answer (ready after its timeout, by this worker's clock) is
   // warned about: at most one line a second per worker, which tells how

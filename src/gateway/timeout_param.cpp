@@ -44,7 +44,7 @@ std::variant<std::optional<std::chrono::milliseconds>, TimeoutParamError> parse_
     std::string_view target, std::chrono::milliseconds max_timeout) {
   if (const auto timeout = plain_timeout(target, max_timeout)) return timeout;
   const auto url = boost::urls::parse_origin_form(target);
-  if (!url) return TimeoutParamError{"the request target is not a valid URL"};
+  if (!url) return TimeoutParamError{"the request target is not a valid URL", "bad_request"};
 
   std::optional<std::string> text;
   for (const auto& param : url->params()) {

@@ -11,6 +11,9 @@ namespace tailcut::gateway {
 
 struct TimeoutParamError {
   std::string message;  // says what was wrong, for the 400 body
+  // The 400 body's error code: the timeout is wrong, or the whole target
+  // is not a URL (the server core's code for a malformed request).
+  std::string_view code = "invalid_timeout";
 };
 
 // The timeout of a request target such as "/api/smart?timeout=500":

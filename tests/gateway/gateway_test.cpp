@@ -210,6 +210,26 @@ void wait_for_upstream(Condition done) {
 // attempt is aborted at the upstream, no call is counted, and the gateway
 // goes on serving (the departure path returns the hedge's cancellation
 // rather than throwing it, and closes the sockets on the closer's thread).
+// The pool's gauges are read when /metrics is served, not only when a call
+// ends: the losers' connections, closed after the answer, are not counted
+// in use forever.
+TEST_F(GatewayTest, ThePoolGaugesAreCurrentWhenScraped) {
+  start(R"([{"delay_ms": 3000}, {"delay_ms": 10}, {"delay_ms": 3000}])");
+  EXPECT_EQ(call("/api/smart?timeout=2000").result_int(), 200);
+  wait_for_upstream([this] { return upstream_counters().aborted == 2; });
+  ASSERT_EQ(upstream_counters().aborted, 2u);
+  const auto metrics = call("/metrics").body();
+  EXPECT_NE(metrics.find(R"(tailcut_upstream_pool_in_use_connections{worker="0"} 0)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(tailcut_upstream_pool_idle_connections{worker="0"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(tailcut_upstream_connections_opened_total{worker="0"} 3)"),
+            std::string::npos)
+      << metrics;
+}
+
 TEST_F(GatewayTest, AClientThatLeavesCancelsEveryAttemptOfItsCall) {
   start(R"([{"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 1}])");
   {
@@ -241,6 +261,19 @@ TEST_F(GatewayTest, BadTimeoutsAre400AndReachNoUpstream) {
     EXPECT_EQ(response.result_int(), 400) << target;
     EXPECT_EQ(json_of(response).at("error").at("code").as_string(), "invalid_timeout") << target;
   }
+  EXPECT_EQ(upstream_counters().received, 0u);
+}
+
+TEST_F(GatewayTest, ABadRequestSaysNoAttemptWasMade) {
+  start(R"([{"delay_ms": 1}])");
+  const auto bad_timeout = call("/api/smart?timeout=abc");
+  EXPECT_EQ(bad_timeout["X-Tailcut-Attempts"], "0");
+  EXPECT_EQ(bad_timeout["X-Tailcut-Winner"], "none");
+  // Not a URL at all (a raw byte over 0x7f): a malformed request, whatever
+  // its timeout.
+  const auto not_a_url = call("/api/smart?x=\xef\xbc\x91");
+  EXPECT_EQ(not_a_url.result_int(), 400);
+  EXPECT_EQ(json_of(not_a_url).at("error").at("code").as_string(), "bad_request");
   EXPECT_EQ(upstream_counters().received, 0u);
 }
 
@@ -283,10 +316,11 @@ TEST_F(GatewayTest, ACallAnsweredAfterItsTimeoutIsCountedLate) {
 // run when it is made or destroyed, nor when text() is read.
 class CapturedLog {
  public:
-  CapturedLog() : previous_{spdlog::default_logger()} {
+  explicit CapturedLog(spdlog::level::level_enum level = spdlog::level::warn)
+      : previous_{spdlog::default_logger()} {
     auto logger = std::make_shared<spdlog::logger>(
         "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_));
-    logger->set_level(spdlog::level::warn);
+    logger->set_level(level);
     spdlog::set_default_logger(std::move(logger));
   }
   ~CapturedLog() { spdlog::set_default_logger(previous_); }
@@ -324,6 +358,23 @@ TEST_F(GatewayTest, LateAnswersAreWarnedAboutAtMostOnceASecondPerWorker) {
   const auto text = log.text();
   EXPECT_EQ(count_of(text, "answered late"), 1u) << text;
   EXPECT_NE(text.find("after its timeout of 1 ms"), std::string::npos) << text;
+}
+
+// A client's bytes are quoted in the log: a line feed in a bad timeout
+// cannot end the call's line and forge another.
+TEST_F(GatewayTest, ABadTimeoutIsLoggedOnOneLineWhateverItHolds) {
+  CapturedLog log{spdlog::level::info};
+  start(R"([{"delay_ms": 1}])");
+  EXPECT_EQ(call("/api/smart?timeout=1%0a%5Berror%5D%20forged%22%00").result_int(), 400);
+  gateway_->stop();
+  gateway_.reset();
+  upstream_->stop();
+  upstream_.reset();
+  const auto text = log.text();
+  EXPECT_EQ(text.find("\n[error]"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\0'), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(timeout '1\x0a[error] forged\"\x00' is not valid)"), std::string::npos)
+      << text;
 }
 
 // The gauge of worker 0's deadline margin, from the /metrics text.

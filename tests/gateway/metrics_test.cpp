@@ -75,7 +75,21 @@ TEST(MetricsTest, GaugesArePerWorker) {
   const std::string text = metrics.serialize();
   EXPECT_TRUE(has_line(text, R"(tailcut_deadline_margin_seconds{worker="1"} 0.025)")) << text;
   EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_idle_connections{worker="0"} 4)"));
-  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_opened_connections{worker="0"} 9)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_in_use_connections{worker="0"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_connections_opened_total{worker="0"} 9)"));
+}
+
+// The pool's figures are reported again at every scrape: the counter of
+// connections opened takes what was opened since, and never goes down.
+TEST(MetricsTest, ConnectionsOpenedIsACounterFedByTheLatestTotal) {
+  Metrics metrics{1, 3};
+  metrics.record_pool(0, http::PoolStats{.connections_opened = 9});
+  metrics.record_pool(0, http::PoolStats{.connections_opened = 9});
+  metrics.record_pool(0, http::PoolStats{.connections_opened = 12, .waiting = 2});
+  const std::string text = metrics.serialize();
+  EXPECT_TRUE(has_line(text, "# TYPE tailcut_upstream_connections_opened_total counter")) << text;
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_connections_opened_total{worker="0"} 12)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_waiting_requests{worker="0"} 2)"));
 }
 
 }  // namespace
