@@ -74,6 +74,22 @@ TEST(RouterTest, IgnoresTheQueryString) {
   EXPECT_EQ(response.body(), "GET /api/smart?timeout=5");
 }
 
+// RFC 9112 3.2.2: a server accepts a target in absolute form, as clients
+// send it to a proxy; the handler sees it in origin form.
+TEST(RouterTest, AnAbsoluteFormTargetIsRoutedByItsPath) {
+  Router router;
+  router.add(bhttp::verb::get, "/api/smart", answer_with_target);
+  router.add(bhttp::verb::get, "/", answer_with_target);
+  EXPECT_EQ(
+      dispatch(router, make_request(bhttp::verb::get, "http://127.0.0.1:8080/api/smart?timeout=5"))
+          .body(),
+      "GET /api/smart?timeout=5");
+  EXPECT_EQ(dispatch(router, make_request(bhttp::verb::get, "HTTP://example.com")).body(), "GET /");
+  EXPECT_EQ(
+      dispatch(router, make_request(bhttp::verb::get, "ftp://example.com/api/smart")).result(),
+      bhttp::status::not_found);
+}
+
 TEST(RouterTest, UnknownPathIs404WithJsonError) {
   Router router;
   router.add(bhttp::verb::get, "/a", answer_with_target);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <boost/url/parse.hpp>
 #include <stdexcept>
 
 namespace tailcut::http {
@@ -20,6 +21,20 @@ std::string join_methods(const std::vector<bhttp::verb>& methods) {
 }
 
 boost::asio::awaitable<Response> ready(Response response) { co_return response; }
+
+// The origin form ("/path?query") of a target in absolute form
+// ("http://host/path?query", as clients send to proxies), which a server
+// must accept (RFC 9112 3.2.2); nullopt for any other target.
+std::optional<std::string> origin_form_of(std::string_view target) {
+  const auto url = boost::urls::parse_absolute_uri(target);
+  if (!url || (url->scheme_id() != boost::urls::scheme::http &&
+               url->scheme_id() != boost::urls::scheme::https)) {
+    return std::nullopt;
+  }
+  std::string origin_form = url->encoded_path().empty() ? "/" : std::string{url->encoded_path()};
+  if (url->has_query()) origin_form.append("?").append(url->encoded_query());
+  return origin_form;
+}
 
 void reject_route(const std::string& path, const std::string& reason) {
   throw std::invalid_argument{"tailcut::http::Router::add: route \"" + path + "\" " + reason};
@@ -45,6 +60,10 @@ void Router::add(bhttp::verb method, std::string path, Handler handler) {
 // coroutine, with no frame of the router's in between.
 boost::asio::awaitable<Response> Router::dispatch(Request&& request,
                                                   const RequestContext& context) const {
+  if (!request.target().starts_with('/')) {
+    // Handlers see every target in origin form.
+    if (auto origin_form = origin_form_of(request.target())) request.target(*origin_form);
+  }
   const std::string_view path = path_of(request.target());
   if (const Handler* handler = find(request.method(), path)) {
     return (*handler)(std::move(request), context);
