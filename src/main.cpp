@@ -5,6 +5,45 @@
 
 #include "cli/commands.hpp"
 
+namespace {
+
+// "serve, upstream, fetch or send".
+std::string subcommand_list(const CLI::App& app) {
+  const auto subcommands = app.get_subcommands([](const CLI::App*) { return true; });
+  std::string list;
+  for (std::size_t i = 0; i < subcommands.size(); ++i) {
+    if (i > 0) list += i + 1 == subcommands.size() ? " or " : ", ";
+    list += subcommands[i]->get_name();
+  }
+  return list;
+}
+
+// CLI11 reports a missing subcommand even when the user typed one that does
+// not exist: the word it did not take names the actual mistake.
+std::string no_subcommand_message(const CLI::App& app) {
+  const auto not_taken = app.remaining();
+  const auto choices = subcommand_list(app);
+  if (not_taken.empty()) return "a subcommand is required: " + choices + " (see tailcut --help)";
+  const auto& word = not_taken.front();
+  const auto kind = word.starts_with('-') ? "option" : "subcommand";
+  return std::string{"unknown "} + kind + " '" + word + "'; the subcommands are " + choices +
+         " (see tailcut --help)";
+}
+
+// One line, prefixed like the subcommands' own errors: "tailcut serve: ...".
+std::string failure_message(const CLI::App* app, const CLI::Error& error) {
+  const auto chosen = app->get_subcommands();
+  if (chosen.empty()) {
+    const bool no_subcommand = dynamic_cast<const CLI::RequiredError*>(&error) != nullptr &&
+                               app->get_require_subcommand_min() > 0;
+    return std::string{"tailcut: "} + (no_subcommand ? no_subcommand_message(*app) : error.what()) +
+           "\n";
+  }
+  return "tailcut " + chosen.front()->get_name() + ": " + error.what() + "\n";
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
       "tailcut: HTTP requests that finish fast and on time.\n"
@@ -12,12 +51,19 @@ int main(int argc, char** argv) {
       "delivery."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "tailcut 0.1.0");
+  app.failure_message(failure_message);
 
   std::map<std::string, tailcut::cli::CommandRunner> runners;
   runners["serve"] = tailcut::cli::add_serve_command(app);
   runners["upstream"] = tailcut::cli::add_upstream_command(app);
   runners["fetch"] = tailcut::cli::add_fetch_command(app);
   runners["send"] = tailcut::cli::add_send_command(app);
+  for (auto* subcommand : app.get_subcommands([](CLI::App*) { return true; })) {
+    // CLI11 reads the environment variables of every subcommand without a
+    // parse-complete callback, chosen or not: TAILCUT_THREADS=many broke
+    // `tailcut fetch`. With one, it reads them only when it is chosen.
+    subcommand->parse_complete_callback([] {});
+  }
 
   try {
     app.parse(argc, argv);

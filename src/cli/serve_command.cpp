@@ -7,10 +7,16 @@
 #include "cli/option_helpers.hpp"
 #include "cli/server_runner.hpp"
 #include "gateway/gateway.hpp"
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/url.hpp"
 
 namespace tailcut::cli {
 
 namespace {
+
+// TAILCUT_<FLAG>: serve's flags in the environment (upstream has its own
+// prefix, so that one variable never configures both).
+constexpr std::string_view environment_prefix = "TAILCUT_";
 
 struct ServeFlags {
   std::string listen = "127.0.0.1:8080";
@@ -19,7 +25,7 @@ struct ServeFlags {
   std::size_t hedge_count = 2;
   std::string hedge_on_failure = "immediate";
   double hedge_budget = -1;  // negative: off
-  long max_timeout_ms = 60'000;
+  std::string max_timeout = "60s";
   std::string max_wait = "30s";
   std::string deadline_margin = "3ms";
   std::string deadline_margin_max = "50ms";
@@ -40,8 +46,33 @@ struct ServeFlags {
   std::uint64_t simulator_seed = 0;  // 0: random
 };
 
+// The largest --max-timeout: an hour is already far beyond a call anyone
+// waits for.
+constexpr std::chrono::milliseconds longest_max_timeout = std::chrono::minutes{60};
+
+// Checked here, at start-up, with the client's own parser: a URL it rejects
+// would otherwise only show as a 502 for every call.
+void validate_upstream_url(const std::string& url) {
+  if (url.empty()) return;  // the embedded simulator
+  try {
+    static_cast<void>(http::parse_http_url(url));
+  } catch (const http::ClientError& error) {
+    throw std::invalid_argument{std::string{"--upstream: "} + error.what()};
+  }
+}
+
+std::chrono::milliseconds parse_max_timeout(const std::string& text) {
+  const auto max_timeout = parse_positive_duration(text, "--max-timeout");
+  if (max_timeout > longest_max_timeout) {
+    throw std::invalid_argument{"--max-timeout: '" + text + "' is more than " +
+                                std::to_string(longest_max_timeout.count()) + "ms (60m)"};
+  }
+  return max_timeout;
+}
+
 gateway::GatewayOptions to_options(const ServeFlags& flags) {
   gateway::GatewayOptions options;
+  validate_upstream_url(flags.upstream);
   options.upstream_url = flags.upstream;
   options.hedge_delay = parse_duration(flags.hedge_delay, "--hedge-delay");
   options.hedge_count = flags.hedge_count;
@@ -53,8 +84,8 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
     throw std::invalid_argument{"--hedge-on-failure must be 'immediate' or 'at-delay'"};
   }
   if (flags.hedge_budget >= 0) options.hedge_budget_percent = flags.hedge_budget;
-  options.max_timeout = std::chrono::milliseconds{flags.max_timeout_ms};
-  options.max_wait = parse_duration(flags.max_wait, "--max-wait");
+  options.max_timeout = parse_max_timeout(flags.max_timeout);
+  options.max_wait = parse_positive_duration(flags.max_wait, "--max-wait");
   options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
   options.deadline_margin_max = parse_duration(flags.deadline_margin_max, "--deadline-margin-max");
   if (options.deadline_margin_max < options.deadline_margin) {
@@ -69,8 +100,8 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   options.server.port = listen.port;
   options.server.threads = flags.threads;
   options.server.max_connections = flags.max_connections;
-  options.server.idle_timeout = parse_duration(flags.idle_timeout, "--idle-timeout");
-  options.server.header_timeout = parse_duration(flags.header_timeout, "--header-timeout");
+  options.server.idle_timeout = parse_positive_duration(flags.idle_timeout, "--idle-timeout");
+  options.server.header_timeout = parse_positive_duration(flags.header_timeout, "--header-timeout");
   options.server.max_header_bytes = flags.max_header_bytes;
   options.server.max_body_bytes = flags.max_body_bytes;
   options.server.shutdown_grace = parse_duration(flags.shutdown_grace, "--shutdown-grace");
@@ -112,59 +143,68 @@ CommandRunner add_serve_command(CLI::App& app) {
       "Run the smart gateway: GET /api/smart?timeout=MS sends a request to the upstream,\n"
       "fires backup (hedged) requests when it is slow or fails, answers with the first\n"
       "success, and always answers within the timeout. Also GET /healthz, GET /metrics.\n"
-      "Every flag can also be set as TAILCUT_<FLAG> (e.g. TAILCUT_HEDGE_DELAY=200ms).\n"
+      "Every flag can also be set as TAILCUT_<FLAG> (e.g. TAILCUT_HEDGE_DELAY=200ms);\n"
+      "these variables are serve's only (upstream reads TAILCUT_UPSTREAM_<FLAG>).\n"
       "Durations take a unit: 300ms, 2s, 1m (a bare number is milliseconds).");
-  auto& c = *command;
-  add_option_with_env(c, "--listen", flags->listen, "HOST:PORT to listen on");
-  add_option_with_env(c, "--upstream", flags->upstream,
-                      "upstream URL (http or https); empty: start the simulator in-process");
-  add_option_with_env(c, "--hedge-delay", flags->hedge_delay,
-                      "fire the extra attempts when no success came within this time");
-  add_option_with_env(c, "--hedge-count", flags->hedge_count,
-                      "extra attempts fired at the hedge delay")
-      ->check(CLI::Range(0, 16));
-  add_option_with_env(c, "--hedge-on-failure", flags->hedge_on_failure,
-                      "immediate: a failed first attempt fires the extras at once;\n"
-                      "at-delay: they wait for the hedge delay (the seeds' behaviour)")
+  command->footer(
+      "Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 2 on a usage error,\n"
+      "when it cannot start (e.g. cannot listen), or when it fails while running.");
+  const auto flag = [command](const std::string& name, auto& value, const std::string& help) {
+    return add_option_with_env(*command, environment_prefix, name, value, help);
+  };
+  flag("--listen", flags->listen, "IP:PORT to listen on (port 0: any free port)");
+  flag("--upstream", flags->upstream,
+       "upstream URL (http or https), checked at start-up;\n"
+       "empty: start the simulator in-process");
+  flag("--hedge-delay", flags->hedge_delay,
+       "fire the extra attempts when no success came within this time");
+  flag("--hedge-count", flags->hedge_count, "extra attempts fired at the hedge delay")
+      ->check(whole_number(0, 16));
+  flag("--hedge-on-failure", flags->hedge_on_failure,
+       "immediate: a failed first attempt fires the extras at once;\n"
+       "at-delay: they wait for the hedge delay (the seeds' behaviour)")
       ->check(CLI::IsMember({"immediate", "at-delay"}));
-  add_option_with_env(c, "--hedge-budget", flags->hedge_budget,
-                      "cap extra attempts at PERCENT of first attempts (token bucket);\n"
-                      "negative: no cap");
-  add_option_with_env(c, "--max-timeout", flags->max_timeout_ms, "largest accepted ?timeout=, ms")
-      ->check(CLI::Range(1L, 3'600'000L));
-  add_option_with_env(c, "--max-wait", flags->max_wait, "bound of a call without ?timeout=");
-  add_option_with_env(c, "--deadline-margin", flags->deadline_margin,
-                      "aim the answer at least this much before the deadline, so that\n"
-                      "it arrives in time (at most half the timeout)");
-  add_option_with_env(c, "--deadline-margin-max", flags->deadline_margin_max,
-                      "on a busy machine timers run late: the margin grows by the worst\n"
-                      "lateness of the calls' timers in the last minute (10 ms assumed\n"
-                      "while none was measured), up to this; equal to --deadline-margin:\n"
-                      "a fixed margin");
-  add_option_with_env(c, "--timeout-status", flags->timeout_status,
-                      "status when the deadline passes (504, or 408 as in the seeds)")
-      ->check(CLI::Range(400u, 599u));
-  add_option_with_env(c, "--threads", flags->threads, "worker threads")->check(CLI::Range(1, 1024));
-  add_option_with_env(c, "--log-level", flags->log_level, "trace, debug, info, warn, error, off")
+  flag("--hedge-budget", flags->hedge_budget,
+       "cap extra attempts at PERCENT of first attempts (token bucket);\n"
+       "negative: no cap")
+      ->check(real_number(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max(),
+                          "a percentage; negative: no cap"));
+  flag("--max-timeout", flags->max_timeout,
+       "largest accepted ?timeout= (a duration, at most 60m;\n"
+       "a bare number is milliseconds)");
+  flag("--max-wait", flags->max_wait, "bound of a call without ?timeout=");
+  flag("--deadline-margin", flags->deadline_margin,
+       "aim the answer at least this much before the deadline, so that\n"
+       "it arrives in time (at most half the timeout)");
+  flag("--deadline-margin-max", flags->deadline_margin_max,
+       "on a busy machine timers run late: the margin grows by the worst\n"
+       "lateness of the calls' timers in the last minute (10 ms assumed\n"
+       "while none was measured), up to this; equal to --deadline-margin:\n"
+       "a fixed margin");
+  flag("--timeout-status", flags->timeout_status,
+       "status when the deadline passes (504, or 408 as in the seeds)")
+      ->check(whole_number(400, 599));
+  flag("--threads", flags->threads, "worker threads")->check(whole_number(1, 1024));
+  flag("--log-level", flags->log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  add_option_with_env(c, "--max-connections", flags->max_connections,
-                      "open client connections at most");
-  add_option_with_env(c, "--idle-timeout", flags->idle_timeout,
-                      "close keep-alive connections idle this long");
-  add_option_with_env(c, "--header-timeout", flags->header_timeout,
-                      "time to receive a request's header");
-  add_option_with_env(c, "--max-header-bytes", flags->max_header_bytes, "larger headers get 431");
-  add_option_with_env(c, "--max-body-bytes", flags->max_body_bytes, "larger bodies get 413");
-  add_option_with_env(c, "--shutdown-grace", flags->shutdown_grace,
-                      "on SIGTERM/SIGINT, how long calls in flight may finish");
-  add_option_with_env(c, "--upstream-connections", flags->upstream_connections,
-                      "upstream connections at most, shared among the workers; an attempt "
-                      "beyond it waits for one, within its deadline")
-      ->check(CLI::Range(1, 1'000'000));
-  add_option_with_env(c, "--ca-file", flags->ca_file,
-                      "CA certificates (PEM) to trust for an https upstream");
-  add_option_with_env(c, "--simulator-seed", flags->simulator_seed,
-                      "seed of the embedded simulator (0: random)");
+  flag("--max-connections", flags->max_connections, "open client connections at most")
+      ->check(whole_number(1));
+  flag("--idle-timeout", flags->idle_timeout,
+       "close keep-alive connections idle this long (more than 0)");
+  flag("--header-timeout", flags->header_timeout,
+       "time to receive a request's header (more than 0)");
+  flag("--max-header-bytes", flags->max_header_bytes, "larger headers get 431")
+      ->check(whole_number(1, std::numeric_limits<std::uint32_t>::max()));
+  flag("--max-body-bytes", flags->max_body_bytes, "larger bodies get 413")->check(whole_number(1));
+  flag("--shutdown-grace", flags->shutdown_grace,
+       "on SIGTERM/SIGINT, how long calls in flight may finish");
+  flag("--upstream-connections", flags->upstream_connections,
+       "upstream connections at most, shared among the workers;\n"
+       "an attempt beyond it waits for one, within its deadline")
+      ->check(whole_number(1, 1'000'000));
+  flag("--ca-file", flags->ca_file, "CA certificates (PEM) to trust for an https upstream");
+  flag("--simulator-seed", flags->simulator_seed, "seed of the embedded simulator (0: random)")
+      ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
   return [flags] { return run_serve(*flags); };
 }
 

@@ -15,8 +15,8 @@ struct ListenAddress {
   std::uint16_t port;
 };
 
-// Parses "HOST:PORT" (IPv6 as "[::1]:8080"). Throws std::invalid_argument
-// saying what is wrong.
+// Parses --listen's "IP:PORT" (IPv6 as "[::1]:8080"; port 0: any free port).
+// Throws std::invalid_argument naming the flag and saying what is wrong.
 ListenAddress parse_listen_address(std::string_view text);
 
 // Blocks until SIGINT or SIGTERM, then stops `server` gracefully.

@@ -1,7 +1,8 @@
 // Simulator: sampling of delays and faults, and the script player.
 #include "upstream/simulator.hpp"
 
-#include <boost/json/parse.hpp>
+#include <algorithm>
+#include <boost/json/stream_parser.hpp>
 #include <boost/json/value.hpp>
 #include <stdexcept>
 
@@ -24,39 +25,78 @@ void validate(const SimulatorOptions& options) {
   }
 }
 
-std::vector<ScriptedAnswer> parse_script(std::string_view json_text) {
+namespace {
+
+constexpr std::string_view script_keys = "delay_ms, status, body, hang";
+
+// "line 2, column 7": where byte `offset` of `text` is (both from 1).
+std::string position_of(std::string_view text, std::size_t offset) {
+  const auto before = text.substr(0, offset);
+  const auto line = 1 + std::count(before.begin(), before.end(), '\n');
+  const auto line_start = before.rfind('\n');
+  const auto column = offset - (line_start == std::string_view::npos ? 0 : line_start + 1) + 1;
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Parses the whole text; a syntax error says where it is.
+boost::json::value parse_json_document(std::string_view text) {
+  boost::json::stream_parser parser;
   boost::system::error_code error;
-  const auto document = boost::json::parse(json_text, error);
-  if (error) throw std::invalid_argument{"script is not valid JSON: " + error.message()};
-  if (!document.is_array()) throw std::invalid_argument{"script must be a JSON array"};
-  std::vector<ScriptedAnswer> script;
-  for (const auto& entry : document.as_array()) {
-    if (!entry.is_object()) throw std::invalid_argument{"each script entry must be an object"};
-    const auto& object = entry.as_object();
-    ScriptedAnswer answer;
-    if (const auto* delay = object.if_contains("delay_ms")) {
-      if (!delay->is_int64() || delay->as_int64() < 0) {
-        throw std::invalid_argument{"delay_ms must be a non-negative integer"};
-      }
-      answer.delay = std::chrono::milliseconds{delay->as_int64()};
-    }
-    if (const auto* status = object.if_contains("status")) {
-      if (!status->is_int64() || status->as_int64() < 100 || status->as_int64() > 599) {
-        throw std::invalid_argument{"status must be an integer from 100 to 599"};
-      }
-      answer.status = static_cast<unsigned>(status->as_int64());
-    }
-    if (const auto* body = object.if_contains("body")) {
-      if (!body->is_string()) throw std::invalid_argument{"body must be a string"};
-      answer.body = std::string{body->as_string()};
-    }
-    if (const auto* hang = object.if_contains("hang")) {
-      if (!hang->is_bool()) throw std::invalid_argument{"hang must be true or false"};
-      answer.hang = hang->as_bool();
-    }
-    script.push_back(std::move(answer));
+  // On an error, write() returns how many bytes it took before it: where the
+  // mistake is. An incomplete document fails in finish(), at the end.
+  const auto consumed = parser.write(text.data(), text.size(), error);
+  if (!error) parser.finish(error);
+  if (error) {
+    throw std::invalid_argument{"script is not valid JSON: " + error.message() + " at " +
+                                position_of(text, std::min(consumed, text.size()))};
   }
-  if (script.empty()) throw std::invalid_argument{"script is empty"};
+  return parser.release();
+}
+
+ScriptedAnswer parse_entry(const boost::json::value& entry, std::size_t index) {
+  const auto fail = [index](const std::string& problem) -> ScriptedAnswer {
+    throw std::invalid_argument{"script[" + std::to_string(index) + "]: " + problem};
+  };
+  if (!entry.is_object()) return fail("each entry must be an object, e.g. {\"delay_ms\": 100}");
+  ScriptedAnswer answer;
+  for (const auto& [key, value] : entry.as_object()) {
+    if (key == "delay_ms") {
+      if (!value.is_int64() || value.as_int64() < 0) {
+        return fail("delay_ms must be a whole number, 0 or more");
+      }
+      answer.delay = std::chrono::milliseconds{value.as_int64()};
+    } else if (key == "status") {
+      if (!value.is_int64() || value.as_int64() < 100 || value.as_int64() > 599) {
+        return fail("status must be a whole number from 100 to 599");
+      }
+      answer.status = static_cast<unsigned>(value.as_int64());
+    } else if (key == "body") {
+      if (!value.is_string()) return fail("body must be a string");
+      answer.body = std::string{value.as_string()};
+    } else if (key == "hang") {
+      if (!value.is_bool()) return fail("hang must be true or false");
+      answer.hang = value.as_bool();
+    } else {
+      // A misspelt key would otherwise leave its field at the default unseen.
+      return fail("unknown key \"" + std::string{key} + "\"; the keys are " +
+                  std::string{script_keys});
+    }
+  }
+  return answer;
+}
+
+}  // namespace
+
+std::vector<ScriptedAnswer> parse_script(std::string_view json_text) {
+  const auto document = parse_json_document(json_text);
+  if (!document.is_array()) throw std::invalid_argument{"script must be a JSON array"};
+  const auto& entries = document.as_array();
+  if (entries.empty()) throw std::invalid_argument{"script is empty"};
+  std::vector<ScriptedAnswer> script;
+  script.reserve(entries.size());
+  for (std::size_t index = 0; index < entries.size(); ++index) {
+    script.push_back(parse_entry(entries[index], index));
+  }
   return script;
 }
 

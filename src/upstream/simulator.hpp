@@ -49,7 +49,9 @@ struct SimulatorOptions {
 void validate(const SimulatorOptions& options);
 
 // Parses a script: a JSON array of {"delay_ms": N, "status": S, "body": "...",
-// "hang": bool}. Throws std::invalid_argument with what is wrong.
+// "hang": bool}. Throws std::invalid_argument saying what is wrong and where:
+// the line and column of a JSON syntax error, the index of a bad entry
+// ("script[2]: ..."), and an unknown key by name.
 std::vector<ScriptedAnswer> parse_script(std::string_view json_text);
 
 struct SimulatorCounters {

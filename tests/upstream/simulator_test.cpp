@@ -94,6 +94,41 @@ TEST(Simulator, BadScriptsAndOptionsAreRejectedWithAReason) {
   EXPECT_THROW(Simulator{options}, std::invalid_argument);
 }
 
+std::string script_error(std::string_view text) {
+  try {
+    static_cast<void>(parse_script(text));
+  } catch (const std::invalid_argument& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(Simulator, AScriptKeyThatIsNotKnownIsRejectedByEntryAndName) {
+  // A misspelt "delay_ms" used to leave the delay at 0 without a word.
+  EXPECT_EQ(script_error(R"([{"delay": 5}])"),
+            R"(script[0]: unknown key "delay"; the keys are delay_ms, status, body, hang)");
+  EXPECT_EQ(script_error(R"([{"delay_ms": 5}, {"status": 500, "Body": ""}])"),
+            R"(script[1]: unknown key "Body"; the keys are delay_ms, status, body, hang)");
+}
+
+TEST(Simulator, AScriptErrorNamesTheEntry) {
+  EXPECT_EQ(script_error(R"([{"delay_ms": 1}, {"delay_ms": 2}, {"status": 42}])"),
+            "script[2]: status must be a whole number from 100 to 599");
+  EXPECT_EQ(script_error(R"([{"delay_ms": -1}])"),
+            "script[0]: delay_ms must be a whole number, 0 or more");
+  EXPECT_EQ(script_error(R"([{}, 5])"),
+            R"(script[1]: each entry must be an object, e.g. {"delay_ms": 100})");
+}
+
+TEST(Simulator, AScriptThatIsNotJsonSaysWhere) {
+  EXPECT_EQ(script_error("[{\"delay_ms\": 1},\n {\"status\" 500}]"),
+            "script is not valid JSON: syntax error at line 2, column 12");
+  EXPECT_EQ(script_error(R"([{"delay_ms": 1})"),
+            "script is not valid JSON: incomplete JSON at line 1, column 17");
+  EXPECT_EQ(script_error(R"([{"delay_ms": 1}] x)"),
+            "script is not valid JSON: extra data at line 1, column 19");
+}
+
 class SimulatorServer : public ::testing::Test {
  protected:
   void start(SimulatorOptions options) {

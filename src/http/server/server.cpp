@@ -195,12 +195,11 @@ void ServerCore::listen() {
   boost::system::error_code error;
   const auto address = boost::asio::ip::make_address(options_.address, error);
   if (error) {
-    throw std::runtime_error{"tailcut: cannot listen on \"" + options_.address +
-                             "\": not an IP address"};
+    throw std::runtime_error{"cannot listen on \"" + options_.address + "\": not an IP address"};
   }
   const tcp::endpoint endpoint{address, options_.port};
   const auto fail = [&endpoint](const char* step, const boost::system::error_code& failure) {
-    throw std::runtime_error{"tailcut: cannot listen on " + describe(endpoint) + ": " + step +
+    throw std::runtime_error{"cannot listen on " + describe(endpoint) + ": " + step +
                              " failed: " + failure.message()};
   };
   acceptor_.emplace(workers_.front()->io);

@@ -1,0 +1,157 @@
+// `tailcut serve` run as a user runs it: start-up validation of its flags
+// (each error one line naming the flag, exit status 2), its --help, and the
+// TAILCUT_<FLAG> variables.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <sstream>
+
+#include "support/server_test_client.hpp"
+#include "support/tailcut_binary.hpp"
+#include "support/tailcut_process.hpp"
+
+namespace tailcut::cli {
+namespace {
+
+test::TailcutExit run_tailcut(const std::vector<std::string>& arguments,
+                              const std::vector<std::string>& environment = {}) {
+  return test::run_binary(test::tailcut_binary(), arguments, environment);
+}
+
+// `tailcut serve --listen 127.0.0.1:0 <arguments>`: every case binds port 0
+// (were it to start by mistake, it takes no port another test needs).
+test::TailcutExit serve(std::vector<std::string> arguments,
+                        const std::vector<std::string>& environment = {}) {
+  arguments.insert(arguments.begin(), {"serve", "--listen", "127.0.0.1:0", "--threads", "1"});
+  return run_tailcut(arguments, environment);
+}
+
+// Exit status 2 with exactly `message` on stderr (one line), and no
+// "listening" on stdout.
+void expect_usage_error(const test::TailcutExit& exit, const std::string& message) {
+  EXPECT_EQ(exit.status, 2);
+  EXPECT_EQ(exit.err, message + "\n");
+  EXPECT_EQ(exit.out.find("listening"), std::string::npos) << exit.out;
+}
+
+TEST(ServeCommand, AnUpstreamUrlTheClientRejectsStopsItAtStartUp) {
+  expect_usage_error(serve({"--upstream", "ftp://x"}),
+                     "tailcut serve: --upstream: invalid URL \"ftp://x\": the scheme must be "
+                     "http or https");
+  expect_usage_error(serve({"--upstream", "http://"}),
+                     "tailcut serve: --upstream: invalid URL \"http://\": the host is empty");
+  const auto not_a_url = serve({"--upstream", "not-a-url"});
+  EXPECT_EQ(not_a_url.status, 2);
+  EXPECT_TRUE(not_a_url.err.starts_with("tailcut serve: --upstream: invalid URL \"not-a-url\""))
+      << not_a_url.err;
+}
+
+TEST(ServeCommand, NumberFlagsSayWhatIsExpectedWithTheCommandPrefix) {
+  expect_usage_error(serve({"--threads", "abc"}),
+                     "tailcut serve: --threads: expected a whole number from 1 to 1024, got 'abc'");
+  expect_usage_error(serve({"--hedge-budget", "abc"}),
+                     "tailcut serve: --hedge-budget: expected a number (a percentage; negative: "
+                     "no cap), got 'abc'");
+  expect_usage_error(serve({"--timeout-status", "200"}),
+                     "tailcut serve: --timeout-status: must be 400 or more, got '200'");
+}
+
+TEST(ServeCommand, LimitsAreValidatedWithTheFlagsNames) {
+  expect_usage_error(serve({"--max-connections", "0"}),
+                     "tailcut serve: --max-connections: must be 1 or more, got '0'");
+  expect_usage_error(serve({"--idle-timeout", "0"}),
+                     "tailcut serve: --idle-timeout: must be more than 0, got '0'");
+  expect_usage_error(serve({"--header-timeout", "0s"}),
+                     "tailcut serve: --header-timeout: must be more than 0, got '0s'");
+  expect_usage_error(serve({"--max-header-bytes", "0"}),
+                     "tailcut serve: --max-header-bytes: must be 1 or more, got '0'");
+}
+
+TEST(ServeCommand, DurationsThatOverflowAreTooLarge) {
+  expect_usage_error(serve({"--max-wait", "153722867280913m"}),
+                     "tailcut serve: --max-wait: '153722867280913m' is too large; the longest "
+                     "duration is 52560000m (100 years)");
+  // This one used to wrap around silently, and the server started.
+  expect_usage_error(serve({"--hedge-delay", "999999999999999m"}),
+                     "tailcut serve: --hedge-delay: '999999999999999m' is too large; the longest "
+                     "duration is 52560000m (100 years)");
+}
+
+TEST(ServeCommand, MaxTimeoutIsADurationBoundedByAnHour) {
+  expect_usage_error(serve({"--max-timeout", "61m"}),
+                     "tailcut serve: --max-timeout: '61m' is more than 3600000ms (60m)");
+  expect_usage_error(serve({"--max-timeout", "0"}),
+                     "tailcut serve: --max-timeout: must be more than 0, got '0'");
+}
+
+TEST(ServeCommand, MaxTimeoutTakesUnitsAndBareMilliseconds) {
+  for (const auto& [flag, largest] : {std::pair{"2s", "2000"}, std::pair{"1500", "1500"}}) {
+    test::TailcutServer server{
+        test::tailcut_binary(),
+        {"serve", "--listen", "127.0.0.1:0", "--threads", "1", "--max-timeout", flag}};
+    const auto port = server.wait_until_listening();
+    ASSERT_NE(port, 0) << server.stop().err;
+    testing::ServerTestClient client{port};
+    const auto too_long = std::to_string(std::stoi(largest) + 1);
+    const auto answer = client.request("GET", "/api/smart?timeout=" + too_long);
+    EXPECT_EQ(answer.result_int(), 400);
+    EXPECT_NE(answer.body().find(std::string{"from 1 to "} + largest), std::string::npos)
+        << answer.body();
+    EXPECT_EQ(server.stop().status, 0);
+  }
+}
+
+TEST(ServeCommand, CannotListenIsSaidOnceWithOnePrefix) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor taken{
+      io, {boost::asio::ip::make_address("127.0.0.1"), 0}};  // listening
+  const auto port = std::to_string(taken.local_endpoint().port());
+  const auto exit = run_tailcut({"serve", "--threads", "1", "--listen", "127.0.0.1:" + port});
+  expect_usage_error(exit, "tailcut serve: cannot listen on 127.0.0.1:" + port +
+                               ": bind failed: Address already in use");
+}
+
+TEST(ServeCommand, ListenMustBeAnIpAddressAndAPort) {
+  const auto name = run_tailcut({"serve", "--listen", "localhost:8080"});
+  EXPECT_EQ(name.status, 2);
+  EXPECT_TRUE(name.err.starts_with(
+      "tailcut serve: --listen: 'localhost:8080' does not start with an IP address"))
+      << name.err;
+}
+
+TEST(ServeCommand, HelpNamesEveryLogLevelPortZeroTheVariablesAndTheExitStatus) {
+  const auto help = run_tailcut({"serve", "--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("trace, debug, info, warn, error, critical, off"), std::string::npos);
+  EXPECT_NE(help.out.find("port 0: any free port"), std::string::npos);
+  EXPECT_NE(help.out.find("TAILCUT_<FLAG>"), std::string::npos);
+  EXPECT_NE(help.out.find("(Env:TAILCUT_LISTEN)"), std::string::npos);
+  EXPECT_NE(help.out.find("Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 2 on a "
+                          "usage error"),
+            std::string::npos);
+  // Descriptions are wrapped: no line runs on far beyond the others.
+  std::istringstream lines{help.out};
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_LE(line.size(), 100u) << line;
+  }
+}
+
+TEST(ServeCommand, ReadsTailcutFlagVariables) {
+  expect_usage_error(serve({}, {"TAILCUT_MAX_CONNECTIONS=0"}),
+                     "tailcut serve: --max-connections: must be 1 or more, got '0'");
+}
+
+TEST(ServeCommand, AnswersACallAndExitsZeroOnSigterm) {
+  test::TailcutServer server{test::tailcut_binary(),
+                             {"serve", "--listen", "127.0.0.1:0", "--threads", "1"}};
+  const auto port = server.wait_until_listening();
+  ASSERT_NE(port, 0) << server.stop().err;
+  testing::ServerTestClient client{port};
+  EXPECT_EQ(client.request("GET", "/healthz").result_int(), 200);
+  const auto exit = server.stop();
+  EXPECT_EQ(exit.status, 0) << exit.err;
+}
+
+}  // namespace
+}  // namespace tailcut::cli
