@@ -1,6 +1,8 @@
 // --listen parsing and the signal loop of the server subcommands.
 #include "cli/server_runner.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -40,11 +42,15 @@ ListenAddress parse_listen_address(std::string_view text) {
 void run_until_signal(http::Server& server) {
   boost::asio::io_context signals_context;
   boost::asio::signal_set signals{signals_context, SIGINT, SIGTERM};
-  signals.async_wait([&server](const boost::system::error_code& error, int) {
-    if (!error) server.stop();
+  signals.async_wait([&server](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("{} received: stopping; the requests in flight are answered first",
+                 signal == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
   });
   signals_context.run();
   server.wait();
+  spdlog::info("stopped");
 }
 
 }  // namespace tailcut::cli

@@ -151,6 +151,9 @@ TEST(ServeCommand, AnswersACallAndExitsZeroOnSigterm) {
   EXPECT_EQ(client.request("GET", "/healthz").result_int(), 200);
   const auto exit = server.stop();
   EXPECT_EQ(exit.status, 0) << exit.err;
+  // The shutdown is told in the log (stdout), from the signal to the end.
+  EXPECT_NE(exit.out.find("SIGTERM received: stopping"), std::string::npos) << exit.out;
+  EXPECT_NE(exit.out.find("] stopped"), std::string::npos) << exit.out;
 }
 
 }  // namespace
