@@ -1,7 +1,13 @@
-// environment_name and parse_duration.
+// environment_name, the duration parsers and check_readable_file.
 #include "cli/option_helpers.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 namespace tailcut::cli {
@@ -29,6 +35,30 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
   if (unit == "s") return std::chrono::seconds{amount};
   if (unit == "m") return std::chrono::minutes{amount};
   return fail();
+}
+
+std::chrono::milliseconds parse_positive_duration(std::string_view text, std::string_view what) {
+  const auto duration = parse_duration(text, what);
+  if (duration.count() == 0) {
+    throw std::invalid_argument{std::string{what} + ": '" + std::string{text} +
+                                "': must be positive, e.g. 300ms, 2s, 1m"};
+  }
+  return duration;
+}
+
+void check_readable_file(const std::string& path, std::string_view what) {
+  const auto fail = [&](int error) {
+    throw std::invalid_argument{std::string{what} + ": cannot read '" + path +
+                                "': " + std::strerror(error)};
+  };
+  // Non-blocking: opening a FIFO must not wait for its writer.
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (descriptor == -1) fail(errno);
+  struct stat facts {};
+  const bool is_directory = ::fstat(descriptor, &facts) == 0 && S_ISDIR(facts.st_mode);
+  ::close(descriptor);
+  // A directory opens, but every read of it fails.
+  if (is_directory) fail(EISDIR);
 }
 
 }  // namespace tailcut::cli

@@ -1,5 +1,6 @@
 // Helpers shared by the subcommands: options that also come from TAILCUT_*
-// environment variables, and durations with units ("300ms", "2s").
+// environment variables, durations with units ("300ms", "2s"), and input
+// files checked at startup.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -26,5 +27,14 @@ CLI::Option* add_option_with_env(CLI::App& command, const std::string& name, T& 
 // Parses "300ms", "2s", "1m" or a bare number of milliseconds. Throws
 // std::invalid_argument naming `what` and the accepted forms.
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
+
+// parse_duration, for a limit where 0 would make no sense (every request
+// would fail at once): also throws when the duration is 0.
+std::chrono::milliseconds parse_positive_duration(std::string_view text, std::string_view what);
+
+// Throws std::invalid_argument "<what>: cannot read '<path>': <reason>"
+// unless `path` is a file this process can open for reading (a directory
+// is not).
+void check_readable_file(const std::string& path, std::string_view what);
 
 }  // namespace tailcut::cli
