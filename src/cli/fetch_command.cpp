@@ -1,7 +1,9 @@
 // `tailcut fetch`: bulk concurrent fetch; flags to FetchOptions, streams
 // opened, then cli::fetch::run_fetch does the work.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -29,27 +31,30 @@ struct FetchFlags {
   bool fail_fast = false;
   std::string hedge;
   bool body = false;
-  RequestFlags request{.method = "GET", .headers = {}, .data = {}, .json = {}};
+  RequestFlags request{.method = "GET", .headers = {}, .data = {}, .json = {}, .ca_file = {}};
 };
+
+constexpr std::size_t max_hedge_extra_attempts = 16;
 
 // "200ms:2" -> 200 ms, 2 extra attempts.
 fetch::HedgeSpec parse_hedge(const std::string& text) {
   const auto colon = text.rfind(':');
-  const auto fail = [&]() -> fetch::HedgeSpec {
+  const std::string_view count =
+      colon == std::string::npos ? std::string_view{} : std::string_view{text}.substr(colon + 1);
+  if (count.empty() || count.find_first_not_of("0123456789") != std::string_view::npos) {
     throw std::invalid_argument{"--hedge: '" + text +
                                 "' is not DELAY:COUNT; use e.g. 200ms:2 (fire 2 more attempts "
                                 "when no answer came within 200 ms)"};
-  };
-  if (colon == std::string::npos) return fail();
+  }
   fetch::HedgeSpec spec;
   spec.delay = parse_duration(std::string_view{text}.substr(0, colon), "--hedge");
-  const auto count = text.substr(colon + 1);
-  if (count.empty() || count.size() > 2 ||
-      count.find_first_not_of("0123456789") != std::string::npos) {
-    return fail();
+  const auto parsed =
+      std::from_chars(count.data(), count.data() + count.size(), spec.extra_attempts);
+  if (parsed.ec != std::errc{} || spec.extra_attempts > max_hedge_extra_attempts) {
+    throw std::invalid_argument{"--hedge: '" + text + "': COUNT " + std::string{count} +
+                                " is too many extra attempts; use 0 to " +
+                                std::to_string(max_hedge_extra_attempts)};
   }
-  spec.extra_attempts = std::stoul(count);
-  if (spec.extra_attempts > 16) return fail();
   return spec;
 }
 
@@ -57,15 +62,18 @@ fetch::FetchOptions to_options(const FetchFlags& flags) {
   fetch::FetchOptions options;
   options.concurrency = flags.concurrency;
   options.per_host = flags.per_host;
-  options.timeout = parse_duration(flags.timeout, "--timeout");
-  options.connect_timeout = parse_duration(flags.connect_timeout, "--connect-timeout");
-  if (!flags.deadline.empty()) options.deadline = parse_duration(flags.deadline, "--deadline");
+  options.timeout = parse_positive_duration(flags.timeout, "--timeout");
+  options.connect_timeout = parse_positive_duration(flags.connect_timeout, "--connect-timeout");
+  if (!flags.deadline.empty()) {
+    options.deadline = parse_positive_duration(flags.deadline, "--deadline");
+  }
   options.order =
       flags.order == "completion" ? fetch::OutputOrder::completion : fetch::OutputOrder::input;
   options.fail_fast = flags.fail_fast;
   if (!flags.hedge.empty()) options.hedge = parse_hedge(flags.hedge);
   options.request = to_request_template(flags.request);
   options.include_body = flags.body;
+  options.ca_file = checked_ca_file(flags.request);
   return options;
 }
 
@@ -77,6 +85,15 @@ std::size_t count_urls(const std::string& path) {
     if (fetch::url_of_line(line)) ++count;
   }
   return count;
+}
+
+// Whether both descriptors are the same terminal (a shell's usual stdout
+// and stderr), where the progress bar and the records share the screen.
+bool same_terminal(int descriptor, int other) {
+  struct stat facts {};
+  struct stat other_facts {};
+  return ::isatty(descriptor) == 1 && ::isatty(other) == 1 && ::fstat(descriptor, &facts) == 0 &&
+         ::fstat(other, &other_facts) == 0 && facts.st_rdev == other_facts.st_rdev;
 }
 
 int run_fetch_command(const FetchFlags& flags) {
@@ -95,6 +112,7 @@ int run_fetch_command(const FetchFlags& flags) {
     } else if (flags.input == "-") {
       streams.input = &std::cin;
     } else if (!flags.input.empty()) {
+      check_readable_file(flags.input, "-i");
       input_file.open(flags.input);
       if (!input_file) throw std::invalid_argument{"-i: cannot read '" + flags.input + "'"};
       streams.input = &input_file;
@@ -111,6 +129,8 @@ int run_fetch_command(const FetchFlags& flags) {
   }
   if (::isatty(STDERR_FILENO) == 1) {
     streams.progress = &std::cerr;
+    streams.out_shares_progress_terminal =
+        streams.out == &std::cout && same_terminal(STDOUT_FILENO, STDERR_FILENO);
     if (streams.input == nullptr && streams.input_descriptor == -1) {
       streams.expected_total = flags.urls.size();
     } else if (streams.input == &input_file) {
@@ -137,11 +157,15 @@ CommandRunner add_fetch_command(CLI::App& app) {
       "  "
       "{\"url\",\"status\",\"ms\",\"bytes\",\"attempts\",\"error\":{\"category\",\"message\"}|null}"
       "\n"
+      "\"error\" says why no answer came; it is null when the server answered, whatever\n"
+      "the status: a URL failed when its status is not 2xx (null included), e.g.\n"
+      "  jq -c 'select(.status == null or .status < 200 or .status > 299)'\n"
       "URLs come from the arguments, then from -i FILE (-i - for stdin), one per line\n"
       "(blank lines and # comments skipped), read as capacity frees up. A progress bar\n"
       "and a summary go to stderr. Exit status: 0 when every URL got a 2xx, 1 when any\n"
-      "did not, 2 on a usage error, 130 when interrupted (what was in flight is reported\n"
-      "cancelled). Durations take a unit: 300ms, 2s, 1m.");
+      "did not (or the input could not be read to its end), 2 on a usage error, 130 when\n"
+      "interrupted (what was in flight is reported cancelled). Durations take a unit:\n"
+      "300ms, 2s, 1m.");
   auto& c = *command;
   c.add_option("urls", flags->urls, "URLs to fetch");
   c.add_option("-i,--input", flags->input, "read URLs from FILE, one per line ('-': stdin)");
@@ -150,10 +174,13 @@ CommandRunner add_fetch_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 100'000));
   c.add_option("--per-host", flags->per_host, "requests in flight to one host (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100'000));
+  c.add_option("--timeout", flags->timeout,
+               "one URL's whole request (hedged attempts included); must be positive")
       ->capture_default_str();
-  c.add_option("--timeout", flags->timeout, "one URL's whole request (hedged attempts included)")
-      ->capture_default_str();
-  c.add_option("--connect-timeout", flags->connect_timeout, "DNS + TCP + TLS of one connection")
+  c.add_option("--connect-timeout", flags->connect_timeout,
+               "DNS + TCP + TLS of one connection; must be positive")
       ->capture_default_str();
   c.add_option("--deadline", flags->deadline,
                "the whole batch: then requests in flight are cancelled and every URL\n"
@@ -165,8 +192,8 @@ CommandRunner add_fetch_command(CLI::App& app) {
   c.add_flag("--fail-fast", flags->fail_fast,
              "on the first failure (error or non-2xx), cancel the rest (reported \"cancelled\")");
   c.add_option("--hedge", flags->hedge,
-               "DELAY:COUNT: when no answer came within DELAY, fire COUNT more attempts;\n"
-               "the first success wins (a 5xx counts as a failure)");
+               "DELAY:COUNT: when no answer came within DELAY, fire COUNT (0 to 16) more\n"
+               "attempts; the first success wins (a 5xx counts as a failure)");
   c.add_flag("--body", flags->body, "include each response body in its record");
   add_request_flags(c, flags->request);
   return [flags] { return run_fetch_command(*flags); };

@@ -1,9 +1,16 @@
-// environment_name, the number checks and parse_duration.
+// environment_name, the number checks, the duration parsers and
+// check_readable_file.
 #include "cli/option_helpers.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 
 namespace tailcut::cli {
@@ -144,6 +151,21 @@ std::chrono::milliseconds parse_positive_duration(std::string_view text, std::st
                                 in_quotes(text)};
   }
   return duration;
+}
+
+void check_readable_file(const std::string& path, std::string_view what) {
+  const auto fail = [&](int error) {
+    throw std::invalid_argument{std::string{what} + ": cannot read '" + path +
+                                "': " + std::strerror(error)};
+  };
+  // Non-blocking: opening a FIFO must not wait for its writer.
+  const int descriptor = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (descriptor == -1) fail(errno);
+  struct stat facts {};
+  const bool is_directory = ::fstat(descriptor, &facts) == 0 && S_ISDIR(facts.st_mode);
+  ::close(descriptor);
+  // A directory opens, but every read of it fails.
+  if (is_directory) fail(EISDIR);
 }
 
 }  // namespace tailcut::cli

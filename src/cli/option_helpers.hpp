@@ -1,6 +1,6 @@
 // Helpers shared by the subcommands: options that also come from environment
-// variables, numbers checked with messages that say what is expected, and
-// durations with units ("300ms", "2s").
+// variables, numbers checked with messages that say what is expected,
+// durations with units ("300ms", "2s"), and input files checked at startup.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -52,7 +52,13 @@ inline constexpr std::chrono::milliseconds longest_duration =
 // what is accepted.
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
 
-// parse_duration, and the duration must be more than zero.
+// parse_duration, for a limit where 0 would make no sense (every request
+// would fail at once): also throws when the duration is 0.
 std::chrono::milliseconds parse_positive_duration(std::string_view text, std::string_view what);
+
+// Throws std::invalid_argument "<what>: cannot read '<path>': <reason>"
+// unless `path` is a file this process can open for reading (a directory
+// is not).
+void check_readable_file(const std::string& path, std::string_view what);
 
 }  // namespace tailcut::cli

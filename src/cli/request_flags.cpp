@@ -1,8 +1,12 @@
-// add_request_flags and to_request_template.
+// add_request_flags, to_request_template and checked_ca_file.
 #include "cli/request_flags.hpp"
 
 #include <boost/json/parse.hpp>
 #include <stdexcept>
+
+#include "cli/option_helpers.hpp"
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/tls.hpp"
 
 namespace tailcut::cli {
 
@@ -41,8 +45,13 @@ http::HeaderField parse_header(const std::string& text) {
   if (colon == std::string::npos || trim(std::string_view{text}.substr(0, colon)).empty()) {
     throw std::invalid_argument{"-H: '" + text + "' is not a header; write it as 'Name: value'"};
   }
-  return {trim(std::string_view{text}.substr(0, colon)),
-          trim(std::string_view{text}.substr(colon + 1))};
+  http::HeaderField field{trim(std::string_view{text}.substr(0, colon)),
+                          trim(std::string_view{text}.substr(colon + 1))};
+  // The client's own check, which would otherwise fail every request.
+  if (auto problem = http::request_header_problem(field)) {
+    throw std::invalid_argument{"-H: " + *problem};
+  }
+  return field;
 }
 
 }  // namespace
@@ -54,6 +63,10 @@ void add_request_flags(CLI::App& command, RequestFlags& flags) {
   command.add_option("--data", flags.data, "the request body, sent as is");
   command.add_option("--json", flags.json,
                      "a JSON request body (checked; sets Content-Type: application/json)");
+  command.add_option("--ca-file", flags.ca_file,
+                     "trust the CA certificates (PEM) in FILE for https instead of the system\n"
+                     "store, e.g. a private CA's; without it the system store is used, which\n"
+                     "OpenSSL also reads from SSL_CERT_FILE / SSL_CERT_DIR when set");
 }
 
 http::RequestOptions to_request_template(const RequestFlags& flags) {
@@ -73,6 +86,19 @@ http::RequestOptions to_request_template(const RequestFlags& flags) {
     options.json = std::move(value);
   }
   return options;
+}
+
+std::optional<std::filesystem::path> checked_ca_file(const RequestFlags& flags) {
+  if (flags.ca_file.empty()) return std::nullopt;
+  check_readable_file(flags.ca_file, "--ca-file");
+  http::SessionOptions session;
+  session.ca_file = flags.ca_file;
+  try {
+    (void)http::make_client_tls_context(session);  // loads the certificates, as a session will
+  } catch (const http::ClientError& error) {
+    throw std::invalid_argument{error.what()};  // names the file and --ca-file
+  }
+  return session.ca_file;
 }
 
 }  // namespace tailcut::cli

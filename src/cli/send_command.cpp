@@ -6,6 +6,8 @@
 #include "cli/option_helpers.hpp"
 #include "cli/request_flags.hpp"
 #include "cli/send/send.hpp"
+#include "tailcut/http/client_error.hpp"
+#include "tailcut/http/url.hpp"
 
 namespace tailcut::cli {
 
@@ -15,16 +17,30 @@ struct SendFlags {
   std::vector<std::string> endpoints;
   std::string per_try = "1s";
   std::string linger = "60s";
-  RequestFlags request{.method = "POST", .headers = {}, .data = {}, .json = {}};
+  RequestFlags request{.method = "POST", .headers = {}, .data = {}, .json = {}, .ca_file = {}};
 };
+
+// Every --to URL, checked with the client's own parser: a typo is a usage
+// error at once, not an endpoint that "failed".
+std::vector<std::string> checked_endpoints(const std::vector<std::string>& endpoints) {
+  for (const auto& endpoint : endpoints) {
+    try {
+      (void)http::parse_http_url(endpoint);
+    } catch (const http::ClientError& error) {
+      throw std::invalid_argument{"--to: " + std::string{error.what()}};
+    }
+  }
+  return endpoints;
+}
 
 int run_send_command(const SendFlags& flags) {
   send::SendOptions options;
   try {
-    options.endpoints = flags.endpoints;
+    options.endpoints = checked_endpoints(flags.endpoints);
     options.per_try = parse_duration(flags.per_try, "--per-try");
     options.linger = parse_duration(flags.linger, "--linger");
     options.request = to_request_template(flags.request);
+    options.ca_file = checked_ca_file(flags.request);
   } catch (const std::exception& error) {
     std::cerr << "tailcut send: " << error.what() << "\n";
     return 2;
@@ -52,7 +68,8 @@ CommandRunner add_send_command(CLI::App& app) {
       "  "
       "{\"event\":\"delivered|also_delivered|failed|unknown\",\"url\",\"status\",\"ms\",\"error\"}"
       "\n"
-      "Exit status: 0 delivered, 1 not delivered, 2 usage error. Redirects are not followed.");
+      "Exit status: 0 delivered, 1 not delivered, 2 usage error (checked before anything is\n"
+      "sent: every --to must be an http:// or https:// URL). Redirects are not followed.");
   auto& c = *command;
   c.add_option("--to", flags->endpoints, "an endpoint URL; repeat it, in the order to try them")
       ->required()

@@ -1,6 +1,8 @@
 // tailcut fetch: records for every kind of URL in both orders, concurrency
 // and per-host limits, the batch deadline, fail-fast, hedging, streaming
-// with bounded read-ahead, and exit statuses.
+// with bounded read-ahead, a private CA, the progress bar sharing a terminal
+// with the records, an input that cannot be read, and exit statuses and
+// usage errors of the binary.
 #include "cli/fetch/fetch.hpp"
 
 #include <fcntl.h>
@@ -12,6 +14,8 @@
 #include <boost/json/parse.hpp>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -326,6 +330,142 @@ TEST_F(FetchTest, HedgingFiresASecondAttemptWhenTheFirstIsSlow) {
   EXPECT_EQ(run.records[1].at("attempts"), 2);
 }
 
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+TEST(FetchTls, APrivateCaIsTrustedWithCaFileAndWithoutItTheErrorSaysHow) {
+  asio::io_context io;
+  const test::TestCertificate certificate;
+  ClientTestServer server{io, scripted, &certificate};
+  FetchOptions options;
+  const auto untrusted = fetch_on(io, options, {server.url("/fast")});
+  ASSERT_EQ(untrusted.records.size(), 1u);
+  EXPECT_EQ(category_of(untrusted.records[0]), "tls");
+  const std::string message{untrusted.records[0].at("error").at("message").as_string()};
+  EXPECT_TRUE(contains(message, "self-signed")) << message;
+  EXPECT_TRUE(contains(message, "--ca-file")) << message;
+  options.ca_file = certificate.ca_file();
+  const auto trusted = fetch_on(io, options, {server.url("/fast")});
+  ASSERT_EQ(trusted.records.size(), 1u);
+  EXPECT_EQ(trusted.records[0].at("status"), 200);
+  EXPECT_TRUE(trusted.records[0].at("error").is_null());
+}
+
+// One terminal that stdout and stderr share: the bytes in the order they
+// reach it. Records arrive when their stream is flushed (stdout is
+// buffered), the progress bar as it is written (stderr is not).
+class SharedTerminal {
+ public:
+  std::ostream& records() { return records_; }
+  std::ostream& progress() { return progress_; }
+  [[nodiscard]] const std::string& screen() const { return screen_; }
+
+ private:
+  class Buffered : public std::stringbuf {
+   public:
+    explicit Buffered(std::string* screen) : screen_{screen} {}
+
+   protected:
+    int sync() override {
+      *screen_ += str();
+      str({});
+      return 0;
+    }
+
+   private:
+    std::string* screen_;
+  };
+  class Unbuffered : public std::streambuf {
+   public:
+    explicit Unbuffered(std::string* screen) : screen_{screen} {}
+
+   protected:
+    int_type overflow(int_type c) override {
+      if (c != traits_type::eof()) *screen_ += traits_type::to_char_type(c);
+      return c;
+    }
+    std::streamsize xsputn(const char* text, std::streamsize size) override {
+      screen_->append(text, static_cast<std::size_t>(size));
+      return size;
+    }
+
+   private:
+    std::string* screen_;
+  };
+
+  std::string screen_;
+  Buffered records_buffer_{&screen_};
+  Unbuffered progress_buffer_{&screen_};
+  std::ostream records_{&records_buffer_};
+  std::ostream progress_{&progress_buffer_};
+};
+
+// The lines a terminal shows for `screen`, where "\r\033[K" (return to
+// the line's start, erase it) leaves only what follows. Any other use of
+// "\r" is kept as written, which the checks then see.
+std::vector<std::string> visible_lines(const std::string& screen) {
+  std::vector<std::string> lines;
+  std::istringstream text{screen};
+  for (std::string line; std::getline(text, line);) {
+    const auto last_clear = line.rfind("\r\033[K");
+    if (last_clear != std::string::npos) line = line.substr(last_clear + 4);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+TEST_F(FetchTest, TheProgressBarNeverSharesALineWithARecordOnOneTerminal) {
+  for (const auto order : {OutputOrder::completion, OutputOrder::input}) {
+    SCOPED_TRACE(order == OutputOrder::input ? "input order" : "completion order");
+    SharedTerminal terminal;
+    FetchOptions options;
+    options.concurrency = 2;
+    options.order = order;
+    const std::vector<std::string> urls{server_.url("/late"), server_.url("/fast"),
+                                        server_.url("/late"), server_.url("/fail"),
+                                        server_.url("/fast")};
+    FetchStreams streams{.urls = urls,
+                         .out = &terminal.records(),
+                         .progress = &terminal.progress(),
+                         .out_shares_progress_terminal = true,
+                         .expected_total = urls.size()};
+    (void)test::run_to_completion(io_, fetch_all(options, std::move(streams)));
+
+    std::size_t records = 0;
+    const auto lines = visible_lines(terminal.screen());
+    for (const auto& line : lines) {
+      if (!contains(line, "{\"url\"")) continue;
+      ++records;
+      // The record alone on its line, no bar before or after it.
+      EXPECT_TRUE(line.starts_with("{\"url\"")) << "line: " << line;
+      EXPECT_NO_THROW((void)boost::json::parse(line)) << "line: " << line;
+    }
+    EXPECT_EQ(records, urls.size()) << terminal.screen();
+    // The bar's final state is on the last line.
+    ASSERT_FALSE(lines.empty());
+    EXPECT_TRUE(contains(lines.back(), "5/5")) << lines.back();
+    EXPECT_TRUE(contains(lines.back(), "ETA")) << lines.back();
+  }
+}
+
+TEST_F(FetchTest, AnInputThatFailsToBeReadIsAnErrorNotAnEmptyList) {
+  // A directory opens as a stream, but every read of it fails.
+  std::ifstream directory{std::filesystem::temp_directory_path()};
+  ASSERT_TRUE(directory.is_open());
+  const auto run = fetch_with(io_, FetchOptions{},
+                              FetchStreams{.urls = {server_.url("/fast")}, .input = &directory});
+  ASSERT_EQ(run.records.size(), 1u);  // the argument still got its record
+  ASSERT_TRUE(run.totals.input_error.has_value());
+  EXPECT_EQ(*run.totals.input_error, "Is a directory");
+  EXPECT_TRUE(contains(run.summary, "reading the input failed after 1 URLs: Is a directory"))
+      << run.summary;
+
+  std::ifstream again{std::filesystem::temp_directory_path()};
+  std::ostringstream out;
+  EXPECT_EQ(run_fetch(FetchOptions{}, FetchStreams{.input = &again, .out = &out}), 1);
+}
+
 // Makes "URL\n" lines on demand and records how far the reader ever got
 // ahead of the records written.
 class UrlGenerator : public std::streambuf {
@@ -443,6 +583,61 @@ TEST(FetchExitStatus, TwoOnAUsageError) {
   EXPECT_EQ(run_binary("--json '{bad' http://127.0.0.1:1/"), 2);
   EXPECT_EQ(run_binary("-i /nonexistent/urls.txt"), 2);
   EXPECT_EQ(run_binary("http://127.0.0.1:1/"), 1);  // refused: a failure, not a usage error
+}
+
+// Exit status 2 and a line saying what is wrong, instead of a record per
+// URL that fails the same way (or a silent success).
+void expect_usage_error(const std::string& arguments, const std::string& says) {
+  SCOPED_TRACE(arguments);
+  const auto refused = " http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  const auto run = test::run_tailcut("fetch " + arguments + refused);
+  EXPECT_EQ(run.exit_status, 2);
+  EXPECT_TRUE(contains(run.err, says)) << run.err;
+  EXPECT_EQ(run.out, "");
+}
+
+TEST(FetchUsageErrors, AreFoundAtStartupAndSayWhatIsWrong) {
+  const auto directory = std::filesystem::temp_directory_path().string();
+  expect_usage_error("-i " + directory, "-i: cannot read '" + directory + "': Is a directory");
+  expect_usage_error("-i /nonexistent/urls.txt",
+                     "-i: cannot read '/nonexistent/urls.txt': No such file or directory");
+  expect_usage_error("-H 'Bad Name: x'", "-H: invalid header name \"Bad Name\"");
+  expect_usage_error("-H \"$(printf 'X-Test: a\\rb')\"", "X-Test contains CR, LF or NUL");
+  expect_usage_error("-H 'Transfer-Encoding: chunked'", "Transfer-Encoding is set by the client");
+  expect_usage_error("--hedge 300ms:1000", "COUNT 1000 is too many extra attempts; use 0 to 16");
+  expect_usage_error("--hedge 300ms:99999999999999999999999", "use 0 to 16");
+  expect_usage_error("--per-host -1", "--per-host");
+  expect_usage_error("--timeout 0", "--timeout: must be more than 0, got '0'");
+  expect_usage_error("--connect-timeout 0s", "--connect-timeout: must be more than 0, got '0s'");
+  expect_usage_error("--deadline 0", "--deadline: must be more than 0, got '0'");
+  expect_usage_error("--ca-file /nonexistent/ca.pem",
+                     "--ca-file: cannot read '/nonexistent/ca.pem': No such file or directory");
+  const auto not_a_certificate =
+      std::filesystem::temp_directory_path() / "tailcut-fetch-not-ca.pem";
+  std::ofstream{not_a_certificate} << "not a certificate\n";
+  expect_usage_error("--ca-file " + not_a_certificate.string(),
+                     "cannot load the CA file " + not_a_certificate.string());
+  std::filesystem::remove(not_a_certificate);
+}
+
+TEST(FetchBinary, TrustsAPrivateCaGivenWithCaFileOrSslCertFile) {
+  asio::io_context io;
+  const test::TestCertificate certificate;
+  ClientTestServer server{io, scripted, &certificate};
+  const auto url = server.url("/fast");
+  const auto untrusted = test::run_tailcut_serving(io, "fetch " + url);
+  EXPECT_EQ(untrusted.exit_status, 1);
+  EXPECT_TRUE(contains(untrusted.out, "--ca-file")) << untrusted.out;
+  for (const auto& [arguments, environment] :
+       {std::pair{"--ca-file " + certificate.ca_file().string() + " " + url, std::string{}},
+        std::pair{url, "SSL_CERT_FILE=" + certificate.ca_file().string()}}) {
+    SCOPED_TRACE(environment + " " + arguments);
+    const auto trusted = test::run_tailcut_serving(io, "fetch " + arguments, environment);
+    EXPECT_EQ(trusted.exit_status, 0) << trusted.err;
+    const auto records = records_of(trusted.out);
+    ASSERT_EQ(records.size(), 1u);
+    EXPECT_EQ(records[0].at("status"), 200);
+  }
 }
 
 }  // namespace

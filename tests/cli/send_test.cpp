@@ -1,5 +1,6 @@
 // tailcut send: the delivery timeline against scripted endpoints, the
-// events reported for each endpoint, and exit statuses.
+// events reported for each endpoint, a private CA, exit statuses and usage
+// errors.
 #include "cli/send/send.hpp"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 
 #include <boost/json/parse.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "support/client_test_server.hpp"
@@ -177,6 +179,48 @@ TEST(SendExitStatus, OneWhenNotDeliveredTwoOnAUsageError) {
   EXPECT_EQ(run_binary(""), 2);  // no --to
   EXPECT_EQ(run_binary("--to " + refused + " --per-try soon"), 2);
   EXPECT_EQ(run_binary("--to " + refused + " --data a --json 1"), 2);
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Exit status 2 and a line saying what is wrong, before anything is sent.
+void expect_usage_error(const std::string& arguments, const std::string& says) {
+  SCOPED_TRACE(arguments);
+  const auto run = test::run_tailcut("send " + arguments);
+  EXPECT_EQ(run.exit_status, 2);
+  EXPECT_TRUE(contains(run.err, says)) << run.err;
+  EXPECT_EQ(run.out, "");  // no event: nothing was sent
+}
+
+TEST(SendUsageErrors, AreFoundAtStartupAndSayWhatIsWrong) {
+  const auto refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
+  expect_usage_error("--to not-a-url", "--to: invalid URL \"not-a-url\"");
+  expect_usage_error("--to " + refused + " --to ftp://backup/hook", "--to: invalid URL \"ftp://");
+  expect_usage_error("--to " + refused + " -H 'Bad Name: x'",
+                     "-H: invalid header name \"Bad Name\"");
+  expect_usage_error("--to " + refused + " --ca-file /nonexistent/ca.pem",
+                     "--ca-file: cannot read '/nonexistent/ca.pem': No such file or directory");
+  const auto directory = std::filesystem::temp_directory_path().string();
+  expect_usage_error("--to " + refused + " --ca-file " + directory,
+                     "--ca-file: cannot read '" + directory + "': Is a directory");
+}
+
+TEST(SendTls, APrivateCaIsTrustedWithCaFile) {
+  asio::io_context io;
+  const test::TestCertificate certificate;
+  ClientTestServer server{io, [](const test::ReceivedRequest&) { return Reply::text(200, "ok"); },
+                          &certificate};
+  const auto untrusted = test::run_tailcut_serving(io, "send --to " + server.url("/hook"));
+  EXPECT_EQ(untrusted.exit_status, 1);
+  EXPECT_TRUE(contains(untrusted.out, "\"failed\"")) << untrusted.out;
+  EXPECT_TRUE(contains(untrusted.out, "--ca-file")) << untrusted.out;
+  const auto trusted = test::run_tailcut_serving(
+      io, "send --ca-file " + certificate.ca_file().string() + " --to " + server.url("/hook"));
+  EXPECT_EQ(trusted.exit_status, 0) << trusted.err;
+  EXPECT_TRUE(contains(trusted.out, "\"delivered\"")) << trusted.out;
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 }  // namespace

@@ -227,6 +227,34 @@ TEST(ClientRequest, RefusesHeaderInjectionAndBadCombinations) {
             ErrorKind::invalid_request);
 }
 
+// The up-front check that callers use (fetch's -H) refuses exactly what a
+// request refuses.
+TEST(ClientRequest, RequestHeaderProblemMatchesWhatARequestRefuses) {
+  const std::vector<HeaderField> fields{{"X-Fine", "a value; with: punctuation"},
+                                        {"Bad Name", "x"},
+                                        {"", "x"},
+                                        {"X-Evil", "a\r\nInjected: 1"},
+                                        {"X-Nul", {"a\0b", 3}},
+                                        {"transfer-encoding", "x"},
+                                        {"Accept", ""}};
+  for (const auto& field : fields) {
+    SCOPED_TRACE(field.name);
+    RequestOptions options;
+    options.url = "http://host/";
+    options.headers = {field};
+    bool refused = false;
+    try {
+      (void)detail::prepare_request(SessionOptions{}, options);
+    } catch (const ClientError& error) {
+      refused = error.kind() == ErrorKind::invalid_request;
+    }
+    EXPECT_EQ(request_header_problem(field).has_value(), refused);
+  }
+  EXPECT_FALSE(request_header_problem({"X-Fine", "ok"}));
+  EXPECT_EQ(request_header_problem({"Bad Name", "x"}).value_or(""),
+            "invalid header name \"Bad Name\": a name is letters, digits and !#$%&'*+-.^_`|~ only");
+}
+
 detail::RawResponse redirect(int status, std::string location) {
   detail::RawResponse response;
   response.status = status;

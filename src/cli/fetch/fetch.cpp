@@ -40,6 +40,7 @@ http::SessionOptions session_options(const FetchOptions& options) {
   session.per_host_connection_limit = options.per_host;
   session.timeouts =
       http::Timeouts{.total = options.timeout, .connect = options.connect_timeout, .sock_read = {}};
+  session.ca_file = options.ca_file;
   return session;
 }
 
@@ -60,6 +61,10 @@ struct FetchRun {
         report{streams.progress, streams.summary, streams.expected_total},
         wakeup{executor} {
     if (options.order == OutputOrder::input) requests.emplace(executor, options.concurrency);
+    if (streams.out_shares_progress_terminal && streams.progress != nullptr) {
+      writer.set_output_hooks([this] { report.before_records(); },
+                              [this] { report.after_records(); });
+    }
   }
 
   void start(std::string url, Permit slot);
@@ -266,6 +271,7 @@ asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams stream
   if (stopped && run.stop_reason != StopReason::interrupted) report_unstarted(run);
 
   run.report.set_total(run.source.taken());
+  if (const auto& error = run.source.read_error()) run.report.input_failed(*error);
   run.writer.finish();
   run.report.finish();
   run.session.close();
@@ -294,7 +300,7 @@ int run_fetch(const FetchOptions& options, const FetchStreams& streams) {
   io.run();
   if (error && async::is_cancellation(error)) return 130;
   if (error) std::rethrow_exception(error);
-  return totals.failed == 0 ? 0 : 1;
+  return totals.failed == 0 && !totals.input_error ? 0 : 1;
 }
 
 }  // namespace tailcut::cli::fetch

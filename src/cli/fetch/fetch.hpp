@@ -33,6 +33,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <filesystem>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -67,6 +68,8 @@ struct FetchOptions {
   // Method, headers and body of every request (url and timeouts are set per URL).
   http::RequestOptions request{};
   bool include_body = false;  // the "body" field in each record
+  // The CAs to trust for https (SessionOptions::ca_file); none: the system store.
+  std::optional<std::filesystem::path> ca_file{};
 };
 
 // Where URLs come from and records go. Not owned; must outlive the run.
@@ -78,7 +81,11 @@ struct FetchStreams {
   int input_descriptor = -1;
   std::ostream* out = nullptr;       // the JSON records (required)
   std::ostream* progress = nullptr;  // a live progress bar (a terminal), or none
-  std::ostream* summary = nullptr;   // the summary at the end, or none
+  // `out` and `progress` are the same terminal: the bar is taken off its
+  // line before records are written and drawn again after them, so that a
+  // record never lands on the bar's line.
+  bool out_shares_progress_terminal = false;
+  std::ostream* summary = nullptr;  // the summary at the end, or none
   // The number of URLs when known in advance (for the progress bar's ETA).
   std::optional<std::size_t> expected_total{};
 };
@@ -87,6 +94,9 @@ struct FetchTotals {
   std::size_t records = 0;
   std::size_t succeeded = 0;  // 2xx
   std::size_t failed = 0;     // anything else
+  // Why reading the input failed, which ended it early (the URLs after that
+  // point got no record); nullopt when it was read to its end.
+  std::optional<std::string> input_error{};
 };
 
 // Fetches every URL; returns when each has been written. Runs on the
@@ -94,7 +104,8 @@ struct FetchTotals {
 boost::asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams);
 
 // fetch_all on its own io_context. Returns the exit status: 0 when every
-// URL got a 2xx, 1 otherwise, 130 when interrupted by SIGINT or SIGTERM.
+// URL got a 2xx (and the input was read to its end), 1 otherwise, 130 when
+// interrupted by SIGINT or SIGTERM.
 int run_fetch(const FetchOptions& options, const FetchStreams& streams);
 
 }  // namespace tailcut::cli::fetch

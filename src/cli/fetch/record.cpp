@@ -32,6 +32,14 @@ RecordWriter::RecordWriter(boost::asio::any_io_executor executor, std::ostream& 
                            OutputOrder order, bool include_body)
     : executor_{std::move(executor)}, out_{&out}, order_{order}, include_body_{include_body} {}
 
+RecordWriter::~RecordWriter() { *flush_pending_ = false; }
+
+void RecordWriter::set_output_hooks(std::function<void()> before_write,
+                                    std::function<void()> after_flush) {
+  before_write_ = std::move(before_write);
+  after_flush_ = std::move(after_flush);
+}
+
 void RecordWriter::add(FetchRecord record, std::optional<async::Limiter::Permit> slot) {
   if (order_ == OutputOrder::completion) {
     write(record);
@@ -54,6 +62,7 @@ void RecordWriter::add(FetchRecord record, std::optional<async::Limiter::Permit>
 }
 
 void RecordWriter::write(const FetchRecord& record) {
+  if (before_write_) before_write_();
   *out_ << to_json_line(record, include_body_) << '\n';
   schedule_flush();
 }
@@ -61,18 +70,22 @@ void RecordWriter::write(const FetchRecord& record) {
 void RecordWriter::schedule_flush() {
   if (*flush_pending_) return;
   *flush_pending_ = true;
-  // The stream outlives the io_context's run (FetchStreams' contract).
-  boost::asio::post(executor_, [pending = flush_pending_, out = out_] {
-    if (!*pending) return;
-    *pending = false;
-    out->flush();
+  // Once finish() ran or the writer is gone, `pending` is false and `this`
+  // is not used.
+  boost::asio::post(executor_, [pending = flush_pending_, this] {
+    if (*pending) flush();
   });
+}
+
+void RecordWriter::flush() {
+  *flush_pending_ = false;
+  out_->flush();
+  if (after_flush_) after_flush_();
 }
 
 void RecordWriter::finish() {
   assert(waiting_.empty());
-  *flush_pending_ = false;
-  out_->flush();
+  flush();
 }
 
 }  // namespace tailcut::cli::fetch

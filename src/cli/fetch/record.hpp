@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,14 @@ class RecordWriter {
  public:
   RecordWriter(boost::asio::any_io_executor executor, std::ostream& out, OutputOrder order,
                bool include_body);
+  ~RecordWriter();
+  RecordWriter(const RecordWriter&) = delete;
+  RecordWriter& operator=(const RecordWriter&) = delete;
+
+  // `before_write` runs before each record is written, `after_flush` after
+  // the output is flushed: how fetch keeps its progress bar off the lines
+  // of records written to the same terminal.
+  void set_output_hooks(std::function<void()> before_write, std::function<void()> after_flush);
 
   // Takes one record; `slot` is released when it has been written.
   void add(FetchRecord record, std::optional<async::Limiter::Permit> slot);
@@ -66,6 +75,7 @@ class RecordWriter {
   };
   void write(const FetchRecord& record);
   void schedule_flush();
+  void flush();
 
   boost::asio::any_io_executor executor_;
   std::ostream* out_;
@@ -73,7 +83,10 @@ class RecordWriter {
   bool include_body_;
   std::size_t next_index_ = 0;
   std::map<std::size_t, Waiting> waiting_;
+  // Shared with the posted flush, which does nothing once it is false.
   std::shared_ptr<bool> flush_pending_ = std::make_shared<bool>(false);
+  std::function<void()> before_write_;
+  std::function<void()> after_flush_;
 };
 
 }  // namespace tailcut::cli::fetch

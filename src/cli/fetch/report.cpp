@@ -83,15 +83,33 @@ void FetchReport::on_record(const FetchRecord& record) {
   if (record.error) ++by_error_[record.error->category];
   // Requests that were never sent do not count as latencies.
   if (record.attempts > 0) latencies_.add(record.elapsed);
-  render_progress(false);
+  render_progress(Render::if_due);
 }
 
 void FetchReport::set_total(std::size_t total) { total_ = total; }
 
-void FetchReport::render_progress(bool final_render) {
+void FetchReport::input_failed(std::string reason) { totals_.input_error = std::move(reason); }
+
+void FetchReport::before_records() {
+  records_unflushed_ = true;
+  if (progress_ == nullptr || !bar_on_screen_) return;
+  *progress_ << "\r\033[K";
+  progress_->flush();
+  bar_on_screen_ = false;
+}
+
+void FetchReport::after_records() {
+  records_unflushed_ = false;
+  if (!bar_on_screen_) render_progress(Render::now);
+}
+
+void FetchReport::render_progress(Render when) {
   if (progress_ == nullptr) return;
   const auto now = Clock::now();
-  if (!final_render && now - last_render_ < std::chrono::milliseconds{100}) return;
+  if (when == Render::if_due &&
+      (records_unflushed_ || now - last_render_ < std::chrono::milliseconds{100})) {
+    return;
+  }
   last_render_ = now;
   const double seconds = std::chrono::duration<double>(now - started_).count();
   const double rate = seconds > 0 ? static_cast<double>(totals_.records) / seconds : 0.0;
@@ -116,7 +134,8 @@ void FetchReport::render_progress(bool final_render) {
   std::snprintf(rate_text, sizeof rate_text, "%.1f/s", rate);
   *progress_ << "\r\033[K[" << bar << "] " << totals_.records << "/" << total_text << "  "
              << rate_text << "  errors " << totals_.failed << "  ETA " << eta;
-  if (final_render) *progress_ << '\n';
+  if (when == Render::last) *progress_ << '\n';
+  bar_on_screen_ = when != Render::last;
   progress_->flush();
 }
 
@@ -149,6 +168,10 @@ std::string FetchReport::summary_text() const {
          << format_ms(latencies_.quantile(0.90)) << ", p99 " << format_ms(latencies_.quantile(0.99))
          << ", max " << format_ms(latencies_.max()) << '\n';
   }
+  if (totals_.input_error) {
+    text << "  error: reading the input failed after " << totals_.records
+         << " URLs: " << *totals_.input_error << "; the rest of it got no record\n";
+  }
   for (const auto& note : notes_) text << "  note: " << note << '\n';
   return text.str();
 }
@@ -156,7 +179,7 @@ std::string FetchReport::summary_text() const {
 void FetchReport::finish() {
   if (progress_ != nullptr) {
     if (!total_) total_ = totals_.records;
-    render_progress(true);
+    render_progress(Render::last);
   }
   if (summary_ != nullptr) {
     *summary_ << summary_text();

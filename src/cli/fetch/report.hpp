@@ -48,13 +48,27 @@ class FetchReport {
   void set_total(std::size_t total);
   // A line for the end of the summary.
   void note(std::string line) { notes_.push_back(std::move(line)); }
+  // Reading the input failed (`reason`, e.g. "Is a directory"): said in
+  // the summary, and the batch does not count as a success.
+  void input_failed(std::string reason);
+  // When the records go to the terminal the bar is drawn on: before a
+  // record is written, before_records() takes the bar off its line (and
+  // keeps it off); once the records are flushed, after_records() draws it
+  // again.
+  void before_records();
+  void after_records();
   // Ends the progress bar and writes the summary.
   void finish();
 
   [[nodiscard]] FetchTotals totals() const noexcept { return totals_; }
 
  private:
-  void render_progress(bool final_render);
+  enum class Render {
+    if_due,  // at most every 100 ms, and not while records wait to be flushed
+    now,
+    last,  // the final state, ending its line
+  };
+  void render_progress(Render when);
   [[nodiscard]] std::string summary_text() const;
 
   std::ostream* progress_;
@@ -62,6 +76,8 @@ class FetchReport {
   std::optional<std::size_t> total_;
   Clock::time_point started_ = Clock::now();
   Clock::time_point last_render_{};
+  bool bar_on_screen_ = false;      // drawn, and the cursor is at its end
+  bool records_unflushed_ = false;  // between before_records() and after_records()
   FetchTotals totals_{};
   std::map<int, std::size_t> by_status_;
   std::map<std::string, std::size_t> by_error_;

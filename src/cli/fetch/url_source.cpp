@@ -10,6 +10,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstring>
 #include <istream>
 
 namespace tailcut::cli::fetch {
@@ -74,8 +76,14 @@ std::optional<std::string> UrlSource::next_if_ready() {
         if (!read_available()) return std::nullopt;  // nothing more yet
         continue;
       }
-    } else if (input_ != nullptr && std::getline(*input_, line_)) {
-      line = std::move(line_);
+    } else if (input_ != nullptr) {
+      errno = 0;
+      if (std::getline(*input_, line_)) {
+        line = std::move(line_);
+      } else if (input_->bad()) {
+        // Not the end of the input: say so rather than stop quietly.
+        read_error_ = errno != 0 ? std::strerror(errno) : "read error";
+      }
     }
     if (!line) {
       exhausted_ = true;
@@ -105,8 +113,10 @@ bool UrlSource::read_available() {
   boost::system::error_code error;
   const std::size_t bytes = descriptor_->read_some(asio::buffer(chunk), error);
   if (error == asio::error::would_block || error == asio::error::try_again) return false;
-  // The end of the input; a read error ends it too (what was read counts).
+  // The end of the input; a read error ends it too (what was read counts,
+  // and read_error() tells).
   if (error) {
+    if (error != asio::error::eof) read_error_ = error.message();
     descriptor_ended_ = true;
     return true;
   }

@@ -28,7 +28,8 @@ class UrlSource {
   UrlSource& operator=(const UrlSource&) = delete;
 
   // The next URL, surrounding whitespace removed; blank lines and lines
-  // starting with '#' are skipped. nullopt at the end of the input.
+  // starting with '#' are skipped. nullopt at the end of the input, or when
+  // reading it failed (read_error() then says why).
   boost::asio::awaitable<std::optional<std::string>> next();
 
   // The next URL if it is there without waiting (from a stream it always
@@ -39,6 +40,11 @@ class UrlSource {
   [[nodiscard]] bool exhausted() const noexcept { return exhausted_; }
   // URLs handed out so far.
   [[nodiscard]] std::size_t taken() const noexcept { return taken_; }
+  // Why reading the input failed (e.g. "Is a directory"), which ended it
+  // early; nullopt when it was read to its end (or not yet).
+  [[nodiscard]] const std::optional<std::string>& read_error() const noexcept {
+    return read_error_;
+  }
 
  private:
   // A whole line of what the descriptor sent (the last one may lack its
@@ -56,6 +62,7 @@ class UrlSource {
   std::string pending_;        // read from the descriptor, not yet a line
   bool descriptor_ended_ = false;
   bool exhausted_ = false;
+  std::optional<std::string> read_error_;
   std::size_t taken_ = 0;
 };
 

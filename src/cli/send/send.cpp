@@ -154,7 +154,9 @@ void report_late(EventLog* log, const Outcome& late) {
 asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostream* summary) {
   if (options.endpoints.empty()) throw std::invalid_argument{"no endpoints to send to"};
   const auto executor = co_await asio::this_coro::executor;
-  http::Session session{executor};
+  http::SessionOptions session_options;
+  session_options.ca_file = options.ca_file;
+  http::Session session{executor, session_options};
   EventLog log{out, options.endpoints, options.linger};
 
   std::vector<policy::EndpointAttempt<http::ClientResponse>> attempts;

@@ -23,7 +23,9 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <filesystem>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +46,8 @@ struct SendOptions {
   std::chrono::milliseconds linger = std::chrono::seconds{60};
   // Method, headers and body (the url is set per endpoint).
   http::RequestOptions request = post_request();
+  // The CAs to trust for https (SessionOptions::ca_file); none: the system store.
+  std::optional<std::filesystem::path> ca_file{};
 };
 
 // Delivers; returns true when some endpoint answered 2xx. Returns after

@@ -319,7 +319,9 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
   const long verify_result = SSL_get_verify_result(stream.native_handle());
   if (verify_result != X509_V_OK) {
     description += std::string{": "} + X509_verify_cert_error_string(verify_result);
-    description += "; to trust a private CA set SessionOptions::ca_file";
+    description +=
+        "; to trust a private CA, give its certificate (SessionOptions::ca_file; --ca-file on the "
+        "command line)";
   }
   return description;
 }

@@ -10,21 +10,9 @@
 #include <span>
 #include <string_view>
 
-namespace tailcut::http::detail {
-
-namespace http = boost::beast::http;
-using namespace std::string_view_literals;
+namespace tailcut::http {
 
 namespace {
-
-// Header names are ASCII: compared without the C locale's tolower().
-bool same_name(std::string_view left, std::string_view right) noexcept {
-  return boost::beast::iequals(left, right);
-}
-
-void remove_header(HeaderFields& headers, std::string_view name) {
-  std::erase_if(headers, [&](const HeaderField& field) { return same_name(field.name, name); });
-}
 
 // RFC 9110 tchar, as a table: checked for every byte of every header name
 // of every request, where isalnum() is a call into the C locale.
@@ -41,19 +29,43 @@ bool is_token_char(unsigned char c) noexcept { return token_chars[c]; }
 
 bool is_line_break_or_nul(char c) noexcept { return c == '\r' || c == '\n' || c == '\0'; }
 
-void check_header(const HeaderField& field, const std::string& url) {
+}  // namespace
+
+std::optional<std::string> request_header_problem(const HeaderField& field) {
   if (field.name.empty() || !std::ranges::all_of(field.name, is_token_char)) {
-    throw ClientError{ErrorKind::invalid_request,
-                      "invalid header name \"" + field.name + "\" in the request to " + url};
+    return "invalid header name \"" + field.name +
+           "\": a name is letters, digits and !#$%&'*+-.^_`|~ only";
   }
   if (std::ranges::any_of(field.value, is_line_break_or_nul)) {
-    throw ClientError{
-        ErrorKind::invalid_request,
-        "the value of header " + field.name + " contains CR, LF or NUL (request to " + url + ")"};
+    return "the value of header " + field.name + " contains CR, LF or NUL";
   }
-  if (same_name(field.name, "Transfer-Encoding")) {
-    throw ClientError{ErrorKind::invalid_request,
-                      "Transfer-Encoding is set by the client, not the caller (" + url + ")"};
+  if (boost::beast::iequals(field.name, "Transfer-Encoding")) {
+    return std::string{"Transfer-Encoding is set by the client, not the caller"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace tailcut::http
+
+namespace tailcut::http::detail {
+
+namespace http = boost::beast::http;
+using namespace std::string_view_literals;
+
+namespace {
+
+// Header names are ASCII: compared without the C locale's tolower().
+bool same_name(std::string_view left, std::string_view right) noexcept {
+  return boost::beast::iequals(left, right);
+}
+
+void remove_header(HeaderFields& headers, std::string_view name) {
+  std::erase_if(headers, [&](const HeaderField& field) { return same_name(field.name, name); });
+}
+
+void check_header(const HeaderField& field, const std::string& url) {
+  if (auto problem = request_header_problem(field)) {
+    throw ClientError{ErrorKind::invalid_request, *problem + " (request to " + url + ")"};
   }
 }
 

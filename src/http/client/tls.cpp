@@ -23,15 +23,18 @@ std::shared_ptr<ssl::context> make_client_tls_context(const SessionOptions& opti
   if (options.ca_file) {
     context->load_verify_file(options.ca_file->string(), error);
     if (error) {
-      throw ClientError{ErrorKind::tls, "cannot load the CA file " + options.ca_file->string() +
-                                            " (SessionOptions::ca_file): " + error.message()};
+      throw ClientError{
+          ErrorKind::tls,
+          "cannot load the CA file " + options.ca_file->string() +
+              " (SessionOptions::ca_file; --ca-file on the command line): " + error.message()};
     }
   } else {
     context->set_default_verify_paths(error);
     if (error) {
       throw ClientError{ErrorKind::tls,
                         "cannot load the system CA store: " + error.message() +
-                            "; install ca-certificates or set SessionOptions::ca_file"};
+                            "; install ca-certificates, or give a CA file "
+                            "(SessionOptions::ca_file; --ca-file on the command line)"};
     }
   }
   return context;
