@@ -591,7 +591,7 @@ void expect_usage_error(const std::string& arguments, const std::string& says) {
   SCOPED_TRACE(arguments);
   const auto refused = " http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
   const auto run = test::run_tailcut("fetch " + arguments + refused);
-  EXPECT_EQ(run.exit_status, 2);
+  EXPECT_EQ(run.status, 2);
   EXPECT_TRUE(contains(run.err, says)) << run.err;
   EXPECT_EQ(run.out, "");
 }
@@ -626,14 +626,14 @@ TEST(FetchBinary, TrustsAPrivateCaGivenWithCaFileOrSslCertFile) {
   ClientTestServer server{io, scripted, &certificate};
   const auto url = server.url("/fast");
   const auto untrusted = test::run_tailcut_serving(io, "fetch " + url);
-  EXPECT_EQ(untrusted.exit_status, 1);
+  EXPECT_EQ(untrusted.status, 1);
   EXPECT_TRUE(contains(untrusted.out, "--ca-file")) << untrusted.out;
   for (const auto& [arguments, environment] :
        {std::pair{"--ca-file " + certificate.ca_file().string() + " " + url, std::string{}},
         std::pair{url, "SSL_CERT_FILE=" + certificate.ca_file().string()}}) {
     SCOPED_TRACE(environment + " " + arguments);
     const auto trusted = test::run_tailcut_serving(io, "fetch " + arguments, environment);
-    EXPECT_EQ(trusted.exit_status, 0) << trusted.err;
+    EXPECT_EQ(trusted.status, 0) << trusted.err;
     const auto records = records_of(trusted.out);
     ASSERT_EQ(records.size(), 1u);
     EXPECT_EQ(records[0].at("status"), 200);

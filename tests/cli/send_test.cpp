@@ -189,7 +189,7 @@ bool contains(const std::string& text, const std::string& part) {
 void expect_usage_error(const std::string& arguments, const std::string& says) {
   SCOPED_TRACE(arguments);
   const auto run = test::run_tailcut("send " + arguments);
-  EXPECT_EQ(run.exit_status, 2);
+  EXPECT_EQ(run.status, 2);
   EXPECT_TRUE(contains(run.err, says)) << run.err;
   EXPECT_EQ(run.out, "");  // no event: nothing was sent
 }
@@ -213,12 +213,12 @@ TEST(SendTls, APrivateCaIsTrustedWithCaFile) {
   ClientTestServer server{io, [](const test::ReceivedRequest&) { return Reply::text(200, "ok"); },
                           &certificate};
   const auto untrusted = test::run_tailcut_serving(io, "send --to " + server.url("/hook"));
-  EXPECT_EQ(untrusted.exit_status, 1);
+  EXPECT_EQ(untrusted.status, 1);
   EXPECT_TRUE(contains(untrusted.out, "\"failed\"")) << untrusted.out;
   EXPECT_TRUE(contains(untrusted.out, "--ca-file")) << untrusted.out;
   const auto trusted = test::run_tailcut_serving(
       io, "send --ca-file " + certificate.ca_file().string() + " --to " + server.url("/hook"));
-  EXPECT_EQ(trusted.exit_status, 0) << trusted.err;
+  EXPECT_EQ(trusted.status, 0) << trusted.err;
   EXPECT_TRUE(contains(trusted.out, "\"delivered\"")) << trusted.out;
   EXPECT_EQ(server.requests().size(), 1u);
 }

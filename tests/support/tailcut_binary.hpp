@@ -1,21 +1,18 @@
 // Where the `tailcut` binary under test is: $TAILCUT_BINARY, or the one this
-// build made (TAILCUT_BINARY_PATH, set by tests/CMakeLists.txt); and a way
-// to run it and read what it wrote, also while the test's servers answer.
+// build made (TAILCUT_BINARY_PATH, set by tests/CMakeLists.txt for each
+// test, hence inline here); and ways to run it with shell text for
+// arguments (support/tailcut_process.hpp runs it with a list).
 #pragma once
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "support/tailcut_process.hpp"
 
 namespace tailcut::test {
 
@@ -24,47 +21,26 @@ inline std::string tailcut_binary() {
   return TAILCUT_BINARY_PATH;
 }
 
-struct BinaryRun {
-  int exit_status = -1;  // -1 when it did not exit normally
-  std::string out;
-  std::string err;
-};
-
-// Runs `tailcut <arguments>` through /bin/sh (so `arguments` is shell
-// text) with stdin from /dev/null, and collects its exit status, stdout
-// and stderr. `environment`: "NAME=value ..." for the binary, or empty.
-inline BinaryRun run_tailcut(const std::string& arguments, const std::string& environment = {}) {
-  char err_path[] = "/tmp/tailcut-test-stderr-XXXXXX";
-  const int err_file = ::mkstemp(err_path);
-  if (err_file == -1) throw std::runtime_error{"mkstemp failed"};
-  ::close(err_file);
-  const std::string command = environment + " " + tailcut_binary() + " " + arguments +
-                              " </dev/null 2>" + std::string{err_path};
-  BinaryRun run;
-  FILE* out = ::popen(command.c_str(), "r");
-  if (out == nullptr) throw std::runtime_error{"popen failed: " + command};
-  std::array<char, 4096> chunk;
-  for (std::size_t bytes; (bytes = std::fread(chunk.data(), 1, chunk.size(), out)) > 0;) {
-    run.out.append(chunk.data(), bytes);
-  }
-  const int status = ::pclose(out);
-  run.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ostringstream err;
-  err << std::ifstream{err_path}.rdbuf();
-  run.err = err.str();
-  ::unlink(err_path);
-  return run;
+// Runs `tailcut <arguments>` through /bin/sh (so `arguments` is shell text,
+// e.g. "fetch -H \"$(printf 'X: a\\rb')\" URL") with stdin from /dev/null,
+// bounded as run_binary is. `environment`: "NAME=value NAME=value", or empty.
+inline TailcutExit run_tailcut(const std::string& arguments, const std::string& environment = {}) {
+  std::vector<std::string> variables;
+  std::istringstream words{environment};
+  for (std::string variable; words >> variable;) variables.push_back(variable);
+  return run_binary("/bin/sh", {"-c", "exec " + tailcut_binary() + " " + arguments + " </dev/null"},
+                    variables);
 }
 
 // run_tailcut while `io` runs on another thread, serving the test servers
 // started on it; `io` is stopped and ready to run again afterwards.
-inline BinaryRun run_tailcut_serving(boost::asio::io_context& io, const std::string& arguments,
-                                     const std::string& environment = {}) {
+inline TailcutExit run_tailcut_serving(boost::asio::io_context& io, const std::string& arguments,
+                                       const std::string& environment = {}) {
   auto work = boost::asio::make_work_guard(io);
   std::thread serving{[&io] { io.run(); }};
-  BinaryRun run;
+  TailcutExit exit;
   try {
-    run = run_tailcut(arguments, environment);
+    exit = run_tailcut(arguments, environment);
   } catch (...) {
     io.stop();
     serving.join();
@@ -74,7 +50,7 @@ inline BinaryRun run_tailcut_serving(boost::asio::io_context& io, const std::str
   io.stop();
   serving.join();
   io.restart();
-  return run;
+  return exit;
 }
 
 }  // namespace tailcut::test
