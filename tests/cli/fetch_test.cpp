@@ -590,7 +590,7 @@ TEST(FetchExitStatus, TwoOnAUsageError) {
 void expect_usage_error(const std::string& arguments, const std::string& says) {
   SCOPED_TRACE(arguments);
   const auto refused = " http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
-  const auto run = test::run_tailcut("fetch " + arguments + refused);
+  const auto run = test::run_tailcut_shell("fetch " + arguments + refused);
   EXPECT_EQ(run.status, 2);
   EXPECT_TRUE(contains(run.err, says)) << run.err;
   EXPECT_EQ(run.out, "");

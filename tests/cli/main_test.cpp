@@ -7,10 +7,7 @@
 namespace tailcut::cli {
 namespace {
 
-test::TailcutExit run_tailcut(const std::vector<std::string>& arguments,
-                              const std::vector<std::string>& environment = {}) {
-  return test::run_binary(test::tailcut_binary(), arguments, environment);
-}
+using test::run_tailcut;
 
 TEST(TailcutCommand, AnUnknownSubcommandIsNamedAndTheSubcommandsListed) {
   const auto exit = run_tailcut({"bogus"});

@@ -188,7 +188,7 @@ bool contains(const std::string& text, const std::string& part) {
 // Exit status 2 and a line saying what is wrong, before anything is sent.
 void expect_usage_error(const std::string& arguments, const std::string& says) {
   SCOPED_TRACE(arguments);
-  const auto run = test::run_tailcut("send " + arguments);
+  const auto run = test::run_tailcut_shell("send " + arguments);
   EXPECT_EQ(run.status, 2);
   EXPECT_TRUE(contains(run.err, says)) << run.err;
   EXPECT_EQ(run.out, "");  // no event: nothing was sent

@@ -14,26 +14,14 @@
 namespace tailcut::cli {
 namespace {
 
-test::TailcutExit run_tailcut(const std::vector<std::string>& arguments,
-                              const std::vector<std::string>& environment = {}) {
-  return test::run_binary(test::tailcut_binary(), arguments, environment);
-}
+using test::run_tailcut;
 
-// `tailcut serve --listen 127.0.0.1:0 <arguments>`: every case binds port 0
-// (were it to start by mistake, it takes no port another test needs).
 test::TailcutExit serve(std::vector<std::string> arguments,
                         const std::vector<std::string>& environment = {}) {
-  arguments.insert(arguments.begin(), {"serve", "--listen", "127.0.0.1:0", "--threads", "1"});
-  return run_tailcut(arguments, environment);
+  return test::run_server_command("serve", std::move(arguments), environment);
 }
 
-// Exit status 2 with exactly `message` on stderr (one line), and no
-// "listening" on stdout.
-void expect_usage_error(const test::TailcutExit& exit, const std::string& message) {
-  EXPECT_EQ(exit.status, 2);
-  EXPECT_EQ(exit.err, message + "\n");
-  EXPECT_EQ(exit.out.find("listening"), std::string::npos) << exit.out;
-}
+using test::expect_usage_error;
 
 TEST(ServeCommand, AnUpstreamUrlTheClientRejectsStopsItAtStartUp) {
   expect_usage_error(serve({"--upstream", "ftp://x"}),

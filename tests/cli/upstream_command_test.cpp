@@ -14,22 +14,14 @@
 namespace tailcut::cli {
 namespace {
 
-test::TailcutExit run_tailcut(const std::vector<std::string>& arguments,
-                              const std::vector<std::string>& environment = {}) {
-  return test::run_binary(test::tailcut_binary(), arguments, environment);
-}
+using test::run_tailcut;
 
 test::TailcutExit upstream(std::vector<std::string> arguments,
                            const std::vector<std::string>& environment = {}) {
-  arguments.insert(arguments.begin(), {"upstream", "--listen", "127.0.0.1:0", "--threads", "1"});
-  return run_tailcut(arguments, environment);
+  return test::run_server_command("upstream", std::move(arguments), environment);
 }
 
-void expect_usage_error(const test::TailcutExit& exit, const std::string& message) {
-  EXPECT_EQ(exit.status, 2);
-  EXPECT_EQ(exit.err, message + "\n");
-  EXPECT_EQ(exit.out.find("listening"), std::string::npos) << exit.out;
-}
+using test::expect_usage_error;
 
 // A script file that is removed with the test.
 class ScriptFile {
