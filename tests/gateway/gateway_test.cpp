@@ -24,7 +24,7 @@ using Clock = std::chrono::steady_clock;
 class GatewayTest : public ::testing::Test {
  protected:
   // Starts the scripted upstream and a gateway in front of it.
-  void start(std::string_view script, GatewayOptions options = {}) {
+  void start(std::string_view script, GatewayOptions options = {}, std::size_t threads = 1) {
     upstream::SimulatorOptions simulator_options;
     simulator_options.script = upstream::parse_script(script);
     simulator_options.hang_duration = 10s;
@@ -39,7 +39,7 @@ class GatewayTest : public ::testing::Test {
 
     options.upstream_url = "http://127.0.0.1:" + std::to_string(upstream_->port()) + "/api/work";
     options.hedge_delay = 100ms;
-    options.server.threads = 1;
+    options.server.threads = threads;
     gateway_ = std::make_unique<Gateway>(options);
     gateway_->start();
   }
@@ -228,6 +228,25 @@ TEST_F(GatewayTest, ThePoolGaugesAreCurrentWhenScraped) {
   EXPECT_NE(metrics.find(R"(tailcut_upstream_connections_opened_total{worker="0"} 3)"),
             std::string::npos)
       << metrics;
+}
+
+// Each worker's pool is read on that worker's thread when any worker serves
+// /metrics (ThreadSanitizer checks the hand-offs in its build).
+TEST_F(GatewayTest, EveryWorkersPoolIsReportedWhicheverWorkerServesTheMetrics) {
+  start(R"([{"delay_ms": 1}, {"delay_ms": 1}, {"delay_ms": 1}, {"delay_ms": 1}])", {}, 2);
+  // Connections are dealt to the workers in turn: two calls, one each.
+  testing::ServerTestClient first{gateway_->port()};
+  testing::ServerTestClient second{gateway_->port()};
+  EXPECT_EQ(first.request("GET", "/api/smart?timeout=1000").result_int(), 200);
+  EXPECT_EQ(second.request("GET", "/api/smart?timeout=1000").result_int(), 200);
+  for (int scrape = 0; scrape < 2; ++scrape) {  // once from each worker
+    const auto metrics = call("/metrics").body();
+    for (const char* worker : {"0", "1"}) {
+      const std::string opened =
+          std::string{R"(tailcut_upstream_connections_opened_total{worker=")"} + worker + R"("} 1)";
+      EXPECT_NE(metrics.find(opened), std::string::npos) << opened << "\n" << metrics;
+    }
+  }
 }
 
 TEST_F(GatewayTest, AClientThatLeavesCancelsEveryAttemptOfItsCall) {
