@@ -289,6 +289,24 @@ TEST_F(ServerTest, ExpectContinueGets100BeforeTheBody) {
   EXPECT_EQ(json_body(*reply.response).at("body_bytes").to_number<std::uint64_t>(), 5u);
 }
 
+TEST_F(ServerTest, AnotherMajorVersionOfHttpIs505AndAMalformedOne400) {
+  Server& server = start();
+  for (const auto& [line, status, code] :
+       {std::tuple{"GET /describe HTTP/2.0", bhttp::status::http_version_not_supported,
+                   "http_version_not_supported"},
+        std::tuple{"GET /describe HTTP/0.9", bhttp::status::http_version_not_supported,
+                   "http_version_not_supported"},
+        std::tuple{"GET /describe HTTP/x.y", bhttp::status::bad_request, "bad_request"}}) {
+    SCOPED_TRACE(line);
+    ServerTestClient client{server.port()};
+    client.send(std::string{line} + "\r\nHost: test\r\n\r\n");
+    const auto reply = client.read_response();
+    ASSERT_TRUE(reply.response) << reply.error.message();
+    EXPECT_EQ(reply.response->result(), status);
+    EXPECT_EQ(error_code_of(*reply.response), code);
+  }
+}
+
 TEST_F(ServerTest, MalformedRequestIs400ThenClosedAndOthersAreStillServed) {
   Server& server = start();
   ServerTestClient client{server.port()};

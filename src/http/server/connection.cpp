@@ -89,7 +89,33 @@ struct Refusal {
   std::string message;
 };
 
-std::optional<Refusal> refusal_for(const boost::system::error_code& error) {
+// The major version a request line names, when it names one in the
+// HTTP/d.d form (Beast reports every version but 1.0 and 1.1 as bad,
+// malformed or not). `buffered` starts with the request line.
+std::optional<char> major_version_named(std::string_view buffered) {
+  const auto line_end = buffered.find("\r\n");
+  if (line_end == std::string_view::npos) return std::nullopt;
+  const auto line = buffered.substr(0, line_end);
+  const auto version = line.substr(line.rfind(' ') + 1);
+  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
+      version[6] != '.' || !digit(version[7])) {
+    return std::nullopt;
+  }
+  return version[5];
+}
+
+std::optional<Refusal> refusal_for(const boost::system::error_code& error,
+                                   std::string_view buffered) {
+  if (error == bhttp::error::bad_version) {
+    // RFC 9110 15.6.6: another major version of HTTP is a 505, not a
+    // malformed request.
+    if (const auto major = major_version_named(buffered); major && *major != '1') {
+      return Refusal{
+          bhttp::status::http_version_not_supported, "http_version_not_supported",
+          "this server speaks HTTP/1.1 and HTTP/1.0, not HTTP/" + std::string{*major} + ".x"};
+    }
+  }
   if (error == bhttp::error::header_limit) {
     return Refusal{bhttp::status::request_header_fields_too_large, "header_too_large",
                    "the request header is larger than the server accepts"};
@@ -633,7 +659,8 @@ void ServerConnection::stop_watching() noexcept {
 // Answers a request that could not be read, when there is anything to say.
 // Always returns false: the connection closes.
 awaitable<bool> ServerConnection::refuse(boost::system::error_code read_error) {
-  std::optional<Refusal> refusal = refusal_for(read_error);
+  std::optional<Refusal> refusal =
+      refusal_for(read_error, {static_cast<const char*>(buffer_.data().data()), buffer_.size()});
   if (!refusal) co_return false;
   Response response = json_error(refusal->status, refusal->code, refusal->message);
   const Framing framing = finish(response, RequestFacts{}, core_.next_request_id(), true);
