@@ -172,10 +172,10 @@ CommandRunner add_fetch_command(CLI::App& app) {
   c.add_option("-o,--output", flags->output, "write the JSON lines to FILE instead of stdout");
   c.add_option("--concurrency", flags->concurrency, "URLs in flight at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100'000));
+      ->check(whole_number(1, 100'000));
   c.add_option("--per-host", flags->per_host, "requests in flight to one host (0: no limit)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 100'000));
+      ->check(whole_number(0, 100'000));
   c.add_option("--timeout", flags->timeout,
                "one URL's whole request (hedged attempts included); must be positive")
       ->capture_default_str();

@@ -148,7 +148,7 @@ CommandRunner add_serve_command(CLI::App& app) {
       "Durations take a unit: 300ms, 2s, 1m (a bare number is milliseconds).");
   command->footer(
       "Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 2 on a usage error,\n"
-      "when it cannot start (e.g. cannot listen), or when it fails while running.");
+      "or when it cannot start (e.g. cannot listen).");
   const auto flag = [command](const std::string& name, auto& value, const std::string& help) {
     return add_option_with_env(*command, environment_prefix, name, value, help);
   };

@@ -104,7 +104,7 @@ CommandRunner add_upstream_command(CLI::App& app) {
       "TAILCUT_UPSTREAM_LISTEN=127.0.0.1:8081); serve's TAILCUT_<FLAG> do not apply.");
   command->footer(
       "Exit status: 0 after a clean shutdown (SIGTERM or SIGINT); 2 on a usage error,\n"
-      "when it cannot start (e.g. cannot listen), or when it fails while running.");
+      "or when it cannot start (e.g. cannot listen).");
   const auto flag = [command](const std::string& name, auto& value, const std::string& help) {
     return add_option_with_env(*command, environment_prefix, name, value, help);
   };

@@ -2,6 +2,7 @@
 // upstream, and their ordered shutdown.
 #include "gateway/gateway.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
@@ -45,9 +46,12 @@ asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Serv
                                               const std::deque<http::Session>* sessions,
                                               http::Request, http::RequestContext) {
   for (std::size_t worker = 0; worker < sessions->size(); ++worker) {
-    co_await asio::co_spawn(server->worker_executor(worker),
-                            report_pool(metrics, &(*sessions)[worker], worker),
-                            asio::use_awaitable);
+    // Not cancellable: Asio 1.81 hands a cancellation to the other worker
+    // with a pointer to a signal that may be gone by the time it runs
+    // (chriskohlhoff/asio#1332); a visit takes microseconds anyway.
+    co_await asio::co_spawn(
+        server->worker_executor(worker), report_pool(metrics, &(*sessions)[worker], worker),
+        asio::bind_cancellation_slot(asio::cancellation_slot{}, asio::use_awaitable));
   }
   auto response = http::json_response(beast_http::status::ok, metrics->serialize());
   response.set(beast_http::field::content_type, "text/plain; version=0.0.4");

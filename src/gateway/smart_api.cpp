@@ -210,12 +210,6 @@ asio::awaitable<http::Response> SmartApi::handle(http::Request request,
   };
   const auto result =
       co_await policy::hedge(std::move(attempt), hedge_options(timeout, context, Clock::now()));
-  if (result.outcome == policy::HedgeOutcome::cancelled) {
-    // The client left, or the server closes its connection: nobody reads
-    // this answer (a bare 503, not a JSON body: thousands of them are made
-    // when clients leave at once), and the call is not counted.
-    co_return http::Response{beast_http::status::service_unavailable, 11};
-  }
   co_return answer(result, timeout, context);
 }
 
@@ -283,8 +277,11 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
                     std::to_string(options_.max_wait.count()) + " ms",
           result);
       break;
-    case policy::HedgeOutcome::cancelled:  // answered by handle(), not counted
-      break;
+    case policy::HedgeOutcome::cancelled:
+      // The client left, or the server closes its connection: nobody reads
+      // this answer (a bare 503, not a JSON body: thousands of them are made
+      // when clients leave at once), and the call is not counted.
+      return http::Response{beast_http::status::service_unavailable, 11};
   }
   add_attempt_fields(response, result.fired, result.winner);
 

@@ -569,20 +569,19 @@ TEST(FetchExitStatus, ZeroWhenEveryUrlGotA2xxOneOtherwise) {
   server->stop();
 }
 
-int run_binary(const std::string& arguments) {
-  const std::string binary = test::tailcut_binary();
-  const int status = std::system((binary + " fetch " + arguments + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// The exit status of `tailcut fetch <arguments>` (shell text).
+int exit_status_of(const std::string& arguments) {
+  return test::run_tailcut_shell("fetch " + arguments).status;
 }
 
 TEST(FetchExitStatus, TwoOnAUsageError) {
-  EXPECT_EQ(run_binary(""), 2);  // no URLs
-  EXPECT_EQ(run_binary("--timeout abc http://127.0.0.1:1/"), 2);
-  EXPECT_EQ(run_binary("--order sideways http://127.0.0.1:1/"), 2);
-  EXPECT_EQ(run_binary("--hedge 10ms http://127.0.0.1:1/"), 2);
-  EXPECT_EQ(run_binary("--json '{bad' http://127.0.0.1:1/"), 2);
-  EXPECT_EQ(run_binary("-i /nonexistent/urls.txt"), 2);
-  EXPECT_EQ(run_binary("http://127.0.0.1:1/"), 1);  // refused: a failure, not a usage error
+  EXPECT_EQ(exit_status_of(""), 2);  // no URLs
+  EXPECT_EQ(exit_status_of("--timeout abc http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(exit_status_of("--order sideways http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(exit_status_of("--hedge 10ms http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(exit_status_of("--json '{bad' http://127.0.0.1:1/"), 2);
+  EXPECT_EQ(exit_status_of("-i /nonexistent/urls.txt"), 2);
+  EXPECT_EQ(exit_status_of("http://127.0.0.1:1/"), 1);  // refused: a failure, not a usage error
 }
 
 // Exit status 2 and a line saying what is wrong, instead of a record per
@@ -612,8 +611,8 @@ TEST(FetchUsageErrors, AreFoundAtStartupAndSayWhatIsWrong) {
   expect_usage_error("--deadline 0", "--deadline: must be more than 0, got '0'");
   expect_usage_error("--ca-file /nonexistent/ca.pem",
                      "--ca-file: cannot read '/nonexistent/ca.pem': No such file or directory");
-  const auto not_a_certificate =
-      std::filesystem::temp_directory_path() / "tailcut-fetch-not-ca.pem";
+  const auto not_a_certificate = std::filesystem::temp_directory_path() /
+                                 ("tailcut-fetch-not-ca-" + std::to_string(::getpid()) + ".pem");
   std::ofstream{not_a_certificate} << "not a certificate\n";
   expect_usage_error("--ca-file " + not_a_certificate.string(),
                      "cannot load the CA file " + not_a_certificate.string());

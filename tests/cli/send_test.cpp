@@ -167,18 +167,17 @@ TEST_F(SendTest, WhatIsStillInFlightWhenTheLingerEndsIsReportedUnknown) {
   EXPECT_LT(run.took, 2s);
 }
 
-int run_binary(const std::string& arguments) {
-  const std::string binary = test::tailcut_binary();
-  const int status = std::system((binary + " send " + arguments + " >/dev/null 2>&1").c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+// The exit status of `tailcut send <arguments>` (shell text).
+int exit_status_of(const std::string& arguments) {
+  return test::run_tailcut_shell("send " + arguments).status;
 }
 
 TEST(SendExitStatus, OneWhenNotDeliveredTwoOnAUsageError) {
   const auto refused = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
-  EXPECT_EQ(run_binary("--to " + refused + " --to http://nowhere.invalid/"), 1);
-  EXPECT_EQ(run_binary(""), 2);  // no --to
-  EXPECT_EQ(run_binary("--to " + refused + " --per-try soon"), 2);
-  EXPECT_EQ(run_binary("--to " + refused + " --data a --json 1"), 2);
+  EXPECT_EQ(exit_status_of("--to " + refused + " --to http://nowhere.invalid/"), 1);
+  EXPECT_EQ(exit_status_of(""), 2);  // no --to
+  EXPECT_EQ(exit_status_of("--to " + refused + " --per-try soon"), 2);
+  EXPECT_EQ(exit_status_of("--to " + refused + " --data a --json 1"), 2);
 }
 
 bool contains(const std::string& text, const std::string& part) {

@@ -206,10 +206,6 @@ void wait_for_upstream(Condition done) {
   while (!done() && Clock::now() < give_up) std::this_thread::sleep_for(5ms);
 }
 
-// A client that leaves with its call in flight cancels the call: every
-// attempt is aborted at the upstream, no call is counted, and the gateway
-// goes on serving (the departure path returns the hedge's cancellation
-// rather than throwing it, and closes the sockets on the closer's thread).
 // The pool's gauges are read when /metrics is served, not only when a call
 // ends: the losers' connections, closed after the answer, are not counted
 // in use forever.
@@ -249,6 +245,10 @@ TEST_F(GatewayTest, EveryWorkersPoolIsReportedWhicheverWorkerServesTheMetrics) {
   }
 }
 
+// A client that leaves with its call in flight cancels the call: every
+// attempt is aborted at the upstream, no call is counted, and the gateway
+// goes on serving (the departure path returns the hedge's cancellation
+// rather than throwing it, and closes the sockets on the closer's thread).
 TEST_F(GatewayTest, AClientThatLeavesCancelsEveryAttemptOfItsCall) {
   start(R"([{"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 3000}, {"delay_ms": 1}])");
   {

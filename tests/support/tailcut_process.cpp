@@ -161,6 +161,7 @@ std::uint16_t TailcutServer::wait_until_listening(std::chrono::milliseconds limi
 }
 
 TailcutExit TailcutServer::stop(std::chrono::milliseconds limit) {
+  if (pid_ <= 0) return {};  // stopped already: kill(-1) would signal every process
   kill(pid_, SIGTERM);
   auto result =
       finish(pid_, out_fd_, err_fd_, std::move(out_), std::move(err_), Clock::now() + limit);
