@@ -23,6 +23,11 @@ using tailcut::http::detail::SocketWatchdog;
 using Clock = std::chrono::steady_clock;
 using tailcut::test::SocketPair;
 
+// The context's SocketCloser, which closes what the watchdog ends.
+tailcut::http::detail::SocketCloser& closer_of(asio::io_context& io) {
+  return asio::use_service<tailcut::http::detail::SocketCloser>(io);
+}
+
 // Starts a read on `socket` that records when and how it ends.
 struct PendingRead {
   explicit PendingRead(tcp::socket& socket) {
@@ -40,7 +45,7 @@ struct PendingRead {
 TEST(SocketWatchdog, APassedDeadlineClosesTheSocket) {
   asio::io_context io;
   SocketPair sockets{io};
-  SocketWatchdog watchdog{sockets.near, 10s};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), 10s};
   const auto started = Clock::now();
   watchdog.expires_after(50ms);
   PendingRead read{sockets.near};
@@ -56,7 +61,7 @@ TEST(SocketWatchdog, ADeadlineMovedLaterWaitsForTheNewOne) {
   asio::io_context io;
   SocketPair sockets{io};
   // Wakes every 20 ms: the first deadline's wake-up must not close it.
-  SocketWatchdog watchdog{sockets.near, 20ms};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), 20ms};
   const auto started = Clock::now();
   watchdog.expires_after(30ms);
   watchdog.expires_after(200ms);
@@ -70,7 +75,7 @@ TEST(SocketWatchdog, ADeadlineMovedLaterWaitsForTheNewOne) {
 TEST(SocketWatchdog, NoDeadlineNeverCloses) {
   asio::io_context io;
   SocketPair sockets{io};
-  SocketWatchdog watchdog{sockets.near, 10ms};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), 10ms};
   watchdog.expires_after(30ms);
   watchdog.expires_never();
   PendingRead read{sockets.near};
@@ -90,7 +95,7 @@ TEST(SocketWatchdog, DestroyedBeforeItsDeadlineLeavesTheSocketOpen) {
   asio::io_context io;
   SocketPair sockets{io};
   {
-    SocketWatchdog watchdog{sockets.near, 10ms};
+    SocketWatchdog watchdog{sockets.near, closer_of(io), 10ms};
     watchdog.expires_after(20ms);
   }
   asio::steady_timer later{io, 100ms};

@@ -95,10 +95,10 @@ struct Connection::Impl {
         plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
         tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
                         : nullptr},
-        watchdog{socket(), watchdog_check_interval, SocketWatchdog::Close::reset},
         // Looked up now rather than in close(), which may run as the context
         // is being destroyed (and would pay the service registry's lock).
-        closer{asio::use_service<SocketCloser>(asio::query(executor, asio::execution::context))} {}
+        closer{asio::use_service<SocketCloser>(asio::query(executor, asio::execution::context))},
+        watchdog{socket(), closer, watchdog_check_interval, SocketCloser::How::reset} {}
   ~Impl() { close(); }
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
@@ -213,8 +213,8 @@ struct Connection::Impl {
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
-  SocketWatchdog watchdog;
   SocketCloser& closer;  // the context's: resets this socket off the event loop
+  SocketWatchdog watchdog;
   std::optional<Deadline> armed;
   bool passed_when_armed = false;  // arm() was given a deadline already passed
   bool mid_exchange = false;       // a request was sent and its answer is not all read

@@ -7,22 +7,28 @@ namespace tailcut::http::detail {
 // Shared with the pending wait, which may complete after the watchdog is
 // gone: it then finds `socket` null and does nothing.
 struct SocketWatchdog::State {
-  State(boost::asio::ip::tcp::socket& watched, std::chrono::milliseconds interval, Close how)
-      : socket{&watched}, timer{watched.get_executor()}, check_interval{interval}, close{how} {}
+  State(boost::asio::ip::tcp::socket& watched, SocketCloser& socket_closer,
+        std::chrono::milliseconds interval, SocketCloser::How close_how)
+      : socket{&watched},
+        closer{&socket_closer},
+        timer{watched.get_executor()},
+        check_interval{interval},
+        how{close_how} {}
 
   boost::asio::ip::tcp::socket* socket;
+  SocketCloser* closer;
   boost::asio::steady_timer timer;
   std::chrono::milliseconds check_interval;
-  Close close;
+  SocketCloser::How how;
   Clock::time_point deadline = Clock::time_point::max();
   Clock::time_point scheduled = Clock::time_point::max();  // when the timer wakes
   bool fired = false;
 };
 
-SocketWatchdog::SocketWatchdog(boost::asio::ip::tcp::socket& socket,
-                               std::chrono::milliseconds check_interval, Close close)
-    : state_{std::make_shared<State>(socket, std::max(check_interval, std::chrono::milliseconds{1}),
-                                     close)} {}
+SocketWatchdog::SocketWatchdog(boost::asio::ip::tcp::socket& socket, SocketCloser& closer,
+                               std::chrono::milliseconds check_interval, SocketCloser::How how)
+    : state_{std::make_shared<State>(
+          socket, closer, std::max(check_interval, std::chrono::milliseconds{1}), how)} {}
 
 SocketWatchdog::~SocketWatchdog() {
   state_->socket = nullptr;
@@ -55,11 +61,7 @@ void SocketWatchdog::on_timer(const std::shared_ptr<State>& state,
   if (state->deadline == Clock::time_point::max()) return;  // sleeps until the next deadline
   if (Clock::now() >= state->deadline) {
     state->fired = true;
-    boost::system::error_code ignored;
-    if (state->close == Close::reset) {
-      state->socket->set_option(boost::asio::socket_base::linger{true, 0}, ignored);
-    }
-    state->socket->close(ignored);
+    state->closer->close(*state->socket, state->how);
     return;
   }
   schedule(state, state->deadline);

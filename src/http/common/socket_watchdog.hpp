@@ -2,8 +2,9 @@
 //
 // Moving the deadline is a store. One timer per socket wakes at the deadline
 // or after `check_interval`, whichever comes first, and then either closes
-// the socket (the deadline has passed: the pending operation fails) or sleeps
-// again. As every deadline a connection sets is at least `check_interval`
+// the socket (the deadline has passed: the pending operation fails; the
+// descriptor goes to the context's SocketCloser, as every close on a worker
+// does) or sleeps again. As every deadline a connection sets is at least `check_interval`
 // away, the timer is almost never rescheduled: a request that moves the
 // deadline three times costs no timer operation, where an armed timer per
 // read or write (Beast's tcp_stream) costs a schedule and a cancel each.
@@ -15,20 +16,22 @@
 #include <chrono>
 #include <memory>
 
+#include "socket_closer.hpp"
+
 namespace tailcut::http::detail {
 
 class SocketWatchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // How a passed deadline closes the socket: a graceful close (FIN), or a
-  // reset (RST), which drops unsent data and leaves no TIME_WAIT behind.
-  enum class Close { graceful, reset };
-
-  // Watches `socket`, which must outlive the watchdog. `check_interval`: the
-  // longest the timer sleeps (best: the shortest timeout the owner uses).
-  SocketWatchdog(boost::asio::ip::tcp::socket& socket, std::chrono::milliseconds check_interval,
-                 Close close = Close::graceful);
+  // Watches `socket`, which must outlive the watchdog; `closer` is the
+  // socket's context's. `check_interval`: the longest the timer sleeps
+  // (best: the shortest timeout the owner uses). `how`: a passed deadline
+  // closes gracefully (FIN) or resets (RST: unsent data dropped, no
+  // TIME_WAIT left behind).
+  SocketWatchdog(boost::asio::ip::tcp::socket& socket, SocketCloser& closer,
+                 std::chrono::milliseconds check_interval,
+                 SocketCloser::How how = SocketCloser::How::graceful);
   ~SocketWatchdog();
   SocketWatchdog(const SocketWatchdog&) = delete;
   SocketWatchdog& operator=(const SocketWatchdog&) = delete;

@@ -309,7 +309,7 @@ class ServerConnection {
         worker_{core.worker(worker_index)},
         worker_index_{worker_index},
         socket_{std::move(socket)},
-        watchdog_{socket_, shortest_timeout(core.options())},
+        watchdog_{socket_, worker_.closer, shortest_timeout(core.options())},
         cancel_{std::move(cancel)} {
     boost::system::error_code ignored;
     remote_ = socket_.remote_endpoint(ignored);
@@ -342,8 +342,7 @@ class ServerConnection {
   void force_close() {
     force_closed_ = true;
     cancel_->emit(boost::asio::cancellation_type::terminal);
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    worker_.closer.close(socket_, SocketCloser::How::graceful);
   }
 
  private:

@@ -64,9 +64,8 @@ std::string describe(const tcp::endpoint& endpoint) {
 // thread, where its state lives (the socket is registered in that worker's
 // reactor).
 void close_on_worker(Worker& worker, tcp::socket socket) {
-  boost::asio::post(worker.io, [socket = std::move(socket)]() mutable {
-    boost::system::error_code ignored;
-    socket.close(ignored);
+  boost::asio::post(worker.io, [&worker, socket = std::move(socket)]() mutable {
+    worker.closer.close(socket, SocketCloser::How::graceful);
   });
 }
 
