@@ -61,9 +61,6 @@ std::optional<std::string> upstream_failure(const http::ClientResponse& response
 // call_upstream's coroutine, whose frame would hold each temporary.
 async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& outcome) {
   if (!outcome) {
-    if (outcome.failure_description().empty()) {
-      return async::Outcome<std::string>::failure(outcome.error());
-    }
     return async::Outcome<std::string>::failure(outcome.error(), outcome.failure_description());
   }
   if (auto failure = upstream_failure(outcome.value())) {

@@ -18,9 +18,9 @@ class Outcome {
   static Outcome failure(std::exception_ptr error) {
     return Outcome{std::in_place_index<1>, Failure{std::move(error), {}}};
   }
-  // A failure that is not a cancellation, with its description (the
-  // error's what()) as known where it was made: whoever reports it (a
-  // hedge's 502) then needs no rethrow, ~12 k instructions, to read it.
+  // A failure with its description (the error's what()) as known where it
+  // was made: whoever reports it (a hedge's 502) then needs no rethrow,
+  // ~12 k instructions, to read it. Empty: none (a cancellation has none).
   static Outcome failure(std::exception_ptr error, std::string description) {
     return Outcome{std::in_place_index<1>, Failure{std::move(error), std::move(description)}};
   }

@@ -111,9 +111,6 @@ ClientFailure closed_before_answering(const PreparedRequest& request) {
 
 // The Outcome of a failed request, its description kept (see ClientFailure).
 async::Outcome<ClientResponse> failed_outcome(ClientFailure& failure) {
-  if (failure.description.empty()) {
-    return async::Outcome<ClientResponse>::failure(std::move(failure.error));
-  }
   return async::Outcome<ClientResponse>::failure(std::move(failure.error),
                                                  std::move(failure.description));
 }
