@@ -73,7 +73,7 @@ fetch::FetchOptions to_options(const FetchFlags& flags) {
   if (!flags.hedge.empty()) options.hedge = parse_hedge(flags.hedge);
   options.request = to_request_template(flags.request);
   options.include_body = flags.body;
-  options.ca_file = checked_ca_file(flags.request);
+  options.ca_file = checked_ca_file(flags.request.ca_file);
   return options;
 }
 

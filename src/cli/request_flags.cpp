@@ -88,11 +88,11 @@ http::RequestOptions to_request_template(const RequestFlags& flags) {
   return options;
 }
 
-std::optional<std::filesystem::path> checked_ca_file(const RequestFlags& flags) {
-  if (flags.ca_file.empty()) return std::nullopt;
-  check_readable_file(flags.ca_file, "--ca-file");
+std::optional<std::filesystem::path> checked_ca_file(const std::string& ca_file) {
+  if (ca_file.empty()) return std::nullopt;
+  check_readable_file(ca_file, "--ca-file");
   http::SessionOptions session;
-  session.ca_file = flags.ca_file;
+  session.ca_file = ca_file;
   try {
     (void)http::make_client_tls_context(session);  // loads the certificates, as a session will
   } catch (const http::ClientError& error) {

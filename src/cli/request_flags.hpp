@@ -36,6 +36,6 @@ http::RequestOptions to_request_template(const RequestFlags& flags);
 // std::invalid_argument when the file cannot be read or holds no
 // certificate OpenSSL can load, so that it is a usage error at startup
 // rather than a failure of every https request.
-std::optional<std::filesystem::path> checked_ca_file(const RequestFlags& flags);
+std::optional<std::filesystem::path> checked_ca_file(const std::string& ca_file);
 
 }  // namespace tailcut::cli

@@ -40,7 +40,7 @@ int run_send_command(const SendFlags& flags) {
     options.per_try = parse_duration(flags.per_try, "--per-try");
     options.linger = parse_duration(flags.linger, "--linger");
     options.request = to_request_template(flags.request);
-    options.ca_file = checked_ca_file(flags.request);
+    options.ca_file = checked_ca_file(flags.request.ca_file);
   } catch (const std::exception& error) {
     std::cerr << "tailcut send: " << error.what() << "\n";
     return 2;

@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/option_helpers.hpp"
+#include "cli/request_flags.hpp"
 #include "cli/server_runner.hpp"
 #include "gateway/gateway.hpp"
 #include "tailcut/http/client_error.hpp"
@@ -108,7 +109,7 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   // Each worker has its own pool: share the total among them.
   options.client.connection_limit =
       std::max<std::size_t>(1, flags.upstream_connections / flags.threads);
-  if (!flags.ca_file.empty()) options.client.ca_file = flags.ca_file;
+  if (auto ca_file = checked_ca_file(flags.ca_file)) options.client.ca_file = std::move(*ca_file);
   return options;
 }
 

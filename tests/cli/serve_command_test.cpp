@@ -125,6 +125,13 @@ TEST(ServeCommand, HelpNamesEveryLogLevelPortZeroTheVariablesAndTheExitStatus) {
   }
 }
 
+// Checked as fetch and send check theirs: at start-up, with the reason.
+TEST(ServeCommand, ACaFileThatCannotBeReadStopsItAtStartUp) {
+  expect_usage_error(serve({"--ca-file", "/nonexistent/ca.pem"}),
+                     "tailcut serve: --ca-file: cannot read '/nonexistent/ca.pem': No such file or "
+                     "directory");
+}
+
 TEST(ServeCommand, ReadsTailcutFlagVariables) {
   expect_usage_error(serve({}, {"TAILCUT_MAX_CONNECTIONS=0"}),
                      "tailcut serve: --max-connections: must be 1 or more, got '0'");
