@@ -64,6 +64,12 @@ class Histogram {
   std::atomic<double> sum_{0.0};
 };
 
+// A Count alone on its cache line: for counts kept on the heap, whose block
+// could otherwise share a line with another worker's.
+struct alignas(64) CountLine {
+  Count count;
+};
+
 constexpr std::array<CallOutcome, 4> all_outcomes{
     CallOutcome::success, CallOutcome::upstream_failed, CallOutcome::deadline_exceeded,
     CallOutcome::bad_request};
@@ -92,7 +98,7 @@ class alignas(64) Metrics::Shard {
   Count cancelled;
   Count budget_refusals;
   Count late_answers;
-  std::vector<Count> wins;  // [0] is attempt 1
+  std::vector<CountLine> wins;  // [0] is attempt 1
   Histogram call_seconds;
   Histogram attempt_seconds;
 };
@@ -165,7 +171,8 @@ void Metrics::record_hedge(std::size_t worker, const policy::HedgeResult<std::st
   shard.attempts.add(result.fired);
   if (result.fired > 1) shard.hedges.add(result.fired - 1);
   if (result.budget_refused) shard.budget_refusals.add();
-  if (result.winner != 0 && result.winner <= shard.wins.size()) shard.wins[result.winner - 1].add();
+  if (result.winner != 0 && result.winner <= shard.wins.size())
+    shard.wins[result.winner - 1].count.add();
   for (const auto& attempt : result.attempts) {
     if (attempt.state == policy::AttemptState::cancelled) {
       shard.cancelled.add();
@@ -263,9 +270,10 @@ std::string Metrics::serialize() const {
       family("tailcut_wins_total", "Successful calls by the attempt that won (1 = first)",
              MetricType::Counter);
   for (std::size_t attempt = 1; attempt <= max_attempts_; ++attempt) {
-    wins.metric.push_back(counter(
-        total([attempt](const Shard& shard) -> const Count& { return shard.wins[attempt - 1]; }),
-        {{"attempt", std::to_string(attempt)}}));
+    wins.metric.push_back(counter(total([attempt](const Shard& shard) -> const Count& {
+                                    return shard.wins[attempt - 1].count;
+                                  }),
+                                  {{"attempt", std::to_string(attempt)}}));
   }
   families.push_back(std::move(wins));
   for (auto& family : registry_->Collect()) families.push_back(std::move(family));
