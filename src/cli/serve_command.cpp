@@ -119,6 +119,7 @@ int run_serve(const ServeFlags& flags) {
     upstream::SimulatorOptions simulator;
     if (flags.simulator_seed != 0) simulator.seed = flags.simulator_seed;
     gateway::Gateway gateway{to_options(flags), simulator};
+    StopSignals stop_signals;
     gateway.start();
     const auto host = flags.listen.substr(0, flags.listen.rfind(':'));
     std::cout << "tailcut serve listening on http://" << host << ":" << gateway.port() << "\n"
@@ -126,7 +127,7 @@ int run_serve(const ServeFlags& flags) {
               << (flags.upstream.empty() ? " (embedded simulator)" : "") << "\n"
               << "  try: curl -i 'http://" << host << ":" << gateway.port()
               << "/api/smart?timeout=1000'" << std::endl;
-    run_until_signal(gateway.server());
+    stop_signals.run_until_signal(gateway.server());
     gateway.stop();
     return 0;
   } catch (const std::exception& error) {

@@ -39,16 +39,16 @@ ListenAddress parse_listen_address(std::string_view text) {
   return {std::string{host}, static_cast<std::uint16_t>(port)};
 }
 
-void run_until_signal(http::Server& server) {
-  boost::asio::io_context signals_context;
-  boost::asio::signal_set signals{signals_context, SIGINT, SIGTERM};
-  signals.async_wait([&server](const boost::system::error_code& error, int signal) {
+StopSignals::StopSignals() : signals_{context_, SIGINT, SIGTERM} {}
+
+void StopSignals::run_until_signal(http::Server& server) {
+  signals_.async_wait([&server](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("{} received: stopping; the requests in flight are answered first",
                  signal == SIGINT ? "SIGINT" : "SIGTERM");
     server.stop();
   });
-  signals_context.run();
+  context_.run();
   server.wait();
   spdlog::info("stopped");
 }

@@ -80,11 +80,12 @@ int run_upstream(const UpstreamFlags& flags) {
     http::Router router;
     upstream::add_routes(router, simulator);
     http::Server server{server_options, std::move(router)};
+    StopSignals stop_signals;
     server.start();
     std::cout << "tailcut upstream listening on http://"
               << flags.listen.substr(0, flags.listen.rfind(':')) << ":" << server.port()
               << "/api/work" << std::endl;
-    run_until_signal(server);
+    stop_signals.run_until_signal(server);
     return 0;
   } catch (const std::exception& error) {
     std::cerr << "tailcut upstream: " << error.what() << "\n";
