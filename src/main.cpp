@@ -1,7 +1,9 @@
 // The `tailcut` binary: one subcommand per job (serve, upstream, fetch, send).
 #include <CLI/CLI.hpp>
+#include <iostream>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "cli/commands.hpp"
 
@@ -42,6 +44,22 @@ std::string failure_message(const CLI::App* app, const CLI::Error& error) {
   return "tailcut " + chosen.front()->get_name() + ": " + error.what() + "\n";
 }
 
+// Whether the command line asks for help (before any "--").
+bool asks_for_help(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word{argv[i]};
+    if (word == "--") return false;
+    if (word == "-h" || word == "--help") return true;
+  }
+  return false;
+}
+
+bool is_help_or_version(const CLI::ParseError& error) {
+  return dynamic_cast<const CLI::CallForHelp*>(&error) != nullptr ||
+         dynamic_cast<const CLI::CallForAllHelp*>(&error) != nullptr ||
+         dynamic_cast<const CLI::CallForVersion*>(&error) != nullptr;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,6 +86,13 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    // CLI11 checks the environment before it answers --help: a bad
+    // variable (TAILCUT_THREADS=many) must not hide the help that explains it.
+    if (!is_help_or_version(error) && asks_for_help(argc, argv)) {
+      const auto chosen = app.get_subcommands();
+      std::cout << (chosen.empty() ? app.help() : chosen.front()->help());
+      return 0;
+    }
     return app.exit(error) == 0 ? 0 : 2;
   }
   for (auto& [name, run] : runners) {

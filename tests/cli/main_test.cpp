@@ -46,5 +46,19 @@ TEST(TailcutCommand, ASubcommandsVariablesDoNotReachAnother) {
   EXPECT_EQ(exit.err, "");
 }
 
+TEST(TailcutCommand, HelpIsShownEvenWhenAVariableIsBad) {
+  // CLI11 reads the environment first: the variable's error hid the help.
+  const auto exit = run_tailcut({"serve", "--help"}, {"TAILCUT_THREADS=many"});
+  EXPECT_EQ(exit.status, 0) << exit.err;
+  EXPECT_NE(exit.out.find("--threads"), std::string::npos) << exit.out;
+  EXPECT_EQ(exit.err, "");
+}
+
+TEST(TailcutCommand, ABadVariableIsStillAnErrorWithoutHelp) {
+  const auto exit = run_tailcut({"serve", "--listen", "127.0.0.1:0"}, {"TAILCUT_THREADS=many"});
+  EXPECT_EQ(exit.status, 2);
+  EXPECT_NE(exit.err.find("--threads"), std::string::npos) << exit.err;
+}
+
 }  // namespace
 }  // namespace tailcut::cli
