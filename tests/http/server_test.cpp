@@ -307,6 +307,27 @@ TEST_F(ServerTest, AnotherMajorVersionOfHttpIs505AndAMalformedOne400) {
   }
 }
 
+TEST_F(ServerTest, AHigherMinorVersionOfHttp1IsServedAsHttp11) {
+  // RFC 9112 2.3. HTTP/1.10 is not a version (one digit each side): 400.
+  Server& server = start();
+  ServerTestClient client{server.port()};
+  for (const char* version : {"HTTP/1.2", "HTTP/1.9"}) {
+    SCOPED_TRACE(version);
+    client.send(std::string{"GET /describe "} + version + "\r\nHost: test\r\n\r\n");
+    const auto reply = client.read_response();
+    ASSERT_TRUE(reply.response) << reply.error.message();
+    EXPECT_EQ(reply.response->result(), bhttp::status::ok);
+    EXPECT_EQ(reply.response->version(), 11u);
+    EXPECT_EQ(json_body(*reply.response).at("version").to_number<unsigned>(), 11u);
+    EXPECT_TRUE(json_body(*reply.response).at("keep_alive").as_bool());
+  }
+  ServerTestClient other{server.port()};
+  other.send("GET /describe HTTP/1.10\r\nHost: test\r\n\r\n");
+  const auto reply = other.read_response();
+  ASSERT_TRUE(reply.response) << reply.error.message();
+  EXPECT_EQ(reply.response->result(), bhttp::status::bad_request);
+}
+
 TEST_F(ServerTest, MalformedRequestIs400ThenClosedAndOthersAreStillServed) {
   Server& server = start();
   ServerTestClient client{server.port()};

@@ -105,6 +105,23 @@ std::optional<char> major_version_named(std::string_view buffered) {
   return version[5];
 }
 
+// RFC 9112 2.3: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
+// HTTP/1.9) is served as HTTP/1.1, the highest this server implements. Beast
+// refuses every version but 1.0 and 1.1, so the request line is rewritten
+// in the buffer, which starts with it, before Beast reads it.
+void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
+  char* const bytes = static_cast<char*>(buffer.data().data());
+  const std::string_view buffered{bytes, buffer.size()};
+  const auto line_end = buffered.find("\r\n");
+  constexpr std::size_t version_size = 8;  // HTTP/d.d
+  if (line_end == std::string_view::npos || line_end <= version_size) return;
+  char* const version = bytes + line_end - version_size;
+  if (version[-1] == ' ' && std::string_view{version, version_size - 1} == "HTTP/1."sv &&
+      version[version_size - 1] >= '2' && version[version_size - 1] <= '9') {
+    version[version_size - 1] = '1';
+  }
+}
+
 std::optional<Refusal> refusal_for(const boost::system::error_code& error,
                                    std::string_view buffered) {
   if (error == bhttp::error::bad_version) {
@@ -524,6 +541,7 @@ std::optional<Request> ServerConnection::take_buffered_request(boost::system::er
   }
   // Not the usual shape, over a limit, or not all here: Beast reads what
   // there is, or says what is wrong.
+  read_higher_minor_version_as_1_1(buffer_);
   RequestParser parser;
   set_limits(parser, options);
   const boost::asio::const_buffer bytes = buffer_.data();
@@ -581,6 +599,7 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
   };
   for (;;) {
     if (buffer_.size() > 0) {
+      if (!parser.got_some()) read_higher_minor_version_as_1_1(buffer_);
       const std::size_t used = parser.put(buffer_.data(), error);
       buffer_.consume(used);
       if (error && error != bhttp::error::need_more) co_return;
