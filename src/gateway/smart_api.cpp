@@ -38,6 +38,7 @@ const http::RequestOptions& attempt_request(const std::string& url,
     request.headers[1].name = "X-Tailcut-Deadline-Remaining-Ms";
     request.headers[1].value = std::to_string(context.remaining->count());
   }
+  request.stop = context.stop;  // attempt 1, run in the hedge's frame
   return request;
 }
 
@@ -234,6 +235,9 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   // and unwind after it. Safe: an attempt (call_upstream) holds only its
   // context and pointers to the session and URL, which outlive every call.
   hedge_options.losers = policy::Losers::cancel_without_joining;
+  // Attempt 1 in the hedge's own frame, stopped through its request's stop
+  // token: a call answered before the hedge delay spawns no task.
+  hedge_options.first_attempt_in_frame = true;
   // A client that leaves cancels its call: by the thousand when a load
   // balancer or a benchmark drops its connections at once.
   hedge_options.report_cancellation = true;

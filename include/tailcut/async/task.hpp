@@ -42,6 +42,13 @@ template <typename T, typename Executor>
 [[nodiscard]] Task<T> spawn_outcome(const Executor& executor,
                                     boost::asio::awaitable<Outcome<T>> operation);
 
+// A task done already, with `outcome`: an operation that ran elsewhere,
+// handed to code that works on tasks (hedge's first attempt, run in its
+// own frame).
+template <typename T>
+[[nodiscard]] Task<T> finished_task(const boost::asio::any_io_executor& executor,
+                                    Outcome<T> outcome);
+
 template <typename T>
 class Task {
  public:
@@ -83,6 +90,8 @@ class Task {
   template <typename U, typename Executor>
   friend Task<U> spawn_outcome(const Executor& executor,
                                boost::asio::awaitable<Outcome<U>> operation);
+  template <typename U>
+  friend Task<U> finished_task(const boost::asio::any_io_executor& executor, Outcome<U> outcome);
 
   explicit Task(std::shared_ptr<detail::TaskState<T>> state) : state_{std::move(state)} {}
 
@@ -174,6 +183,13 @@ Task<T> spawn_outcome(const Executor& executor, boost::asio::awaitable<Outcome<T
       executor,
       detail::run_task<T, boost::asio::awaitable<Outcome<T>>>(state, std::move(operation)),
       boost::asio::bind_cancellation_slot(state->slot(), [state](const std::exception_ptr&) {}));
+  return Task<T>{std::move(state)};
+}
+
+template <typename T>
+Task<T> finished_task(const boost::asio::any_io_executor& executor, Outcome<T> outcome) {
+  auto state = std::make_shared<detail::TaskState<T>>(executor);
+  state->complete(std::move(outcome));
   return Task<T>{std::move(state)};
 }
 

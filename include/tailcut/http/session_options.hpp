@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,13 @@ struct RequestOptions {
   std::size_t max_redirects = 10;
   // A larger response body fails with ErrorKind::body_too_large.
   std::size_t max_body_bytes = default_max_body_bytes;
+
+  // Stops the request from outside: after request_stop() on its source (on
+  // the session's thread), the request ends at once as cancelled (the
+  // connection it was using is closed), without cancelling the coroutine
+  // that awaits it. policy::hedge stops its first attempt this way when it
+  // runs it in its own frame (HedgeOptions::first_attempt_in_frame).
+  std::stop_token stop{};
 };
 
 }  // namespace tailcut::http

@@ -240,7 +240,7 @@ struct Lookup {
 // The addresses of origin.host into `endpoints`, or why not into `failure`.
 asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Deadline deadline,
                               std::string url, std::vector<tcp::endpoint>& endpoints,
-                              ClientFailure& failure) {
+                              ClientFailure& failure, std::stop_token stop) {
   error_code not_an_address;
   const auto address = asio::ip::make_address(origin.host, not_an_address);
   if (!not_an_address) {
@@ -265,10 +265,11 @@ asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Dea
         lookup->wakeup.cancel();
       });
   error_code wait_error;
-  co_await lookup->wakeup.async_wait(use_awaitable_into(wait_error));
+  const std::stop_callback stop_waiting{stop, [&lookup] { lookup->wakeup.cancel(); }};
+  if (!stop.stop_requested()) co_await lookup->wakeup.async_wait(use_awaitable_into(wait_error));
   if (!lookup->done) {
     lookup->resolver.cancel();
-    failure = wait_error == asio::error::operation_aborted
+    failure = wait_error == asio::error::operation_aborted || stop.stop_requested()
                   ? cancelled_failure()
                   : failure_of(timeout_error(deadline, what));
     co_return;
@@ -285,12 +286,14 @@ asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Dea
 
 // Connects to the first endpoint that accepts, or says why not in `failure`.
 asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
-                                  Deadline deadline, std::string url, ClientFailure& failure) {
+                                  Deadline deadline, std::string url, ClientFailure& failure,
+                                  std::stop_token stop) {
   const std::string what = "connect to " + impl.peer + " (" + url + ")";
   impl.arm(deadline);
   error_code error;
+  const std::stop_callback stop_connecting{stop, [&impl] { impl.close(); }};
   for (const auto& endpoint : endpoints) {
-    if (impl.timed_out()) break;
+    if (impl.timed_out() || stop.stop_requested()) break;
     tcp::socket& socket = impl.socket();
     error_code ignored;
     socket.close(ignored);
@@ -303,6 +306,10 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
       co_return;
     }
     if (error == asio::error::operation_aborted) break;
+  }
+  if (stop.stop_requested()) {
+    failure = cancelled_failure();
+    co_return;
   }
   if ((failure = impl.interruption(error, what))) co_return;
   if (error == asio::error::connection_refused) {
@@ -328,7 +335,7 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
 
 // The TLS handshake, or why it failed in `failure`.
 asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url,
-                                ClientFailure& failure) {
+                                ClientFailure& failure, std::stop_token stop) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
   const std::string& host = impl.origin.host;
   SSL* native = stream.native_handle();
@@ -350,8 +357,17 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
   }
   impl.arm(deadline);
   error_code error;
+  const std::stop_callback stop_handshake{stop, [&impl] { impl.close(); }};
+  if (stop.stop_requested()) {
+    failure = cancelled_failure();
+    co_return;
+  }
   co_await stream.async_handshake(ssl::stream_base::client, use_awaitable_into(error));
   if (!error) co_return;
+  if (stop.stop_requested()) {
+    failure = cancelled_failure();
+    co_return;
+  }
   const std::string what = "TLS handshake with " + impl.peer + " (" + url + ")";
   if ((failure = impl.interruption(error, what))) co_return;
   failure = failure_of(
@@ -395,15 +411,16 @@ Connection::~Connection() {
 asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
                                                               Origin origin, ssl::context* tls,
                                                               Deadline deadline, std::string url,
-                                                              ClientFailure& failure) {
+                                                              ClientFailure& failure,
+                                                              std::stop_token stop) {
   auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr);
   std::vector<tcp::endpoint> endpoints;
-  co_await resolve(executor, origin, deadline, url, endpoints, failure);
+  co_await resolve(executor, origin, deadline, url, endpoints, failure, stop);
   if (failure) co_return nullptr;
-  co_await connect_any(*impl, std::move(endpoints), deadline, url, failure);
+  co_await connect_any(*impl, std::move(endpoints), deadline, url, failure, stop);
   if (failure) co_return nullptr;
   if (impl->tls) {
-    co_await handshake(*impl, deadline, url, failure);
+    co_await handshake(*impl, deadline, url, failure, stop);
     if (failure) co_return nullptr;
   }
   impl->disarm();
@@ -460,8 +477,12 @@ ExchangeResult failed_response(const ResponseReader& reader) {
 
 asio::awaitable<ExchangeResult> Connection::exchange(
     const std::string& request, ExchangeLimits limits, Deadline total,
-    std::optional<std::chrono::milliseconds> sock_read, const std::string& url) {
+    std::optional<std::chrono::milliseconds> sock_read, const std::string& url,
+    std::stop_token stop) {
   Impl& io = *impl_;
+  // Stopped from outside: the socket closes under whatever is pending,
+  // which then fails as cancelled (interruption()).
+  const std::stop_callback stop_exchange{stop, [&io] { io.close(); }};
   const bool reused = io.exchanges > 0;
   error_code error;
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 
 #include "tailcut/http/client_error.hpp"
@@ -88,7 +89,7 @@ class Connection {
   // frame it crossed (3 frames: 60 % of such a call's cost).
   [[nodiscard]] static boost::asio::awaitable<std::unique_ptr<Connection>> open(
       boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
-      Deadline deadline, std::string url, ClientFailure& failure);
+      Deadline deadline, std::string url, ClientFailure& failure, std::stop_token stop);
 
   // Closes the socket; a TLS connection between exchanges sends
   // close_notify first, in the background (at most 1 s).
@@ -107,7 +108,8 @@ class Connection {
   // request): the caller awaits the exchange at once and keeps them alive.
   [[nodiscard]] boost::asio::awaitable<ExchangeResult> exchange(
       const std::string& request, ExchangeLimits limits, Deadline total,
-      std::optional<std::chrono::milliseconds> sock_read, const std::string& url);
+      std::optional<std::chrono::milliseconds> sock_read, const std::string& url,
+      std::stop_token stop);
 
   // For an idle connection: open, no EOF and no unexpected byte waiting.
   [[nodiscard]] bool looks_reusable() const noexcept;

@@ -69,7 +69,7 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& o
 
 asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, ClientFailure& failure,
                                               const Origin& origin, Deadline deadline, Reuse reuse,
-                                              const std::string& url) {
+                                              const std::string& url, std::stop_token stop) {
   if (auto taken = try_acquire(origin, reuse)) {
     lease.emplace(std::move(*taken));
     co_return;
@@ -88,6 +88,11 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, Clien
     Waiter& waiter;
     ~LeaveQueue() { pool.leave_queue(waiter); }
   } leave_queue{*this, waiter};
+  if (stop.stop_requested()) {
+    failure = cancelled_failure();
+    co_return;
+  }
+  const std::stop_callback stop_waiting{stop, [&waiter] { waiter.wakeup.cancel(); }};
   boost::system::error_code error;
   co_await waiter.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
   // A grant wins over a timeout or cancellation of the same turn.

@@ -11,6 +11,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -97,7 +98,7 @@ class ConnectionPool {
   [[nodiscard]] boost::asio::awaitable<void> acquire(std::optional<Lease>& lease,
                                                      ClientFailure& failure, const Origin& origin,
                                                      Deadline deadline, Reuse reuse,
-                                                     const std::string& url);
+                                                     const std::string& url, std::stop_token stop);
 
   [[nodiscard]] PoolStats stats() const noexcept;
 

@@ -44,11 +44,13 @@ class RequestPlan {
         request_{prepare_request(session, options, &base)},
         follow_redirects_{options.follow_redirects},
         max_redirects_{options.max_redirects},
-        max_body_bytes_{options.max_body_bytes} {}
+        max_body_bytes_{options.max_body_bytes},
+        stop_{options.stop} {}
 
   [[nodiscard]] const PreparedRequest& request() const noexcept { return request_; }
   [[nodiscard]] const Deadline& total() const noexcept { return total_; }
   [[nodiscard]] const Timeouts& timeouts() const noexcept { return timeouts_; }
+  [[nodiscard]] const std::stop_token& stop() const noexcept { return stop_; }
   [[nodiscard]] ExchangeLimits limits() const noexcept {
     return ExchangeLimits{.max_body_bytes = max_body_bytes_,
                           .head_request = request_.method == boost::beast::http::verb::head};
@@ -89,6 +91,7 @@ class RequestPlan {
   std::size_t max_redirects_;
   std::size_t max_body_bytes_;
   std::size_t redirects_ = 0;
+  std::stop_token stop_;
 };
 
 // What request() (Throw::yes) and try_request() (Throw::no) return.
@@ -130,6 +133,10 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
       // rather than in a coroutine of its own: a frame fewer per request.
       Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
       for (;;) {
+        if (plan.stop().stop_requested()) {
+          result.failure = cancelled_failure();
+          break;
+        }
         const Deadline connect =
             earliest(plan.total(), plan.timeouts().connect, ErrorKind::connect_timeout);
         // Usually at once: the coroutine of acquire() runs only to queue.
@@ -137,20 +144,20 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
             state->pool.try_acquire(request.url->origin, reuse);
         if (!taken) {
           co_await state->pool.acquire(taken, result.failure, request.url->origin, connect, reuse,
-                                       request.url->text);
+                                       request.url->text, plan.stop());
           if (result.failure) break;
         }
         ConnectionPool::Lease& lease = *taken;
         if (!lease.connection()) {
           std::unique_ptr<Connection> connection = co_await Connection::open(
               state->executor, request.url->origin, state->tls_context.get(), connect,
-              request.url->text, result.failure);
+              request.url->text, result.failure, plan.stop());
           if (result.failure) break;
           lease.attach(std::move(connection));
         }
-        result =
-            co_await lease.connection()->exchange(request.wire, plan.limits(), plan.total(),
-                                                  plan.timeouts().sock_read, request.url->text);
+        result = co_await lease.connection()->exchange(request.wire, plan.limits(), plan.total(),
+                                                       plan.timeouts().sock_read, request.url->text,
+                                                       plan.stop());
         if (result.failure) break;
         if (result.response) {
           lease.served();
@@ -165,7 +172,8 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         reuse = Reuse::fresh_only;
       }
       if (result.failure) {
-        failure = std::move(result.failure);
+        // Stopped from outside: whatever the stage reported, it was stopped.
+        failure = plan.stop().stop_requested() ? cancelled_failure() : std::move(result.failure);
         break;
       }
       std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
