@@ -35,10 +35,7 @@
 #pragma once
 
 #include <algorithm>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <exception>
@@ -50,6 +47,7 @@
 #include <vector>
 
 #include "tailcut/async/detail/completion_watch.hpp"
+#include "tailcut/async/detail/shared_timer.hpp"
 #include "tailcut/async/task.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
 
@@ -227,25 +225,14 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
   if (options.budget) options.budget->on_first_attempt();
   if constexpr (returns_outcome) {
     if (options.first_attempt_in_frame) {
-      // Attempt 1 in this frame. Meanwhile a timer fires the extra attempts
-      // at the hedge delay and stops attempt 1 at the deadline; an extra
-      // attempt that succeeds stops it too (FirstAttemptStopper).
+      // Attempt 1 in this frame. Meanwhile a timed wake-up fires the extra
+      // attempts at the hedge delay and stops attempt 1 at the deadline; an
+      // extra attempt that succeeds stops it too (FirstAttemptStopper).
       FirstAttemptStopper first;
       running.push_back({async::Task<T>{}, Clock::now(), {}});  // its task once it ends
-      asio::steady_timer timer{executor};
-      bool timer_pending = false;  // a wait is outstanding (queued or expired)
-      bool first_done = false;
-      const auto arm = [&](Clock::time_point at, auto& on_expiry) -> void {
-        timer.expires_at(at);
-        timer_pending = true;
-        // A cancelled wait does not touch the frame: it may be gone by then.
-        timer.async_wait([&on_expiry](const boost::system::error_code& error) {
-          if (!error) on_expiry(on_expiry);
-        });
-      };
-      const auto on_expiry = [&](auto& self) -> void {
-        timer_pending = false;
-        if (first_done) return;
+      // Disarmed when this frame goes, whatever happens.
+      async::detail::TimedWake wake{async::detail::SharedTimer::of(executor), nullptr, nullptr};
+      auto on_time = [&] {
         const auto now = Clock::now();
         if (!extras_fired && now >= hedge_at) {
           fire_extras(now);
@@ -261,11 +248,13 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
         }
         auto wake_at = options.deadline.value_or(Clock::time_point::max());
         if (!extras_fired) wake_at = std::min(wake_at, hedge_at);
-        if (wake_at != Clock::time_point::max()) arm(wake_at, self);
+        if (wake_at != Clock::time_point::max()) wake.arm(wake_at);
       };
+      using OnTime = decltype(on_time);
+      wake.set_call([](void* self) { (*static_cast<OnTime*>(self))(); }, &on_time);
       auto first_wake = options.deadline.value_or(Clock::time_point::max());
       if (!extras_fired) first_wake = std::min(first_wake, hedge_at);
-      if (first_wake != Clock::time_point::max()) arm(first_wake, on_expiry);
+      if (first_wake != Clock::time_point::max()) wake.arm(first_wake);
 
       std::optional<async::Outcome<T>> first_outcome;
       try {
@@ -273,7 +262,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       } catch (...) {
         first_outcome.emplace(async::Outcome<T>::failure(std::current_exception()));
       }
-      first_done = true;
+      wake.disarm();
       running.front().finished = Clock::now();
       first_stopped = first.stopped();
       for (std::size_t i = 1; i < running.size(); ++i) {
@@ -281,11 +270,6 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       }
       const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
       caller_cancelled = cancellation.cancelled() != asio::cancellation_type::none;
-      if (timer_pending && timer.cancel() == 0) {
-        // Expired, its handler queued but not run: it runs (and finds
-        // first_done) before this frame may go. Rare: both in one turn.
-        TAILCUT_AWAIT_JOIN(asio::post(executor, asio::use_awaitable));
-      }
       if (first_outcome->has_value() && running.size() == 1 && !caller_cancelled) {
         // The usual call: attempt 1 answered before the hedge delay.
         result.outcome = HedgeOutcome::succeeded;
