@@ -264,12 +264,13 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       }
       wake.disarm();
       running.front().finished = Clock::now();
-      first_stopped = first.stopped();
       for (std::size_t i = 1; i < running.size(); ++i) {
         running[i].task.state().remove_observer(&first);
       }
       const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
       caller_cancelled = cancellation.cancelled() != asio::cancellation_type::none;
+      // Told to stop, by hedge or by the caller: recorded as cancelled.
+      first_stopped = first.stopped() || caller_cancelled;
       if (first_outcome->has_value() && running.size() == 1 && !caller_cancelled) {
         // The usual call: attempt 1 answered before the hedge delay.
         result.outcome = HedgeOutcome::succeeded;
