@@ -241,9 +241,14 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
           }
         }
         if (options.deadline && now >= *options.deadline) {
+          // Already stopped: an extra attempt succeeded before the deadline.
+          if (first.stopped()) return;
           result.timer_lateness = std::max(result.timer_lateness, now - *options.deadline);
           deadline_passed = true;
           first.stop();
+          // As the loop below does at the deadline: no extra attempt runs
+          // on, nor wins, while attempt 1 unwinds.
+          for (std::size_t i = 1; i < running.size(); ++i) running[i].task.cancel();
           return;
         }
         auto wake_at = options.deadline.value_or(Clock::time_point::max());
@@ -271,7 +276,8 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       caller_cancelled = cancellation.cancelled() != asio::cancellation_type::none;
       // Told to stop, by hedge or by the caller: recorded as cancelled.
       first_stopped = first.stopped() || caller_cancelled;
-      if (first_outcome->has_value() && running.size() == 1 && !caller_cancelled) {
+      if (first_outcome->has_value() && running.size() == 1 && !caller_cancelled &&
+          !deadline_passed) {
         // The usual call: attempt 1 answered before the hedge delay.
         result.outcome = HedgeOutcome::succeeded;
         result.winner = 1;
@@ -290,6 +296,9 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
 
   try {
     while (!caller_cancelled) {
+      // Found while attempt 1 ran in this frame, before any attempt had
+      // succeeded: what succeeds after the deadline does not win.
+      if (deadline_passed) break;
       const auto now = Clock::now();
       std::size_t failed = 0;
       for (std::size_t i = 0; i < running.size(); ++i) {
@@ -299,7 +308,6 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
         if (task.failed()) ++failed;
       }
       if (result.winner != 0) break;
-      if (deadline_passed) break;  // found while attempt 1 ran in this frame
       const bool first_failed = running.front().task.failed();
       const bool due =
           now >= hedge_at || (first_failed && options.on_failure == HedgeOnFailure::immediate);
