@@ -130,7 +130,8 @@ struct HedgeResult {
   std::size_t fired = 0;
   bool budget_refused = false;  // extra attempts were due but the budget was spent
   // How late, at worst, hedge acted on its own timers (the hedge delay, the
-  // deadline): how busy the executor is. Zero when no timer was due.
+  // deadline; with an attempt run in hedge's frame, until it had unwound):
+  // how busy the executor is. Zero when no timer was due.
   std::chrono::steady_clock::duration timer_lateness{0};
   std::vector<AttemptRecord> attempts;  // every fired attempt, in firing order
 };
@@ -269,6 +270,12 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       }
       wake.disarm();
       running.front().finished = Clock::now();
+      if (deadline_passed) {
+        // Stopped at the deadline, attempt 1 took a trip through the
+        // scheduler to unwind: that too is how late hedge acts on it.
+        result.timer_lateness =
+            std::max(result.timer_lateness, running.front().finished - *options.deadline);
+      }
       for (std::size_t i = 1; i < running.size(); ++i) {
         running[i].task.state().remove_observer(&first);
       }
