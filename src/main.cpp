@@ -49,7 +49,7 @@ bool asks_for_help(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view word{argv[i]};
     if (word == "--") return false;
-    if (word == "-h" || word == "--help") return true;
+    if (word == "-h" || word == "--help" || word == "--help-all") return true;
   }
   return false;
 }
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     if (!is_help_or_version(error) && asks_for_help(argc, argv)) {
       const auto chosen = app.get_subcommands();
       std::cout << (chosen.empty() ? app.help() : chosen.front()->help());
+      std::cerr << failure_message(&app, error);  // still said, after the help
       return 0;
     }
     return app.exit(error) == 0 ? 0 : 2;

@@ -26,7 +26,7 @@ class Noted {
   [[nodiscard]] Clock::time_point called_at() const { return called_at_; }
 
  private:
-  static void call(void* self) {
+  static void call(void* self) noexcept {
     auto& noted = *static_cast<Noted*>(self);
     ++noted.calls_;
     noted.called_at_ = Clock::now();

@@ -308,7 +308,7 @@ TEST_F(ServerTest, AnotherMajorVersionOfHttpIs505AndAMalformedOne400) {
 }
 
 TEST_F(ServerTest, AHigherMinorVersionOfHttp1IsServedAsHttp11) {
-  // RFC 9112 2.3. HTTP/1.10 is not a version (one digit each side): 400.
+  // RFC 9110 2.5. HTTP/1.10 is not a version (one digit each side): 400.
   Server& server = start();
   ServerTestClient client{server.port()};
   for (const char* version : {"HTTP/1.2", "HTTP/1.9"}) {

@@ -656,6 +656,44 @@ TEST(HedgeFirstAttemptInFrame, ADeadlineBeforeTheDelayStopsTheFirstAttempt) {
   EXPECT_EQ(states_of(result), States{cancelled});
 }
 
+// Attempt 1 slow (it stops when told); the others answer without ever
+// suspending, so their tasks are done before hedge can watch them.
+asio::awaitable<async::Outcome<int>> at_once_but_the_first(Observed* observed,
+                                                           AttemptContext context) {
+  if (context.number == 1) {
+    const bool answered =
+        co_await wait_unless_stopped(Clock::now() + 10s, 1, context.stop, observed);
+    if (!answered) co_return async::Outcome<int>::failure(async::cancellation_error());
+  }
+  co_return async::Outcome<int>::success(static_cast<int>(context.number));
+}
+
+asio::awaitable<HedgeResult<int>> hedge_at_once_but_the_first(Observed* observed) {
+  OutcomeAttempt<int> attempt = [observed](AttemptContext context) {
+    return at_once_but_the_first(observed, context);
+  };
+  auto options = quick_options();
+  options.first_attempt_in_frame = true;
+  co_return co_await hedge(attempt, options);
+}
+
+TEST(HedgeFirstAttemptInFrame, AnExtraAttemptDoneBeforeItIsWatchedStillStopsTheFirst) {
+  Observed observed;
+  const auto started = Clock::now();
+  const auto result = run_async([&](Executor) { return hedge_at_once_but_the_first(&observed); });
+  EXPECT_LT(Clock::now() - started, 2s);  // not the first attempt's 10 s
+  EXPECT_EQ(result.outcome, HedgeOutcome::succeeded);
+  EXPECT_NE(result.winner, 1u);
+  EXPECT_EQ(observed.stopped, std::vector<std::size_t>{1});
+}
+
+TEST(HedgeFirstAttemptInFrame, IsRefusedForAnAttemptThatThrowsItsFailures) {
+  Attempt<int> attempt = [](AttemptContext) -> asio::awaitable<int> { co_return 1; };
+  auto options = quick_options();
+  options.first_attempt_in_frame = true;
+  EXPECT_THROW((void)hedge(attempt, options), std::invalid_argument);
+}
+
 TEST(HedgeBudget, ExtraAttemptsStayWithinTheShareOfFirstAttempts) {
   HedgeBudget budget{10.0, 1.0};
   int spent = 0;

@@ -513,12 +513,17 @@ asio::awaitable<ExchangeResult> Connection::exchange(
     break;
   }
   io.disarm();
+  // Stopped as the last read completed: the stop closed the socket under a
+  // response already read, which is dropped with the connection.
+  if (stop.stop_requested()) co_return exchange_failed(cancelled_failure());
   io.mid_exchange = false;
   RawResponse response = reader.take();
   response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;
   ++io.exchanges;
   co_return ExchangeResult{std::move(response), {}};
 }
+
+bool Connection::is_open() const noexcept { return impl_->socket().is_open(); }
 
 bool Connection::looks_reusable() const noexcept {
   tcp::socket& socket = impl_->socket();

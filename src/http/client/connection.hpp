@@ -113,6 +113,7 @@ class Connection {
 
   // For an idle connection: open, no EOF and no unexpected byte waiting.
   [[nodiscard]] bool looks_reusable() const noexcept;
+  [[nodiscard]] bool is_open() const noexcept;
 
   struct Impl;  // defined in connection.cpp
 

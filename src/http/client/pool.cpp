@@ -210,7 +210,8 @@ void ConnectionPool::give_back(HostEntry& host, std::unique_ptr<Connection> conn
   --host.in_use;
   --in_use_;
   const auto now = Clock::now();
-  if (connection && reusable && !closed_) {
+  // Never a closed socket: one stopped from outside may look reusable.
+  if (connection && reusable && !closed_ && connection->is_open()) {
     host.idle.push_back(IdleConnection{std::move(connection), now});
     ++idle_;
   }

@@ -105,7 +105,7 @@ std::optional<char> major_version_named(std::string_view buffered) {
   return version[5];
 }
 
-// RFC 9112 2.3: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
+// RFC 9110 2.5: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
 // HTTP/1.9) is served as HTTP/1.1, the highest this server implements. Beast
 // refuses every version but 1.0 and 1.1, so the request line is rewritten
 // in the buffer, which starts with it, before Beast reads it.
@@ -599,7 +599,7 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
   };
   for (;;) {
     if (buffer_.size() > 0) {
-      if (!parser.got_some()) read_higher_minor_version_as_1_1(buffer_);
+      if (!parser.is_header_done()) read_higher_minor_version_as_1_1(buffer_);
       const std::size_t used = parser.put(buffer_.data(), error);
       buffer_.consume(used);
       if (error && error != bhttp::error::need_more) co_return;

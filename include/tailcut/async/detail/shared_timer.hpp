@@ -10,7 +10,10 @@
 // wake-up leaves it to expire once for nothing (with a constant hedge delay,
 // a few times a second at any load).
 //
-// Single-threaded, like Task: one thread runs the context.
+// Single-threaded: one thread runs the context (strands of a multi-threaded
+// context would share the heap). With no wake-up armed the steady_timer's
+// wait is cancelled, so that run() can return: a lone call in flight arms
+// and cancels it each time.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -31,14 +34,17 @@ class TimedWake {
  public:
   using Clock = std::chrono::steady_clock;
 
-  TimedWake(SharedTimer& timer, void (*call)(void*), void* context) noexcept
+  // `call` must not throw: it runs inside the timer's handler.
+  using Call = void (*)(void*) noexcept;
+
+  TimedWake(SharedTimer& timer, Call call, void* context) noexcept
       : timer_{&timer}, call_{call}, context_{context} {}
   ~TimedWake();
   TimedWake(const TimedWake&) = delete;
   TimedWake& operator=(const TimedWake&) = delete;
 
   // What it calls, when it could not be given at construction.
-  void set_call(void (*call)(void*), void* context) noexcept {
+  void set_call(Call call, void* context) noexcept {
     call_ = call;
     context_ = context;
   }
@@ -52,7 +58,7 @@ class TimedWake {
   static constexpr std::size_t not_armed = static_cast<std::size_t>(-1);
 
   SharedTimer* timer_;
-  void (*call_)(void*);
+  Call call_;
   void* context_;
   Clock::time_point at_{};
   std::size_t index_ = not_armed;  // in the timer's heap
