@@ -90,8 +90,9 @@ struct RequestOptions {
   // Stops the request from outside: after request_stop() on its source (on
   // the session's thread), the request ends at once as cancelled (the
   // connection it was using is closed, even under a response just read),
-  // without cancelling the coroutine that awaits it. policy::hedge stops its first attempt this way when it
-  // runs it in its own frame (HedgeOptions::first_attempt_in_frame).
+  // without cancelling the coroutine that awaits it. policy::hedge stops
+  // its first attempt this way when it runs it in its own frame
+  // (HedgeOptions::first_attempt_in_frame).
   std::stop_token stop{};
 };
 
