@@ -85,6 +85,22 @@ asio::awaitable<void> await_request(Session& session, RequestOptions options, bo
   awaited->awaited_after = true;
 }
 
+// Starts session.request(options) (try_request() when `outcome`) on a
+// coroutine of its own; `awaited` tells how it went.
+void start_request(asio::io_context& io, Session& session, RequestOptions options, bool outcome,
+                   Awaited& awaited) {
+  asio::co_spawn(io, await_request(session, std::move(options), outcome, &awaited), asio::detached);
+}
+
+// Requests the stop, then runs `io` until the awaiting coroutine has seen
+// its request end (2 s at most).
+[[nodiscard]] bool stop_and_wait(asio::io_context& io, std::stop_source& stop,
+                                 const Awaited& awaited) {
+  stop.request_stop();
+  return run_until(
+      io, [&] { return awaited.done; }, 2s);
+}
+
 void expect_stopped(const Awaited& awaited) {
   EXPECT_TRUE(awaited.done);
   EXPECT_FALSE(awaited.response.has_value());
@@ -110,15 +126,10 @@ TEST_P(ClientStop, AStopEndsARequestAwaitingItsAnswerAtOnceAsACancellation) {
   Session session{io.get_executor()};
   std::stop_source stop;
   Awaited awaited;
-  asio::co_spawn(
-      io,
-      await_request(session, stoppable(server.url("/slow"), stop.get_token()), outcome(), &awaited),
-      asio::detached);
+  start_request(io, session, stoppable(server.url("/slow"), stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
   const Stopwatch stopwatch;
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   EXPECT_LT(stopwatch.elapsed(), 1s);  // well before the server's 5 s
   expect_stopped(awaited);
   // The awaiting coroutine was not cancelled: it goes on.
@@ -139,14 +150,9 @@ TEST_P(ClientStop, AStoppedRequestsConnectionIsReset) {
   Session session{io.get_executor()};
   std::stop_source stop;
   Awaited awaited;
-  asio::co_spawn(
-      io,
-      await_request(session, stoppable(server.url("/hang"), stop.get_token()), outcome(), &awaited),
-      asio::detached);
+  start_request(io, session, stoppable(server.url("/hang"), stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   expect_stopped(awaited);
   EXPECT_TRUE(run_until(
       io, [&] { return server.counters().closed_by_client == 1; }, 2s));
@@ -164,15 +170,10 @@ TEST_P(ClientStop, AStopEndsARequestOnAReusedConnectionWithoutARetry) {
   ASSERT_EQ(session.stats().idle, 1u);
   std::stop_source stop;
   Awaited awaited;
-  asio::co_spawn(
-      io,
-      await_request(session, stoppable(server.url("/slow"), stop.get_token()), outcome(), &awaited),
-      asio::detached);
+  start_request(io, session, stoppable(server.url("/slow"), stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
   EXPECT_EQ(server.requests().back().index_on_connection, 1u);  // on the kept-alive one
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   expect_stopped(awaited);
   EXPECT_EQ(server.counters().connections_accepted, 1u);
   EXPECT_EQ(server.requests().size(), 2u);
@@ -209,15 +210,10 @@ TEST_P(ClientStop, AStopEndsARequestWaitingForAConnectionAndTheHolderCompletes) 
   ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
   std::stop_source stop;
   Awaited awaited;
-  asio::co_spawn(
-      io,
-      await_request(session, stoppable(server.url("/fast"), stop.get_token()), outcome(), &awaited),
-      asio::detached);
+  start_request(io, session, stoppable(server.url("/fast"), stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return session.stats().waiting == 1; }));
   const Stopwatch stopwatch;
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   EXPECT_LT(stopwatch.elapsed(), 300ms);  // before the holder's answer freed the connection
   EXPECT_FALSE(holder.done());
   expect_stopped(awaited);
@@ -240,14 +236,10 @@ TEST_P(ClientStop, AStopEndsARequestWhileItConnects) {
   Session session{io.get_executor()};
   std::stop_source stop;
   Awaited awaited;
-  asio::co_spawn(
-      io, await_request(session, stoppable(listener.url(), stop.get_token()), outcome(), &awaited),
-      asio::detached);
+  start_request(io, session, stoppable(listener.url(), stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return session.stats().in_use == 1; }));
   const Stopwatch stopwatch;
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   EXPECT_LT(stopwatch.elapsed(), 1s);
   expect_stopped(awaited);
   EXPECT_FALSE(awaited.coroutine_cancelled);
@@ -276,13 +268,10 @@ TEST_P(ClientStop, AStopEndsARequestDuringItsTlsHandshake) {
   Awaited awaited;
   const std::string url =
       "https://127.0.0.1:" + std::to_string(listener.acceptor.local_endpoint().port()) + "/";
-  asio::co_spawn(io, await_request(session, stoppable(url, stop.get_token()), outcome(), &awaited),
-                 asio::detached);
+  start_request(io, session, stoppable(url, stop.get_token()), outcome(), awaited);
   ASSERT_TRUE(run_until(io, [&] { return listener.connected; }));
   const Stopwatch stopwatch;
-  stop.request_stop();
-  ASSERT_TRUE(run_until(
-      io, [&] { return awaited.done; }, 2s));
+  ASSERT_TRUE(stop_and_wait(io, stop, awaited));
   EXPECT_LT(stopwatch.elapsed(), 1s);
   expect_stopped(awaited);
   EXPECT_FALSE(awaited.coroutine_cancelled);
