@@ -1,13 +1,13 @@
 # Shared by the gateway benchmarks (sourced, not run): installs what they
-# need, builds the release `tailcut`, and gives them a scratch directory and
+# need, builds the optimized `tailcut` (the one scripts/serve.sh runs: profile-
+# guided, scripts/build-optimized.sh), and gives them a scratch directory and
 # background processes that end with the script.
 #   source "$(dirname "$0")/lib.sh"    (from bench/; leaves the cwd at the top)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 scripts/setup.sh
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build/release --target tailcut_cli >/dev/null
-tailcut=${TAILCUT:-build/release/src/tailcut}  # TAILCUT=<binary>: compare another build
+# TAILCUT=<binary>: measure another build (build/release/src/tailcut: no PGO)
+tailcut=${TAILCUT:-$(scripts/build-optimized.sh)}
 work=$(mktemp -d)
 pids=()  # background processes: add each one's pid
 
