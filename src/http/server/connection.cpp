@@ -249,7 +249,7 @@ class HeadWriter {
   // exceed; finish() cuts it to what was written.
   HeadWriter(std::string& head, std::size_t capacity) : head_{head} {
     head_.resize(capacity);
-    at_ = head_.data();
+    at_ = head_.data();  // after the resize, which moves the characters
   }
 
   [[gnu::noinline]] void put(std::string_view piece) noexcept {
@@ -269,7 +269,7 @@ class HeadWriter {
   }
 
   std::string& head_;
-  char* at_;
+  char* at_ = nullptr;
 };
 
 // The status line and header fields of a finished response (see finish()),
