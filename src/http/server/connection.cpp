@@ -478,8 +478,9 @@ awaitable<void> ServerConnection::run() {
       // Here rather than in a coroutine of its own: once per request.
       if (begin_wait_for_request(first)) {
         boost::system::error_code error;
-        const std::size_t received = co_await socket_.async_read_some(
-            buffer_.prepare(first_read_bytes), redirect_error(use_awaitable, error));
+        const std::size_t received = co_await async_read_some_drain_aware(
+            worker_.reactor, socket_, buffer_.prepare(first_read_bytes),
+            redirect_error(use_awaitable, error));
         buffer_.commit(received);
         if (!end_wait_for_request(first, error)) break;
       }
@@ -661,8 +662,8 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     }
     const std::size_t room =
         std::clamp(buffer_.capacity() - buffer_.size(), min_read_bytes, max_read_bytes);
-    const std::size_t received = co_await socket_.async_read_some(
-        buffer_.prepare(room), redirect_error(use_awaitable, error));
+    const std::size_t received = co_await async_read_some_drain_aware(
+        worker_.reactor, socket_, buffer_.prepare(room), redirect_error(use_awaitable, error));
     buffer_.commit(received);
     if (error == boost::asio::error::eof) {
       if (!parser.got_some()) {
