@@ -3,7 +3,8 @@
 // right after a read emptied the socket (the case the reactor's memory
 // could get wrong); a full buffer leaves the rest for the next read; the
 // end of the stream, socket.cancel() and per-operation cancellation end it
-// as they end Asio's own read.
+// as they end Asio's own read. Asked, it says when the bytes it read
+// arrived.
 #include "http/common/drain_aware_read.hpp"
 
 #include <gtest/gtest.h>
@@ -211,6 +212,65 @@ TEST_P(DrainAwareRead, EveryByteOfAConcurrentWriterArrivesInOrder) {
   writer.join();
   EXPECT_EQ(received.size(), expected.size());
   EXPECT_TRUE(received == expected);
+}
+
+// Sends bytes to `pair.near` and reads them (its socket still blocking),
+// until they come time-stamped (polled: the kernel's work item gives no
+// event; at most 10 s).
+bool stamps_have_started(SocketPair& pair) {
+  std::array<char, 64> buffer{};
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(1ms);
+    send(pair.far, "probe");
+    tailcut::http::detail::ReceiveTime received_at;
+    boost::system::error_code error;
+    std::size_t bytes = 0;
+    if (!tailcut::http::detail::drain_aware::receive(
+            pair.near.native_handle(), asio::buffer(buffer), &received_at, error, bytes) ||
+        error) {
+      return false;
+    }
+    if (received_at) return true;
+  }
+  return false;
+}
+
+// The kernel's time stamp of the bytes: from before they were sent to the
+// read, which comes 50 ms later (the wait it is to measure).
+TEST_P(DrainAwareRead, AReadSaysWhenItsBytesArrived) {
+  ASSERT_TRUE(tailcut::http::detail::enable_receive_times(pair.near.native_handle()));
+  // The kernel turns time stamps on a moment after the first socket asks
+  // (a deferred work item): until then, bytes come without.
+  ASSERT_TRUE(stamps_have_started(pair));
+  const auto before_send = std::chrono::system_clock::now();
+  send(pair.far, "stamped");
+  std::this_thread::sleep_for(50ms);
+  tailcut::http::detail::ReceiveTime received_at;
+  std::array<char, 64> buffer{};
+  std::optional<std::size_t> bytes;
+  async_read_some_drain_aware(
+      reactor_of(pair.near.get_executor()), pair.near, asio::buffer(buffer),
+      [&](boost::system::error_code, std::size_t read) { bytes = read; }, &received_at);
+  ASSERT_TRUE(run_until(io, [&] { return bytes.has_value(); }));
+  const auto read_at = std::chrono::system_clock::now();
+  EXPECT_EQ(std::string(buffer.data(), *bytes), "stamped");
+  ASSERT_TRUE(received_at.has_value());
+  EXPECT_GE(*received_at, before_send);
+  EXPECT_GE(read_at - *received_at, 50ms);
+}
+
+TEST_P(DrainAwareRead, WithoutTimeStampsAReadSaysNothingOfWhen) {
+  send(pair.far, "plain");
+  tailcut::http::detail::ReceiveTime received_at = std::chrono::system_clock::now();
+  std::array<char, 64> buffer{};
+  std::optional<std::size_t> bytes;
+  async_read_some_drain_aware(
+      reactor_of(pair.near.get_executor()), pair.near, asio::buffer(buffer),
+      [&](boost::system::error_code, std::size_t read) { bytes = read; }, &received_at);
+  ASSERT_TRUE(run_until(io, [&] { return bytes.has_value(); }));
+  EXPECT_EQ(*bytes, 5U);
+  EXPECT_FALSE(received_at.has_value());
 }
 
 // Both ways the project runs a context: one thread without the reactor's

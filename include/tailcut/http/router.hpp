@@ -25,8 +25,8 @@ namespace tailcut::http {
 struct RequestContext {
   std::uint64_t id;  // unique and increasing per server; also sent as X-Request-Id
   // When the request was fully read, less the time its last bytes had
-  // already waited in the kernel (TCP_INFO, to the kernel's tick: 1-4 ms;
-  // see ServerOptions::count_kernel_wait).
+  // already waited in the kernel (their receive time stamp; see
+  // ServerOptions::count_kernel_wait).
   // Under load a request can queue there for tens of milliseconds, and a
   // deadline counted from the read alone would miss that time, though
   // the client counts it.

@@ -45,8 +45,9 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;
 
   // RequestContext::received_at counts the time a request waited in the
-  // kernel before it was read (one getsockopt per request, a few percent of
-  // a small request's cost). Off: received_at is the end of the read.
+  // kernel before it was read, from the kernel's receive time stamps
+  // (SO_TIMESTAMPNS: one setsockopt per connection). Off: received_at is
+  // the end of the read.
   bool count_kernel_wait = true;
 
   // How long stop() lets requests in flight finish before it closes their

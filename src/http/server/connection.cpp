@@ -1,8 +1,6 @@
 // One connection of the HTTP server: reads requests one at a time (so
 // pipelined requests are answered in order), routes them, writes the
 // responses, and enforces the sizes, timeouts and shutdown of ServerOptions.
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -207,14 +205,19 @@ std::chrono::milliseconds shortest_timeout(const ServerOptions& options) {
       {options.header_timeout, options.body_timeout, options.idle_timeout, options.write_timeout});
 }
 
-// When the bytes just read reached this host: now, less how long the last of
-// them waited in the kernel before the read (see RequestContext).
-std::chrono::steady_clock::time_point arrival_time(tcp::socket& socket) {
+// When the bytes of the request just read reached this host: now, less how
+// long the last of them waited in the kernel before the read, from the
+// kernel's time stamp of them (`received`, by the system clock). Without
+// one: now.
+std::chrono::steady_clock::time_point arrival_time(const ReceiveTime& received) {
   const auto now = std::chrono::steady_clock::now();
-  tcp_info info{};
-  socklen_t size = sizeof info;
-  if (::getsockopt(socket.native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) return now;
-  return now - std::chrono::milliseconds{info.tcpi_last_data_recv};
+  if (!received) return now;
+  // The system clock set back or forward meanwhile: no wait, or a minute.
+  constexpr std::chrono::steady_clock::duration longest_wait = std::chrono::minutes{1};
+  const auto waited = std::clamp(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                     std::chrono::system_clock::now() - *received),
+                                 std::chrono::steady_clock::duration::zero(), longest_wait);
+  return now - waited;
 }
 
 // Whether serialize_head writes this field itself (see Framing), in place
@@ -466,6 +469,14 @@ class ServerConnection {
   Phase phase_ = Phase::waiting_for_request;
   bool force_closed_ = false;
   bool dropped_ = false;  // the handler called drop_connection()
+  // ServerOptions::count_kernel_wait: each read notes when its bytes
+  // arrived (drain_aware_read.hpp), for RequestContext::received_at.
+  // The listening socket's setting, inherited (server.cpp).
+  bool counts_kernel_wait_ = core_.options().count_kernel_wait;
+  ReceiveTime last_receive_time_;
+  ReceiveTime* receive_time_for_read() noexcept {
+    return counts_kernel_wait_ ? &last_receive_time_ : nullptr;
+  }
   // Watch of the request being handled: did the client close the connection?
   std::shared_ptr<DepartureWatch> departure_;
   std::size_t unwatched_index_ = not_listed;  // in worker_.unwatched
@@ -480,7 +491,7 @@ awaitable<void> ServerConnection::run() {
         boost::system::error_code error;
         const std::size_t received = co_await async_read_some_drain_aware(
             worker_.reactor, socket_, buffer_.prepare(first_read_bytes),
-            redirect_error(use_awaitable, error));
+            redirect_error(use_awaitable, error), receive_time_for_read());
         buffer_.commit(received);
         if (!end_wait_for_request(first, error)) break;
       }
@@ -532,8 +543,7 @@ awaitable<bool> ServerConnection::serve_request() {
 
   RequestContext context;
   context.id = core_.next_request_id();
-  context.received_at =
-      core_.options().count_kernel_wait ? arrival_time(socket_) : std::chrono::steady_clock::now();
+  context.received_at = arrival_time(last_receive_time_);
   context.remote = remote_;
   context.worker = worker_index_;
   RequestFacts facts;
@@ -663,7 +673,8 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     const std::size_t room =
         std::clamp(buffer_.capacity() - buffer_.size(), min_read_bytes, max_read_bytes);
     const std::size_t received = co_await async_read_some_drain_aware(
-        worker_.reactor, socket_, buffer_.prepare(room), redirect_error(use_awaitable, error));
+        worker_.reactor, socket_, buffer_.prepare(room), redirect_error(use_awaitable, error),
+        receive_time_for_read());
     buffer_.commit(received);
     if (error == boost::asio::error::eof) {
       if (!parser.got_some()) {

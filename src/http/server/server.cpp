@@ -206,6 +206,10 @@ void ServerCore::listen() {
   if (acceptor_->set_option(tcp::acceptor::reuse_address{true}, error); error) {
     fail("setsockopt", error);
   }
+  // Accepted sockets inherit it: each read of a request then says when its
+  // bytes arrived (RequestContext::received_at). Without it, a request
+  // counts from its read.
+  if (options_.count_kernel_wait) enable_receive_times(acceptor_->native_handle());
   if (acceptor_->bind(endpoint, error); error) fail("bind", error);
   if (acceptor_->listen(tcp::acceptor::max_listen_connections, error); error) fail("listen", error);
   port_.store(acceptor_->local_endpoint().port(), std::memory_order_release);
