@@ -174,6 +174,47 @@ TEST(HeadParserTest, LeavesUnusualRequestsToBeast) {
   EXPECT_TRUE(reads_request("GET / HTTP/1.1\r\nX: y\r\n\r\n"));
 }
 
+// Long names, values and targets are read sixteen bytes at a time: a byte
+// that does not belong, at any place in them, is still found.
+TEST(HeadParserTest, FindsAnOddByteAnywhereInALongRun) {
+  const std::string name(40, 'N');
+  const std::string value(40, 'v');
+  const std::string target = "/" + std::string(39, 't');
+  const auto request = [](const std::string& the_target, const std::string& the_name,
+                          const std::string& the_value) {
+    return "GET " + the_target + " HTTP/1.1\r\n" + the_name + ": " + the_value +
+           "\r\nHost: a\r\n\r\nbody after the head, long enough to read past";
+  };
+  ASSERT_TRUE(reads_request(request(target, name, value)));
+  for (std::size_t at = 1; at < 40; ++at) {
+    for (const char odd : {'\x01', '\x7f', '\x80', '\xff', '\r', '\n'}) {
+      std::string odd_value = value;
+      odd_value[at] = odd;
+      EXPECT_FALSE(reads_request(request(target, name, odd_value))) << "value, at " << at;
+      std::string odd_target = target;
+      odd_target[at] = odd;
+      EXPECT_FALSE(reads_request(request(odd_target, name, value))) << "target, at " << at;
+    }
+    for (const char odd : {' ', '(', '/', '@', '[', '{', '\x80', '\t'}) {
+      std::string odd_name = name;
+      odd_name[at] = odd;
+      EXPECT_FALSE(reads_request(request(target, odd_name, value))) << "name, at " << at;
+    }
+    // Allowed, but not a letter, digit or '-': read past, and kept.
+    std::string token_name = name;
+    token_name[at] = '_';
+    ParsedHead head;
+    ASSERT_TRUE(parse_request_head(request(target, token_name, value), head)) << at;
+    EXPECT_EQ(head.fields[0].name, token_name);
+    std::string tab_value = value;
+    tab_value[at] = '\t';
+    ASSERT_TRUE(parse_request_head(request(target, name, tab_value), head)) << at;
+    // At the end, it is trailing white space: trimmed.
+    const std::string read_value = at + 1 < tab_value.size() ? tab_value : tab_value.substr(0, at);
+    EXPECT_EQ(head.fields[0].value, read_value);
+  }
+}
+
 TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
   const std::vector<std::string> unusual = {
       "HTTP/1.1 200\r\n\r\n",  // no SP after the status
