@@ -215,6 +215,23 @@ TEST(HeadParserTest, FindsAnOddByteAnywhereInALongRun) {
   }
 }
 
+TEST(HeadParserTest, IsTokenTakesTcharsOnlyAndAtLeastOne) {
+  EXPECT_FALSE(is_token(""));
+  EXPECT_TRUE(is_token("X-Tailcut-Deadline-Remaining-Ms"));
+  EXPECT_TRUE(is_token("!#$%&'*+-.^_`|~09azAZ"));
+  const std::string name(40, 'n');
+  for (std::size_t at = 0; at < name.size(); ++at) {
+    for (const char odd : {' ', ':', '(', '"', '\x00', '\x7f', '\x80'}) {
+      std::string odd_name = name;
+      odd_name[at] = odd;
+      EXPECT_FALSE(is_token(odd_name)) << at;
+    }
+    std::string tchar_name = name;
+    tchar_name[at] = '~';
+    EXPECT_TRUE(is_token(tchar_name)) << at;
+  }
+}
+
 TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
   const std::vector<std::string> unusual = {
       "HTTP/1.1 200\r\n\r\n",  // no SP after the status

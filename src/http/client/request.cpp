@@ -10,29 +10,18 @@
 #include <span>
 #include <string_view>
 
+#include "../common/head_parser.hpp"
+
 namespace tailcut::http {
 
 namespace {
-
-// RFC 9110 tchar, as a table: checked for every byte of every header name
-// of every request, where isalnum() is a call into the C locale.
-constexpr std::array<bool, 256> token_chars = [] {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = table[c - 'a' + 'A'] = true;
-  for (const char c : std::string_view{"!#$%&'*+-.^_`|~"})
-    table[static_cast<unsigned char>(c)] = true;
-  return table;
-}();
-
-bool is_token_char(unsigned char c) noexcept { return token_chars[c]; }
 
 bool is_line_break_or_nul(char c) noexcept { return c == '\r' || c == '\n' || c == '\0'; }
 
 }  // namespace
 
 std::optional<std::string> request_header_problem(const HeaderField& field) {
-  if (field.name.empty() || !std::ranges::all_of(field.name, is_token_char)) {
+  if (!detail::is_token(field.name)) {
     return "invalid header name \"" + field.name +
            "\": a name is letters, digits and !#$%&'*+-.^_`|~ only";
   }

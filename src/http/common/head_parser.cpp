@@ -263,6 +263,11 @@ bool read_fields(Iterator p, Iterator begin, Iterator end, ParsedHead& head) {
 
 }  // namespace
 
+bool is_token(std::string_view text) noexcept {
+  const Iterator end = text.data() + text.size();
+  return !text.empty() && skip_token(text.data(), end) == end;
+}
+
 bool parse_request_head(std::string_view bytes, ParsedHead& head) {
   const Iterator begin = bytes.data();
   const Iterator end = begin + bytes.size();

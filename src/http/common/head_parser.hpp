@@ -51,6 +51,10 @@ struct ParsedHead {
 // the usual shape, then described by `head`, whose views point into
 // `bytes`. False: ask Beast.
 [[nodiscard]] bool parse_request_head(std::string_view bytes, ParsedHead& head);
+
+// Whether `text` is a token (RFC 9110 5.6.2), as a field name or a method
+// must be: one or more tchars. With the parser's scan.
+[[nodiscard]] bool is_token(std::string_view text) noexcept;
 [[nodiscard]] bool parse_response_head(std::string_view bytes, ParsedHead& head);
 
 }  // namespace tailcut::http::detail
