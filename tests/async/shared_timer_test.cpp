@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,19 @@ TEST(SharedTimer, EachContextHasItsOwn) {
   asio::io_context second;
   EXPECT_NE(&SharedTimer::of(first.get_executor()), &SharedTimer::of(second.get_executor()));
   EXPECT_EQ(&SharedTimer::of(first.get_executor()), &SharedTimer::of(first.get_executor()));
+}
+
+// A context made after another is gone, perhaps at its address, gets a
+// timer of its own that works (not the gone one's, which each thread
+// remembers for a while).
+TEST(SharedTimer, AContextMadeAfterAnotherIsGoneGetsItsOwn) {
+  for (int round = 0; round < 3; ++round) {
+    auto io = std::make_unique<asio::io_context>();
+    Noted noted{SharedTimer::of(io->get_executor()), {}};
+    noted.wake().arm(Clock::now());
+    io->run_for(10s);
+    EXPECT_EQ(noted.calls(), 1) << "round " << round;
+  }
 }
 
 }  // namespace
