@@ -469,13 +469,12 @@ class ServerConnection {
   Phase phase_ = Phase::waiting_for_request;
   bool force_closed_ = false;
   bool dropped_ = false;  // the handler called drop_connection()
-  // ServerOptions::count_kernel_wait: each read notes when its bytes
-  // arrived (drain_aware_read.hpp), for RequestContext::received_at.
-  // The listening socket's setting, inherited (server.cpp).
-  bool counts_kernel_wait_ = core_.options().count_kernel_wait;
+  // ServerOptions::count_kernel_wait (set on the listening socket and
+  // inherited, server.cpp): each read notes when its bytes arrived
+  // (drain_aware_read.hpp), for RequestContext::received_at.
   ReceiveTime last_receive_time_;
   ReceiveTime* receive_time_for_read() noexcept {
-    return counts_kernel_wait_ ? &last_receive_time_ : nullptr;
+    return core_.options().count_kernel_wait ? &last_receive_time_ : nullptr;
   }
   // Watch of the request being handled: did the client close the connection?
   std::shared_ptr<DepartureWatch> departure_;
