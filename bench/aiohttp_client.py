@@ -1,4 +1,4 @@
-# aiohttp client benchmark (issue 3): the Python peer of tailcut_client_bench, same requests.
+# aiohttp client benchmark: the Python peer of tailcut_client_bench, same requests.
 """N GETs with concurrency C through one aiohttp ClientSession.
 
     python3 bench/aiohttp_client.py URL [REQUESTS=20000] [CONCURRENCY=64]

@@ -1,4 +1,4 @@
-// tailcut_client_bench: requests per second of http::Session against one URL (issue 3).
+// tailcut_client_bench: requests per second of http::Session against one URL.
 //
 //   tailcut_client_bench URL [REQUESTS=100000] [CONCURRENCY=64]
 //

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# HTTP client benchmark (issue 3): tailcut's http::Session vs wrk vs aiohttp, same server, same run.
+# HTTP client benchmark: tailcut's http::Session vs wrk vs aiohttp, same server, same run.
 #  1. wrk -t1 -c64 -d10s: the practical ceiling of the server on this machine;
 #  2. tailcut_client_bench: 200,000 GETs, 64 coroutines, one Session on one thread;
 #  3. bench/aiohttp_client.py: 20,000 GETs, 64 tasks, one aiohttp ClientSession.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The close storm: CALLS slow calls in flight through `tailcut serve` (each
 # with its three hedged attempts), then their client (wrk) leaves at once,
-# as at the end of the seed benchmark or a load balancer's restart. Prints
+# as at the end of the load benchmark or a load balancer's restart. Prints
 # the gateway's CPU time for the storm per departed call, and how long a
 # probe on the same server (GET /healthz every 2 ms) waited at worst: how
 # long the storm stalled a worker. Repeats ROUNDS times.

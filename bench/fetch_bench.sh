@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Bulk fetch benchmark (issue 5): N GETs (10,000) to a local zero-delay,
+# Bulk fetch benchmark: N GETs (10,000) to a local zero-delay,
 # fault-free simulator at concurrency 100, side by side in one run:
 #   tailcut fetch -i FILE --concurrency 100
 #   python3 bench/aiohttp_fetch.py FILE 100   (aiohttp, asyncio.gather + semaphore)

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Gateway benchmarks (issue 4), all in one run on this machine:
+# Gateway benchmarks, all in one run on this machine:
 #  1. overhead: wrk against the simulator directly, against nginx as a plain
 #     keep-alive reverse proxy, and against tailcut serve, all in front of a
 #     zero-delay, fault-free simulator; one worker each (the target), then
 #     two workers each;
-#  2. the seed workload: default simulator (100-600 ms, 10 % of each fault),
+#  2. load: default simulator (100-600 ms, 10 % of each fault),
 #     timeout=1000, 2,000 connections for 30 s;
 #  3. memory: resident set of tailcut serve with 10,000 slow calls in flight.
 # Results go to bench/results/gateway-<date>.txt. Run by hand:
-#   bench/gateway_bench.sh [overhead|seed|memory|all]
+#   bench/gateway_bench.sh [overhead|load|memory|all]
 # The overhead test alternates nginx and tailcut for OVERHEAD_ROUNDS rounds
 # (default 5) of OVERHEAD_SECONDS (default 4) each, and reports every
 # process's CPU time per call (proxy, simulator, wrk) and how busy the
@@ -148,10 +148,10 @@ median_columns() {
     } }'
 }
 
-seed() {
-  log "== 2. seed workload: default simulator, timeout=1000, 2000 connections, 30 s"
+load() {
+  log "== 2. load: default simulator, timeout=1000, 2000 connections, 30 s"
   start_upstream 18091 --seed 7
-  start_gateway 18090 18091 --threads 2 ${SEED_GATEWAY_FLAGS:-}
+  start_gateway 18090 18091 --threads 2 ${LOAD_GATEWAY_FLAGS:-}
   wrk -t2 -c2000 -d30s --timeout 5s --latency -s bench/latency.lua "http://127.0.0.1:18090/api/smart?timeout=1000" | tee -a "$out"
   curl -s http://127.0.0.1:18090/metrics | grep -E '^tailcut_(calls|attempts|hedges|wins|calls_answered_late)_total|^tailcut_deadline_margin' | tee -a "$out"
   curl -s http://127.0.0.1:18091/stats | tee -a "$out"; echo | tee -a "$out"
@@ -177,8 +177,8 @@ memory() {
 
 case $what in
   overhead) overhead ;;
-  seed) seed ;;
+  load) load ;;
   memory) memory ;;
-  all) overhead; cleanup; restart_work; seed; cleanup; restart_work; memory ;;
+  all) overhead; cleanup; restart_work; load; cleanup; restart_work; memory ;;
 esac
 echo "results: $out"

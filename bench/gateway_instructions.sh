@@ -88,7 +88,8 @@ count_calls "$gateway" "http://127.0.0.1:18110/api/smart?timeout=1000"
 echo "costliest functions (inclusive instructions per call):"
 callgrind_annotate --inclusive=yes "$work/dump" >"$work/inclusive.txt"
 grep -F '???:' "$work/inclusive.txt" | awk -v n="$calls" 'NR <= 25 {gsub(",", "", $1);
-  name = substr($0, index($0, "???:") + 4); printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}' || true
+  name = substr($0, index($0, "???:") + 4); sub(/ \[\/[^]]*\]$/, "", name)  # no machine paths
+  printf "%8.0f  %s\n", $1 / n, substr(name, 1, 110)}' || true
 
 # The simulator counted, the proxies run natively.
 echo "== the simulator, behind nginx"

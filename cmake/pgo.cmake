@@ -1,8 +1,8 @@
 # Profile-guided optimization of the `tailcut` binary (scripts/build-optimized.sh
 # drives it): a GENERATE build is instrumented, scripts/pgo-train.sh runs it
 # under the gateway's workloads, and a USE build is optimized with what that
-# run counted (README "The optimized build": about 11 % fewer instructions
-# per proxied call).
+# run counted (about 11 % fewer instructions per proxied call:
+# docs/performance.md).
 set(TAILCUT_PGO "OFF" CACHE STRING "Profile-guided optimization: OFF, GENERATE or USE")
 set_property(CACHE TAILCUT_PGO PROPERTY STRINGS OFF GENERATE USE)
 set(TAILCUT_PGO_DIR "" CACHE PATH "Where GENERATE writes its profile and USE reads it")

@@ -12,7 +12,7 @@
 set -euo pipefail
 tailcut=${1:?usage: scripts/pgo-train.sh <tailcut binary>}
 overhead_seconds=${PGO_TRAIN_SECONDS:-8}
-seed_seconds=${PGO_TRAIN_SECONDS:-5}
+hedging_seconds=${PGO_TRAIN_SECONDS:-5}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -63,8 +63,8 @@ start overhead serve --listen 127.0.0.1:0 --threads 1 --log-level warn \
   --upstream "$upstream/api/work"
 load all_ok -t1 -c64 -d"${overhead_seconds}s" "$address/api/smart?timeout=1000"
 
-start seed serve --listen 127.0.0.1:0 --threads 2 --log-level warn
-load some -t2 -c400 -d"${seed_seconds}s" --timeout 5s "$address/api/smart?timeout=1000"
+start hedging serve --listen 127.0.0.1:0 --threads 2 --log-level warn
+load some -t2 -c400 -d"${hedging_seconds}s" --timeout 5s "$address/api/smart?timeout=1000"
 
 # The profile is written as each process exits; a graceful stop exits 0.
 kill -TERM "${pids[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite twice: a release build, then an
 # AddressSanitizer + UndefinedBehaviorSanitizer build; then replays the fuzz
-# targets' seed corpora (clang-14, libFuzzer). Installs what it needs.
+# targets' corpora (clang-14, libFuzzer). Installs what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -20,5 +20,5 @@ run_suite build/release -DCMAKE_BUILD_TYPE=Release
 ASAN_OPTIONS=detect_leaks=1:strict_init_order=1 \
 UBSAN_OPTIONS=print_stacktrace=1 \
   run_suite build/sanitize -DCMAKE_BUILD_TYPE=Debug -DTAILCUT_SANITIZE=ON
-echo "== fuzz targets: build and replay the seed corpora" >&2
+echo "== fuzz targets: build and replay the corpora" >&2
 fuzz/run.sh replay
