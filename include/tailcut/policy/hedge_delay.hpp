@@ -1,0 +1,95 @@
+// When a hedge fires its extra attempts: after a fixed delay, or after a
+// delay that follows the upstream (AdaptiveHedgeDelay).
+//
+// The adaptive delay is the latency quantile that spends the hedge budget:
+// with a budget B (extra attempts as a share of calls) and n extra attempts
+// per hedge, a call hedges when its first attempt is slower than a share
+// B / n of recent first attempts, i.e. at the quantile 1 - B / n of the
+// window (LatencyWindow), clamped to [min, max]. Until the window holds
+// `min_samples`, the fallback delay is used. A budget (HedgeBudget) still
+// caps the extra attempts: the delay aims at the budget, the budget holds
+// it, also when the whole upstream slows down at once.
+//
+//   policy::AdaptiveHedgeDelay delay{{.budget = 0.05, .extras_per_hedge = 2}};
+//   auto wait = delay.delay(Clock::now());          // when to hedge this call
+//   ...
+//   delay.record(first_attempt_elapsed, Clock::now());
+//
+// Record every first attempt that ended, and one stopped because another
+// won with the time it had run: it was at least that slow, which is all the
+// quantile needs to know of it. Not thread-safe: one per upstream and worker.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <variant>
+
+#include "tailcut/policy/latency_window.hpp"
+
+namespace tailcut::policy {
+
+struct AdaptiveDelayOptions {
+  double budget = 0.05;              // extra attempts per call to aim at: (0, 1]
+  std::size_t extras_per_hedge = 2;  // extra attempts one hedge fires: >= 1
+  std::chrono::milliseconds min{1};
+  std::chrono::milliseconds max{1000};
+  std::chrono::milliseconds fallback{300};  // until the window knows enough
+  std::size_t min_samples = 100;
+  std::chrono::milliseconds window{30000};
+  std::size_t window_slots = 6;
+  // How often the quantile is read again from the window: reading it walks
+  // the histogram, so a call in between reuses the last one.
+  std::chrono::milliseconds refresh{100};
+};
+
+class AdaptiveHedgeDelay {
+ public:
+  using Clock = LatencyWindow::Clock;
+
+  // Throws std::invalid_argument naming the option that is out of range.
+  explicit AdaptiveHedgeDelay(AdaptiveDelayOptions options = {});
+
+  void record(Clock::duration latency, Clock::time_point now) noexcept;
+
+  // The delay for a call starting at `now`.
+  [[nodiscard]] Clock::duration delay(Clock::time_point now) noexcept;
+
+  // 1 - budget / extras_per_hedge.
+  [[nodiscard]] double target_quantile() const noexcept { return target_quantile_; }
+  [[nodiscard]] const LatencyWindow& window() const noexcept { return window_; }
+  [[nodiscard]] const AdaptiveDelayOptions& options() const noexcept { return options_; }
+
+ private:
+  AdaptiveDelayOptions options_;
+  double target_quantile_;
+  LatencyWindow window_;
+  Clock::duration current_;
+  Clock::time_point next_refresh_{};
+  bool warmed_up_ = false;  // the window has held min_samples at the last refresh
+};
+
+// The delay a hedge uses: fixed, or read from an adaptive delay that the
+// caller owns (and that outlives the policy).
+class HedgeDelayPolicy {
+ public:
+  using Clock = LatencyWindow::Clock;
+
+  static HedgeDelayPolicy fixed(Clock::duration delay) noexcept { return HedgeDelayPolicy{delay}; }
+  static HedgeDelayPolicy adaptive(AdaptiveHedgeDelay& delay) noexcept {
+    return HedgeDelayPolicy{&delay};
+  }
+
+  [[nodiscard]] Clock::duration delay(Clock::time_point now) noexcept;
+  // Feeds an adaptive delay; nothing for a fixed one.
+  void record(Clock::duration latency, Clock::time_point now) noexcept;
+  [[nodiscard]] bool is_adaptive() const noexcept {
+    return std::holds_alternative<AdaptiveHedgeDelay*>(source_);
+  }
+
+ private:
+  explicit HedgeDelayPolicy(std::variant<Clock::duration, AdaptiveHedgeDelay*> source) noexcept
+      : source_{source} {}
+  std::variant<Clock::duration, AdaptiveHedgeDelay*> source_;
+};
+
+}  // namespace tailcut::policy

@@ -1,0 +1,110 @@
+// ReplicaSet: which replica of one service an attempt goes to, and which
+// replicas are left out for a while because they keep failing.
+//
+// - The first attempt of a call goes to the better of two replicas drawn at
+//   random (power of two choices) by expected latency: an exponentially
+//   weighted moving average of its latency, times its attempts in flight
+//   plus one (Finagle's P2C-EWMA, Envoy's least-request).
+// - Each later attempt of the call goes to the best replica the call has not
+//   tried yet, while one is left; then to the best one overall.
+// - Passive outlier ejection: a replica that fails `failures_to_eject` times
+//   in a row is left out for a backoff that doubles with each ejection
+//   (from `base_ejection` up to `max_ejection`), then taken back: one more
+//   failure ejects it again. Never more than half of the replicas are out at
+//   once, so a lone upstream is never left out.
+// - A replica nobody calls has its estimate decay toward zero (time
+//   constant `decay`), so a replica that was slow gets a call again now and
+//   then, and its share back once it is fast.
+//
+//   policy::ReplicaSet replicas{urls.size()};
+//   auto first = replicas.pick_first(Clock::now());
+//   replicas.on_attempt_start(first);
+//   ...
+//   replicas.on_attempt_end(first, ReplicaSet::Result::success, elapsed, Clock::now());
+//
+// Replicas are numbered 0..size-1; the caller keeps what they stand for.
+// Not thread-safe: one per worker. Time comes in as arguments, so a test
+// drives it with a fake clock.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace tailcut::policy {
+
+struct ReplicaSetOptions {
+  std::size_t failures_to_eject = 5;
+  std::chrono::milliseconds base_ejection{1000};
+  std::chrono::milliseconds max_ejection{30000};
+  std::chrono::milliseconds decay{10000};  // the EWMA's time constant
+  // What a failure counts as in the latency estimate when it came faster:
+  // a replica that fails at once must not look like the fastest.
+  std::chrono::milliseconds failure_penalty{1000};
+};
+
+class ReplicaSet {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Index = std::size_t;
+  enum class Result {
+    success,    // a good answer
+    failure,    // connect error, 5xx, an answer that is not valid: counts toward ejection
+    cancelled,  // stopped because another attempt won, or the call ended
+  };
+
+  // Throws std::invalid_argument when count is 0 or an option is out of
+  // range. `seed` seeds the random draws (tests pass their own).
+  explicit ReplicaSet(std::size_t count, ReplicaSetOptions options = {}, std::uint64_t seed = 1);
+
+  [[nodiscard]] std::size_t size() const noexcept { return replicas_.size(); }
+
+  [[nodiscard]] Index pick_first(Clock::time_point now);
+  // The best replica not in `tried` and not left out; the best one left in
+  // when every such replica was tried.
+  [[nodiscard]] Index pick_next(std::span<const Index> tried, Clock::time_point now);
+
+  void on_attempt_start(Index replica) noexcept;
+  // `elapsed`: how long the attempt ran. A cancelled attempt counts toward
+  // the estimate only when it ran longer than the estimate (it was at least
+  // that slow), and never toward ejection.
+  void on_attempt_end(Index replica, Result result, Clock::duration elapsed,
+                      Clock::time_point now) noexcept;
+
+  struct ReplicaState {
+    Clock::duration expected_latency{};  // the EWMA, as of its last sample
+    std::size_t in_flight = 0;
+    std::size_t consecutive_failures = 0;
+    bool ejected = false;
+    std::uint64_t ejections = 0;  // since construction
+  };
+  [[nodiscard]] ReplicaState state(Index replica, Clock::time_point now) const noexcept;
+  [[nodiscard]] std::size_t ejected_count(Clock::time_point now) const noexcept;
+
+ private:
+  struct Replica {
+    double latency_ns = 0;  // EWMA
+    bool has_sample = false;
+    Clock::time_point last_sample{};
+    std::size_t in_flight = 0;
+    std::size_t consecutive_failures = 0;
+    Clock::time_point ejected_until{};
+    Clock::time_point last_ejection_end{};
+    unsigned backoff_level = 0;  // the next ejection lasts base << level
+    std::uint64_t ejections = 0;
+  };
+
+  [[nodiscard]] bool is_out(const Replica& replica, Clock::time_point now) const noexcept;
+  [[nodiscard]] double cost(const Replica& replica, Clock::time_point now) const noexcept;
+  void add_sample(Replica& replica, double latency_ns, Clock::time_point now) noexcept;
+  void maybe_eject(Replica& replica, Clock::time_point now) noexcept;
+  [[nodiscard]] std::uint64_t next_random() noexcept;
+
+  ReplicaSetOptions options_;
+  std::vector<Replica> replicas_;
+  std::uint64_t random_state_;
+};
+
+}  // namespace tailcut::policy

@@ -1,0 +1,68 @@
+// AdaptiveHedgeDelay and HedgeDelayPolicy (hedge_delay.hpp).
+#include "tailcut/policy/hedge_delay.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace tailcut::policy {
+
+namespace {
+
+void check(const AdaptiveDelayOptions& options) {
+  if (!(options.budget > 0.0 && options.budget <= 1.0)) {
+    throw std::invalid_argument{
+        "adaptive hedge delay: the budget must be above 0 and at most 1 (a share of calls)"};
+  }
+  if (options.extras_per_hedge == 0) {
+    throw std::invalid_argument{"adaptive hedge delay: a hedge must fire at least one attempt"};
+  }
+  if (options.min < std::chrono::milliseconds::zero() || options.min > options.max) {
+    throw std::invalid_argument{
+        "adaptive hedge delay: the minimum delay must be at least 0 and at most the maximum"};
+  }
+  if (options.fallback < std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument{"adaptive hedge delay: the fallback delay must not be negative"};
+  }
+  if (options.refresh < std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument{"adaptive hedge delay: the refresh interval must not be negative"};
+  }
+}
+
+}  // namespace
+
+AdaptiveHedgeDelay::AdaptiveHedgeDelay(AdaptiveDelayOptions options)
+    : options_{(check(options), options)},
+      target_quantile_{1.0 - options.budget / static_cast<double>(options.extras_per_hedge)},
+      window_{options.window, options.window_slots},
+      current_{std::clamp<Clock::duration>(options.fallback, options.min, options.max)} {}
+
+void AdaptiveHedgeDelay::record(Clock::duration latency, Clock::time_point now) noexcept {
+  window_.record(latency, now);
+  // The first time the window fills, the next call reads it at once.
+  if (!warmed_up_ && window_.count(now) >= options_.min_samples) next_refresh_ = now;
+}
+
+AdaptiveHedgeDelay::Clock::duration AdaptiveHedgeDelay::delay(Clock::time_point now) noexcept {
+  if (now < next_refresh_) return current_;
+  next_refresh_ = now + options_.refresh;
+  const auto quantile = window_.count(now) >= options_.min_samples
+                            ? window_.quantile(target_quantile_, now)
+                            : std::nullopt;
+  warmed_up_ = quantile.has_value();
+  current_ =
+      std::clamp<Clock::duration>(quantile.value_or(options_.fallback), options_.min, options_.max);
+  return current_;
+}
+
+HedgeDelayPolicy::Clock::duration HedgeDelayPolicy::delay(Clock::time_point now) noexcept {
+  if (auto* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) return (*adaptive)->delay(now);
+  return std::get<Clock::duration>(source_);
+}
+
+void HedgeDelayPolicy::record(Clock::duration latency, Clock::time_point now) noexcept {
+  if (auto* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) {
+    (*adaptive)->record(latency, now);
+  }
+}
+
+}  // namespace tailcut::policy

@@ -1,0 +1,182 @@
+// ReplicaSet: P2C on expected latency, passive ejection (replica_set.hpp).
+#include "tailcut/policy/replica_set.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+
+namespace tailcut::policy {
+
+namespace {
+
+using Nanoseconds = std::chrono::duration<double, std::nano>;
+
+// The floor of a cost's latency factor: with no sample yet, attempts in
+// flight still tell replicas apart.
+constexpr double min_latency_ns = 1000.0;
+constexpr unsigned max_backoff_level = 20;
+
+void check(std::size_t count, const ReplicaSetOptions& options) {
+  if (count == 0) throw std::invalid_argument{"replica set: it needs at least one replica"};
+  if (options.failures_to_eject == 0) {
+    throw std::invalid_argument{"replica set: failures_to_eject must be at least 1"};
+  }
+  if (options.base_ejection <= std::chrono::milliseconds::zero() ||
+      options.max_ejection < options.base_ejection) {
+    throw std::invalid_argument{
+        "replica set: the base ejection must be positive and at most the maximum ejection"};
+  }
+  if (options.decay <= std::chrono::milliseconds::zero()) {
+    throw std::invalid_argument{"replica set: the decay time constant must be positive"};
+  }
+}
+
+}  // namespace
+
+ReplicaSet::ReplicaSet(std::size_t count, ReplicaSetOptions options, std::uint64_t seed)
+    : options_{(check(count, options), options)},
+      replicas_(count),
+      random_state_{seed == 0 ? 0x9E3779B97F4A7C15ULL : seed} {}
+
+// xorshift64*: enough for picking replicas, and deterministic per seed.
+std::uint64_t ReplicaSet::next_random() noexcept {
+  random_state_ ^= random_state_ >> 12;
+  random_state_ ^= random_state_ << 25;
+  random_state_ ^= random_state_ >> 27;
+  return random_state_ * 0x2545F4914F6CDD1DULL;
+}
+
+bool ReplicaSet::is_out(const Replica& replica, Clock::time_point now) const noexcept {
+  return now < replica.ejected_until;
+}
+
+std::size_t ReplicaSet::ejected_count(Clock::time_point now) const noexcept {
+  return static_cast<std::size_t>(std::count_if(replicas_.begin(), replicas_.end(),
+                                                [&](const Replica& r) { return is_out(r, now); }));
+}
+
+double ReplicaSet::cost(const Replica& replica, Clock::time_point now) const noexcept {
+  double expected = 0;  // a replica never measured is tried first
+  if (replica.has_sample) {
+    // Decays toward zero while nobody calls it (Finagle's peak EWMA does
+    // the same): a replica that was slow is tried again after a while.
+    const double idle = Nanoseconds{now - replica.last_sample}.count();
+    const double decay = Nanoseconds{options_.decay}.count();
+    expected = replica.latency_ns * std::exp(-std::max(idle, 0.0) / decay);
+  }
+  return std::max(expected, min_latency_ns) * static_cast<double>(replica.in_flight + 1);
+}
+
+ReplicaSet::Index ReplicaSet::pick_first(Clock::time_point now) {
+  const std::size_t count = replicas_.size();
+  if (count == 1) return 0;
+  // Two distinct replicas that are in: at most half are out, so a bounded
+  // number of draws finds them; a scan settles the rare unlucky case.
+  auto draw_in = [&](std::size_t skip) -> Index {
+    for (int tries = 0; tries < 16; ++tries) {
+      const Index index = next_random() % count;
+      if (index != skip && !is_out(replicas_[index], now)) return index;
+    }
+    for (Index index = 0; index < count; ++index) {
+      if (index != skip && !is_out(replicas_[index], now)) return index;
+    }
+    return skip;
+  };
+  const Index first = draw_in(count);
+  const Index second = draw_in(first);
+  if (second == first) return first;
+  return cost(replicas_[second], now) < cost(replicas_[first], now) ? second : first;
+}
+
+ReplicaSet::Index ReplicaSet::pick_next(std::span<const Index> tried, Clock::time_point now) {
+  auto best_of = [&](bool skip_tried) -> std::optional<Index> {
+    std::optional<Index> chosen;
+    double chosen_cost = std::numeric_limits<double>::infinity();
+    for (Index index = 0; index < replicas_.size(); ++index) {
+      const Replica& replica = replicas_[index];
+      if (is_out(replica, now)) continue;
+      if (skip_tried && std::find(tried.begin(), tried.end(), index) != tried.end()) continue;
+      const double candidate = cost(replica, now);
+      if (candidate < chosen_cost) {
+        chosen = index;
+        chosen_cost = candidate;
+      }
+    }
+    return chosen;
+  };
+  if (auto untried = best_of(true)) return *untried;
+  if (auto any = best_of(false)) return *any;
+  return 0;  // unreachable: at most half are out
+}
+
+void ReplicaSet::on_attempt_start(Index replica) noexcept { ++replicas_[replica].in_flight; }
+
+void ReplicaSet::add_sample(Replica& replica, double latency_ns, Clock::time_point now) noexcept {
+  if (!replica.has_sample) {
+    replica.latency_ns = latency_ns;
+    replica.has_sample = true;
+  } else {
+    // Weighted by the time since the last sample: an average over about
+    // `decay` of time, whatever the request rate.
+    const double since = std::max(Nanoseconds{now - replica.last_sample}.count(), 0.0);
+    const double keep = std::exp(-since / Nanoseconds{options_.decay}.count());
+    replica.latency_ns = replica.latency_ns * keep + latency_ns * (1.0 - keep);
+  }
+  replica.last_sample = now;
+}
+
+void ReplicaSet::maybe_eject(Replica& replica, Clock::time_point now) noexcept {
+  if (replica.consecutive_failures < options_.failures_to_eject || is_out(replica, now)) return;
+  if (2 * (ejected_count(now) + 1) > replicas_.size()) return;  // never more than half out
+  // Healthy for as long as the longest ejection: start the backoff over.
+  if (replica.ejections > 0 && now - replica.last_ejection_end >= options_.max_ejection) {
+    replica.backoff_level = 0;
+  }
+  const auto ejection = std::min<Clock::duration>(
+      options_.base_ejection * (std::int64_t{1} << replica.backoff_level), options_.max_ejection);
+  replica.ejected_until = now + ejection;
+  replica.last_ejection_end = replica.ejected_until;
+  replica.backoff_level = std::min(replica.backoff_level + 1, max_backoff_level);
+  ++replica.ejections;
+  // Back in after the ejection, one more failure takes it out again.
+  replica.consecutive_failures = options_.failures_to_eject - 1;
+}
+
+void ReplicaSet::on_attempt_end(Index index, Result result, Clock::duration elapsed,
+                                Clock::time_point now) noexcept {
+  Replica& replica = replicas_[index];
+  if (replica.in_flight > 0) --replica.in_flight;
+  const double elapsed_ns = Nanoseconds{elapsed}.count();
+  switch (result) {
+    case Result::success:
+      replica.consecutive_failures = 0;
+      add_sample(replica, elapsed_ns, now);
+      break;
+    case Result::failure:
+      ++replica.consecutive_failures;
+      add_sample(replica, std::max(elapsed_ns, Nanoseconds{options_.failure_penalty}.count()), now);
+      maybe_eject(replica, now);
+      break;
+    case Result::cancelled:
+      if (!replica.has_sample || elapsed_ns > replica.latency_ns) {
+        add_sample(replica, elapsed_ns, now);
+      }
+      break;
+  }
+}
+
+ReplicaSet::ReplicaState ReplicaSet::state(Index index, Clock::time_point now) const noexcept {
+  const Replica& replica = replicas_[index];
+  return ReplicaState{
+      .expected_latency =
+          std::chrono::duration_cast<Clock::duration>(Nanoseconds{replica.latency_ns}),
+      .in_flight = replica.in_flight,
+      .consecutive_failures = replica.consecutive_failures,
+      .ejected = is_out(replica, now),
+      .ejections = replica.ejections,
+  };
+}
+
+}  // namespace tailcut::policy
