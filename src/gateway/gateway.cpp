@@ -14,20 +14,6 @@ namespace beast_http = boost::beast::http;
 
 namespace {
 
-void validate(const GatewayOptions& options) {
-  if (options.hedge_delay.count() < 0)
-    throw std::invalid_argument{"--hedge-delay must not be negative"};
-  if (options.max_timeout.count() < 1)
-    throw std::invalid_argument{"--max-timeout must be at least 1 ms"};
-  if (options.max_wait.count() < 1) throw std::invalid_argument{"--max-wait must be at least 1 ms"};
-  if (options.timeout_status < 400 || options.timeout_status > 599) {
-    throw std::invalid_argument{"--timeout-status must be an HTTP error status (400-599)"};
-  }
-  if (options.hedge_budget_percent && *options.hedge_budget_percent < 0) {
-    throw std::invalid_argument{"--hedge-budget must not be negative"};
-  }
-}
-
 asio::awaitable<http::Response> healthz(http::Request, http::RequestContext) {
   co_return http::json_response(beast_http::status::ok, R"({"status":"ok"})");
 }

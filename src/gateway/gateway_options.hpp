@@ -1,9 +1,10 @@
 // GatewayOptions: everything `tailcut serve` can be told, in one struct that
-// the command line fills and the gateway reads.
+// the command line fills and the gateway reads. Its defaults are the flags'
+// defaults, and validate() is the one check of them.
 #pragma once
 
 #include <chrono>
-#include <optional>
+#include <cstddef>
 #include <string>
 
 #include "tailcut/http/server_options.hpp"
@@ -13,13 +14,21 @@
 namespace tailcut::gateway {
 
 struct GatewayOptions {
+  // The most extra attempts one call may fire.
+  static constexpr std::size_t max_hedge_count = 16;
+  // The largest accepted max_timeout: an hour is already far beyond a call
+  // anyone waits for.
+  static constexpr std::chrono::milliseconds longest_max_timeout = std::chrono::minutes{60};
+
   // http:// or https:// URL of the upstream's work endpoint; empty: start the
   // simulator in-process and use it.
   std::string upstream_url;
   std::chrono::milliseconds hedge_delay{300};
   std::size_t hedge_count = 2;  // extra attempts fired at the hedge delay
   policy::HedgeOnFailure hedge_on_failure = policy::HedgeOnFailure::immediate;
-  std::optional<double> hedge_budget_percent;  // unset: no cap on extra attempts
+  // Extra attempts allowed per 100 first attempts (a token bucket); 0: no
+  // cap. Negative is an error.
+  double hedge_budget_percent = 0;
   std::chrono::milliseconds max_timeout{60'000};
   std::chrono::milliseconds max_wait{30'000};  // bound of calls without timeout
   unsigned timeout_status = 504;               // or 408, the seeds' status
@@ -29,8 +38,17 @@ struct GatewayOptions {
   // deadline_margin_max.
   std::chrono::milliseconds deadline_margin{3};
   std::chrono::milliseconds deadline_margin_max{50};
+  // A 502's body names each attempt's upstream and the address it failed
+  // on. Off: it says what failed without them (the log line keeps them),
+  // since they tell a client about the network behind the gateway.
+  bool expose_upstream_errors = false;
   http::ServerOptions server;
   http::SessionOptions client;
 };
+
+// Throws std::invalid_argument naming the `tailcut serve` flag of the first
+// option out of range, and what it must be. The server's own options
+// (listen address aside) are checked here too, under their flags' names.
+void validate(const GatewayOptions& options);
 
 }  // namespace tailcut::gateway

@@ -180,7 +180,7 @@ SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metr
       upstream_url_{std::move(upstream_url)},
       metrics_{metrics},
       sessions_{sessions} {
-  if (options.hedge_budget_percent) budget_.emplace(*options.hedge_budget_percent);
+  if (options.hedge_budget_percent > 0) budget_.emplace(options.hedge_budget_percent);
   margins_.assign(sessions.size(),
                   DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
   late_logs_.resize(sessions.size());
