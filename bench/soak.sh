@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Soak test of `tailcut serve` with its default flags: SOAK_SECONDS (default
+# 600) of the default faulty simulator (100-600 ms, 10 % each of HTTP 500,
+# invalid JSON and hangs; hangs end after 2 s with the upstream closing the
+# connection) under 500 client connections that mix full waits, tight
+# deadlines and clients leaving mid-call (bench/soak_client.cpp). Every
+# 10 s it samples the gateway's resident memory and open descriptors.
+# It passes when the gateway is still running at the end, no answer came
+# later than its timeout + 5 ms, and neither memory nor descriptors trend
+# upward after the warm-up (the mean of the last third of the samples is
+# within 10 % of the middle third's). Results go to
+# bench/results/soak-<date>.txt. Run by hand: bench/soak.sh
+source "$(dirname "$0")/lib.sh"
+seconds=${SOAK_SECONDS:-600}
+out=bench/results/soak-$(date +%Y%m%d-%H%M%S).txt
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+log() { echo "$*" | tee -a "$out"; }
+
+build=build/bench
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAILCUT_BUILD_BENCH=ON \
+  -DTAILCUT_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target tailcut_soak_client >/dev/null
+client=$build/bench/tailcut_soak_client
+
+$tailcut upstream --listen 127.0.0.1:18201 --hang 2s >"$work/upstream.log" 2>&1 &
+pids+=($!)
+wait_port 18201
+$tailcut serve --listen 127.0.0.1:18200 --upstream http://127.0.0.1:18201/api/work \
+  --log-level warn >"$work/serve.log" 2>&1 &
+gateway=$!
+pids+=($gateway)
+wait_port 18200
+
+log "soak: ${seconds} s, 500 connections, gateway with default flags; $(nproc) cores"
+"$client" http://127.0.0.1:18200 "$seconds" 500 >"$work/client.txt" 2>"$work/client.err" &
+soak=$!
+samples=()
+log "$(printf '%8s %10s %12s' seconds rss_kb descriptors)"
+for ((elapsed = 10; elapsed <= seconds; elapsed += 10)); do
+  sleep 10
+  kill -0 "$gateway" 2>/dev/null || { log "FAIL: the gateway is gone after ${elapsed} s"; exit 1; }
+  rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$gateway/status")
+  fds=$(ls "/proc/$gateway/fd" | wc -l)
+  samples+=("$rss $fds")
+  log "$(printf '%8d %10d %12d' "$elapsed" "$rss" "$fds")"
+done
+wait "$soak" && client_ok=1 || client_ok=0
+log "client: $(cat "$work/client.txt") $(head -c 300 "$work/client.err")"
+
+# Flat: the mean of the last third of the samples against the middle third's.
+verdict=$(printf '%s\n' "${samples[@]}" | awk '
+  { rss[NR] = $1; fds[NR] = $2 }
+  END {
+    third = int(NR / 3); if (third < 1) { print "too few samples"; exit }
+    for (i = third + 1; i <= 2 * third; i++) { mr += rss[i]; mf += fds[i] }
+    for (i = NR - third + 1; i <= NR; i++) { lr += rss[i]; lf += fds[i] }
+    growth_rss = lr / mr - 1; growth_fds = lf / mf - 1
+    printf "rss growth %+.1f %%, descriptor growth %+.1f %% (last third against middle third)%s",
+      100 * growth_rss, 100 * growth_fds, (growth_rss > 0.1 || growth_fds > 0.1) ? " FAIL" : ""
+  }')
+log "$verdict"
+kill -0 "$gateway" 2>/dev/null || { log "FAIL: the gateway is gone"; exit 1; }
+if [[ $client_ok != 1 || $verdict == *FAIL* || $verdict == "too few samples" ]]; then
+  log "FAIL"
+  exit 1
+fi
+log "PASS"
