@@ -19,11 +19,6 @@ void TaskStateBase::request_cancel() {
   signal_.emit(asio::cancellation_type::terminal);
 }
 
-bool TaskStateBase::cancelled() const noexcept {
-  if (!failed()) return false;
-  return failure_noted_ ? cancelled_ : is_cancellation(error());
-}
-
 void TaskStateBase::remove_observer(CompletionObserver* observer) noexcept {
   observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
 }

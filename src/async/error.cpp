@@ -3,20 +3,34 @@
 #include "tailcut/async/error.hpp"
 
 #include <boost/asio/error.hpp>
+#include <stdexcept>
 #include <string>
+
+#include "tailcut/async/failure.hpp"
 
 namespace tailcut::async {
 namespace {
 
-class ErrorCategory final : public boost::system::error_category {
+class ErrorCategory final : public ThrowingErrorCategory {
  public:
   const char* name() const noexcept override { return "tailcut.async"; }
   std::string message(int value) const override {
     switch (static_cast<Error>(value)) {
       case Error::timed_out:
         return "operation timed out";
+      case Error::exception:
+        return "operation failed with an exception";
+      case Error::failed:
+        return "operation failed";
     }
     return "unknown tailcut.async error";
+  }
+  std::exception_ptr make_exception(const Failure& failure) const override {
+    if (failure.code() == Error::timed_out) return timeout_error();
+    if (failure.message().empty()) {
+      return std::make_exception_ptr(boost::system::system_error{failure.code()});
+    }
+    return std::make_exception_ptr(std::runtime_error{failure.message()});
   }
 };
 

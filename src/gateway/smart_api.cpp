@@ -18,12 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// An upstream answer that does not count as a success.
-class AttemptFailed : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 // The request of one attempt. Built in place of the previous attempt's on
 // this thread: the session reads it before request() returns, and reusing
 // its strings' memory saves allocations on every call.
@@ -43,7 +37,7 @@ const http::RequestOptions& attempt_request(const std::string& url,
 }
 
 // Success is HTTP 200 with a JSON object body; anything else is what went
-// wrong, as an AttemptFailed.
+// wrong.
 std::optional<std::string> upstream_failure(const http::ClientResponse& response) {
   if (response.status != 200) return "HTTP " + std::to_string(response.status);
   switch (json_shape(response.body)) {
@@ -57,16 +51,14 @@ std::optional<std::string> upstream_failure(const http::ClientResponse& response
   return std::nullopt;
 }
 
-// An attempt's response judged: its body, or why it failed. Failures keep
-// their description, so that a 502 reports them without a rethrow. Not in
-// call_upstream's coroutine, whose frame would hold each temporary.
+// An attempt's response judged: its body, or why it failed (a value, no
+// exception). Not in call_upstream's coroutine, whose frame would hold each
+// temporary.
 async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& outcome) {
-  if (!outcome) {
-    return async::Outcome<std::string>::failure(outcome.error(), outcome.failure_description());
-  }
+  if (!outcome) return async::Outcome<std::string>::failure(std::move(outcome.failure()));
   if (auto failure = upstream_failure(outcome.value())) {
-    auto error = std::make_exception_ptr(AttemptFailed{*failure});
-    return async::Outcome<std::string>::failure(std::move(error), std::move(*failure));
+    return async::Outcome<std::string>::failure(
+        async::Failure{async::Error::failed, std::move(*failure)});
   }
   return async::Outcome<std::string>::success(std::move(outcome.value().body));
 }
@@ -147,7 +139,7 @@ boost::json::array attempt_reports(const policy::HedgeResult<std::string>& resul
         break;
       case policy::AttemptState::failed:
         report["result"] = "failed";
-        report["reason"] = attempt.failure();
+        report["reason"] = attempt.failure.message();
         break;
       case policy::AttemptState::cancelled:
         report["result"] = "cancelled";

@@ -88,9 +88,8 @@ TEST(ClientErrors, TryRequestReturnsTheFailureInsteadOfThrowing) {
   EXPECT_THROW(std::rethrow_exception(closed), std::logic_error);
 }
 
-// A connect, DNS or exchange failure comes back described (its what()), so
-// that a hedge's 502 reports it without rethrowing it; a cancellation does
-// not (it is recognised by its address).
+// A connect, DNS or exchange failure comes back as a Failure value: its
+// kind as the code, its message, and no exception until one is asked for.
 TEST(ClientErrors, TryRequestDescribesTheFailureItHandsBack) {
   asio::io_context io;
   Session session{io.get_executor()};
@@ -101,14 +100,19 @@ TEST(ClientErrors, TryRequestDescribesTheFailureItHandsBack) {
       io, [&] { return task.done(); }, 10s));
   const auto& outcome = task.outcome();
   ASSERT_FALSE(outcome);
-  EXPECT_TRUE(contains(outcome.failure_description(), "refused")) << outcome.failure_description();
+  const auto& failure = outcome.failure();
+  EXPECT_TRUE(contains(failure.message(), "refused")) << failure.message();
+  EXPECT_EQ(failure.code(), ErrorKind::connect_refused);
+  EXPECT_EQ(error_kind_of(failure), ErrorKind::connect_refused);
+  // A value: no exception was made for it, and rethrowing makes the typed one.
+  EXPECT_FALSE(failure.exception());
   try {
-    std::rethrow_exception(outcome.error());
+    failure.rethrow();
+    ADD_FAILURE() << "rethrow() returned";
   } catch (const ClientError& error) {
-    EXPECT_EQ(outcome.failure_description(), error.what());
+    EXPECT_EQ(error.kind(), ErrorKind::connect_refused);
+    EXPECT_EQ(failure.message(), error.what());
   }
-  // The task took the description as its failure's, not as a cancellation.
-  EXPECT_EQ(task.state().failure_description(), outcome.failure_description());
   EXPECT_FALSE(task.cancelled());
 }
 

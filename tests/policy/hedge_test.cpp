@@ -263,7 +263,7 @@ TEST_P(HedgeInEachMode, WhenEveryAttemptFailsEachFailureIsReported) {
   ASSERT_EQ(result.attempts.size(), 3u);
   for (const auto& attempt : result.attempts) {
     EXPECT_EQ(attempt.state, AttemptState::failed) << "attempt " << attempt.number;
-    EXPECT_EQ(attempt.failure(), "HTTP 50" + std::to_string(attempt.number));
+    EXPECT_EQ(attempt.failure.message(), "HTTP 50" + std::to_string(attempt.number));
   }
 }
 
@@ -274,7 +274,7 @@ TEST_P(HedgeInEachMode, AFirstAttemptFailingAfterTheDelayIsReportedWithTheOthers
   EXPECT_EQ(result.outcome, HedgeOutcome::all_failed);
   EXPECT_EQ(result.fired, 3u);
   EXPECT_EQ(states_of(result), (States{failed, failed, failed}));
-  EXPECT_EQ(result.attempts[0].failure(), "HTTP 501");
+  EXPECT_EQ(result.attempts[0].failure.message(), "HTTP 501");
 }
 
 TEST_P(HedgeInEachMode, WithoutExtraAttemptsTheFirstAttemptsFailureEndsTheHedge) {
@@ -285,7 +285,7 @@ TEST_P(HedgeInEachMode, WithoutExtraAttemptsTheFirstAttemptsFailureEndsTheHedge)
   EXPECT_EQ(result.outcome, HedgeOutcome::all_failed);
   EXPECT_EQ(result.fired, 1u);
   EXPECT_EQ(states_of(result), States{failed});
-  EXPECT_EQ(result.attempts[0].failure(), "HTTP 501");
+  EXPECT_EQ(result.attempts[0].failure.message(), "HTTP 501");
   EXPECT_EQ(result.timer_lateness, Clock::duration::zero());
 }
 
@@ -489,11 +489,11 @@ TEST_P(HedgeInEachMode, TheCallersCancellationBeforeTheDelayCancelsTheOnlyAttemp
   EXPECT_EQ(states_of(*reported.result), States{cancelled});
 }
 
-// Fails with a description of its own, unlike its error's what(): the hedge
-// must report the description, which it reads without a rethrow.
+// Fails with a failure value (no exception): the hedge must report its
+// message.
 asio::awaitable<async::Outcome<int>> described_failure(AttemptContext context) {
-  co_return async::Outcome<int>::failure(std::make_exception_ptr(std::runtime_error{"thrown"}),
-                                         "described " + std::to_string(context.number));
+  co_return async::Outcome<int>::failure(
+      async::Failure{async::Error::failed, "described " + std::to_string(context.number)});
 }
 
 TEST_P(HedgeOfOutcomeAttempts, AFailureDescribedWhereItWasMadeIsReportedWithThatDescription) {
@@ -504,8 +504,8 @@ TEST_P(HedgeOfOutcomeAttempts, AFailureDescribedWhereItWasMadeIsReportedWithThat
   ASSERT_EQ(result.attempts.size(), 3U);
   for (const auto& attempt : result.attempts) {
     EXPECT_EQ(attempt.state, AttemptState::failed);
-    EXPECT_EQ(attempt.noted_failure, "described " + std::to_string(attempt.number));
-    EXPECT_EQ(attempt.failure(), "described " + std::to_string(attempt.number));
+    EXPECT_EQ(attempt.failure.message(), "described " + std::to_string(attempt.number));
+    EXPECT_EQ(attempt.failure.code(), async::Error::failed);
   }
 }
 
@@ -516,9 +516,9 @@ TEST_P(HedgeInEachMode, AFailedLoserOfAHedgeThatSucceededIsDescribedWhenAsked) {
   EXPECT_EQ(result.value, 2);
   ASSERT_EQ(result.attempts.size(), 3u);
   EXPECT_EQ(result.attempts[2].state, AttemptState::cancelled);
-  EXPECT_EQ(result.attempts[2].failure(), "");
+  EXPECT_EQ(result.attempts[2].failure.message(), "");
   EXPECT_EQ(result.attempts[0].state, AttemptState::failed);
-  EXPECT_EQ(result.attempts[0].failure(), "HTTP 501");
+  EXPECT_EQ(result.attempts[0].failure.message(), "HTTP 501");
 }
 
 TEST_P(HedgeInEachMode, AnAttemptIsToldItsNumberAndTheTimeLeft) {
@@ -628,7 +628,7 @@ TEST(HedgeFirstAttemptInFrame, AnExtraAttemptsSuccessStopsTheFirstAttempt) {
   EXPECT_TRUE(observed.contexts[0].stop.stop_requested());
   EXPECT_EQ(observed.endings, (Endings{"cancelled", "succeeded", "cancelled"}));
   EXPECT_EQ(states_of(result), (States{cancelled, succeeded, cancelled}));
-  EXPECT_EQ(result.attempts[0].failure(), "");
+  EXPECT_EQ(result.attempts[0].failure.message(), "");
 }
 
 TEST(HedgeFirstAttemptInFrame, TheDeadlineStopsTheFirstAttempt) {

@@ -13,6 +13,13 @@ enum class Error {
   // A timeout (wait_for, a deadline scope, as_completed's group timeout)
   // passed before the operation finished; the operation was cancelled.
   timed_out = 1,
+  // The operation ended with an exception of no error code of its own
+  // (Failure::from_exception); the Failure keeps the exception.
+  exception = 2,
+  // The operation reported a failure of its own, which its message
+  // describes: for failures that need no category of their own (an
+  // upstream's unusable answer). Rethrown as std::runtime_error(message).
+  failed = 3,
 };
 
 const boost::system::error_category& error_category() noexcept;

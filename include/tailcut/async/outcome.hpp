@@ -1,13 +1,15 @@
 // Outcome<T>: the result of an operation that has finished, either a value
-// or the exception it ended with. What gather(return_exceptions, ...),
-// as_completed and Task::outcome() hand back.
+// or its Failure. What gather(return_exceptions, ...), as_completed,
+// Task::outcome() and Session::try_request hand back.
 #pragma once
 
 #include <cstddef>
 #include <exception>
-#include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
+
+#include "tailcut/async/failure.hpp"
 
 namespace tailcut::async {
 
@@ -15,56 +17,49 @@ template <typename T>
 class Outcome {
  public:
   static Outcome success(T value) { return Outcome{std::in_place_index<0>, std::move(value)}; }
-  static Outcome failure(std::exception_ptr error) {
-    return Outcome{std::in_place_index<1>, Failure{std::move(error), {}}};
+  // Precondition: `failure` is one (not Failure{}).
+  static Outcome failure(Failure failure) {
+    return Outcome{std::in_place_index<1>, std::move(failure)};
   }
-  // A failure with its description (the error's what()) as known where it
-  // was made: whoever reports it (a hedge's 502) then needs no rethrow,
-  // ~12 k instructions, to read it. Empty: none (a cancellation has none).
-  static Outcome failure(std::exception_ptr error, std::string description) {
-    return Outcome{std::in_place_index<1>, Failure{std::move(error), std::move(description)}};
+  // The failure `error` stands for (Failure::from_exception: rethrows it
+  // once to read it, unless it is cancellation_error()).
+  static Outcome failure(const std::exception_ptr& error) {
+    return failure(Failure::from_exception(error));
   }
 
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  // The value; rethrows the error when there is none.
+  // The value; throws the failure (Failure::rethrow) when there is none.
   T& value() & {
-    rethrow_if_error();
+    rethrow_if_failed();
     return std::get<0>(state_);
   }
   const T& value() const& {
-    rethrow_if_error();
+    rethrow_if_failed();
     return std::get<0>(state_);
   }
   T&& value() && {
-    rethrow_if_error();
+    rethrow_if_failed();
     return std::get<0>(std::move(state_));
   }
 
-  // The error, or null when there is a value.
-  [[nodiscard]] std::exception_ptr error() const noexcept {
-    return has_value() ? nullptr : std::get<1>(state_).error;
-  }
-  // The failure's description when it was given (see above), else empty.
-  [[nodiscard]] const std::string& failure_description() const noexcept {
-    static const std::string none;
-    return has_value() ? none : std::get<1>(state_).description;
+  // The failure. Precondition: !has_value().
+  [[nodiscard]] const Failure& failure() const noexcept { return std::get<1>(state_); }
+  [[nodiscard]] Failure& failure() noexcept { return std::get<1>(state_); }
+  // The failure as an exception (Failure::to_exception_ptr), or null when
+  // there is a value.
+  [[nodiscard]] std::exception_ptr error() const {
+    return has_value() ? nullptr : failure().to_exception_ptr();
   }
 
  private:
-  // Apart from the value, so that a success carries no string along.
-  struct Failure {
-    std::exception_ptr error;
-    std::string description;
-  };
-
   template <std::size_t Index, typename Alternative>
   Outcome(std::in_place_index_t<Index> index, Alternative alternative)
       : state_{index, std::move(alternative)} {}
 
-  void rethrow_if_error() const {
-    if (!has_value()) std::rethrow_exception(std::get<1>(state_).error);
+  void rethrow_if_failed() const {
+    if (!has_value()) failure().rethrow();
   }
 
   std::variant<T, Failure> state_;
@@ -73,26 +68,26 @@ class Outcome {
 template <>
 class Outcome<void> {
  public:
-  static Outcome success() { return Outcome{nullptr}; }
-  static Outcome failure(std::exception_ptr error) { return Outcome{std::move(error)}; }
-  static Outcome failure(std::exception_ptr error, std::string description) {
-    Outcome outcome{std::move(error)};
-    outcome.description_ = std::move(description);
-    return outcome;
+  static Outcome success() { return Outcome{Failure{}}; }
+  static Outcome failure(Failure failure) { return Outcome{std::move(failure)}; }
+  static Outcome failure(const std::exception_ptr& error) {
+    return Outcome{Failure::from_exception(error)};
   }
 
-  [[nodiscard]] bool has_value() const noexcept { return !error_; }
+  [[nodiscard]] bool has_value() const noexcept { return !failure_; }
   explicit operator bool() const noexcept { return has_value(); }
   void value() const {
-    if (error_) std::rethrow_exception(error_);
+    if (failure_) failure_.rethrow();
   }
-  [[nodiscard]] std::exception_ptr error() const noexcept { return error_; }
-  [[nodiscard]] const std::string& failure_description() const noexcept { return description_; }
+  [[nodiscard]] const Failure& failure() const noexcept { return failure_; }
+  [[nodiscard]] Failure& failure() noexcept { return failure_; }
+  [[nodiscard]] std::exception_ptr error() const {
+    return has_value() ? nullptr : failure_.to_exception_ptr();
+  }
 
  private:
-  explicit Outcome(std::exception_ptr error) : error_{std::move(error)} {}
-  std::exception_ptr error_;
-  std::string description_;
+  explicit Outcome(Failure failure) : failure_{std::move(failure)} {}
+  Failure failure_;
 };
 
 // The value type that stands for T in tuples and vectors: void becomes

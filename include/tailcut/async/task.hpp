@@ -125,15 +125,10 @@ boost::asio::awaitable<void> run_task(std::shared_ptr<TaskState<T>> state, Opera
     } else {
       state->complete(Outcome<T>::success(co_await std::move(operation)));
     }
-  } catch (const boost::system::system_error& error) {
-    // A cancellation needs no description: building one costs more than
-    // the rest of the cancelled task's ending.
-    const bool cancelled = error.code() == boost::asio::error::operation_aborted;
-    state->fail_with_current_exception(cancelled, cancelled ? std::string{} : error.what());
   } catch (const std::exception& error) {
-    state->fail_with_current_exception(false, error.what());
+    state->complete(Outcome<T>::failure(Failure::from_exception(error, std::current_exception())));
   } catch (...) {
-    state->fail_with_current_exception(false, "unknown error");
+    state->complete(Outcome<T>::failure(std::current_exception()));
   }
 }
 

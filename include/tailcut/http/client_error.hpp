@@ -2,11 +2,15 @@
 // request, in a form a program can switch on and a user can act on.
 #pragma once
 
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
 #include <exception>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include "tailcut/async/failure.hpp"
 
 namespace tailcut::http {
 
@@ -30,27 +34,47 @@ enum class ErrorKind {
   cancelled,           // never thrown by Session (see error_kind_of)
 };
 
+// ErrorKind as error codes ("tailcut.http.client"), so that a request's
+// failure is an async::Failure whose code names its kind. A Failure of this
+// category rethrows as ClientError.
+[[nodiscard]] const boost::system::error_category& client_error_category() noexcept;
+[[nodiscard]] inline boost::system::error_code make_error_code(ErrorKind kind) noexcept {
+  return {static_cast<int>(kind), client_error_category()};
+}
+
 // The snake_case name of `kind`, e.g. "connect_refused".
 [[nodiscard]] std::string_view to_string(ErrorKind kind) noexcept;
 
 // The one exception type of the HTTP client. what() says what happened and
 // names the URL or host, e.g. "connect to 127.0.0.1:9 refused
-// (http://127.0.0.1:9/)".
-class ClientError : public std::runtime_error {
+// (http://127.0.0.1:9/)". A system_error whose code() is the kind's.
+class ClientError : public boost::system::system_error {
  public:
   ClientError(ErrorKind kind, const std::string& message);
 
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
   // connect_timeout, read_timeout or total_timeout.
   [[nodiscard]] bool is_timeout() const noexcept;
+  // The message alone (system_error's would append the code's).
+  [[nodiscard]] const char* what() const noexcept override { return message_.c_str(); }
 
  private:
   ErrorKind kind_;
+  std::string message_;
 };
+
+// A request's failure as a value: code make_error_code(kind), `message`.
+[[nodiscard]] async::Failure client_failure(ErrorKind kind, std::string message);
 
 // Classifies a request's failure: a ClientError's kind, ErrorKind::cancelled
 // for system_error(operation_aborted) (how a cancelled request ends), and
 // nullopt for anything else (e.g. async::Error::timed_out from wait_for).
 [[nodiscard]] std::optional<ErrorKind> error_kind_of(const std::exception_ptr& error) noexcept;
+// The same for a failure, read from its code (or its exception) without
+// rethrowing it when the code tells.
+[[nodiscard]] std::optional<ErrorKind> error_kind_of(const async::Failure& failure) noexcept;
 
 }  // namespace tailcut::http
+
+template <>
+struct boost::system::is_error_code_enum<tailcut::http::ErrorKind> : std::true_type {};

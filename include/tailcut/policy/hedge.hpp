@@ -113,13 +113,8 @@ struct AttemptRecord {
   AttemptState state;
   std::chrono::milliseconds started_after;  // since hedge began
   std::chrono::milliseconds elapsed;
-  std::exception_ptr error{};   // what went wrong, when failed
-  std::string noted_failure{};  // error's description, when the attempt's task noted it
-
-  // What went wrong, when failed ("" otherwise). Described when asked: a
-  // hedge that succeeded does not pay for describing its failed losers
-  // (an exception is rethrown to read it).
-  [[nodiscard]] std::string failure() const;
+  // What went wrong, when failed (none otherwise).
+  async::Failure failure{};
 };
 
 enum class HedgeOutcome {
@@ -414,8 +409,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       record.state = AttemptState::cancelled;
     } else {
       record.state = AttemptState::failed;
-      record.error = run.task.state().error();
-      record.noted_failure = run.task.state().failure_description();
+      record.failure = std::move(run.task.outcome().failure());
     }
     result.attempts.push_back(std::move(record));
   }

@@ -42,8 +42,33 @@ std::string_view to_string(ErrorKind kind) noexcept {
   return "unknown";
 }
 
+namespace {
+
+class ClientErrorCategory final : public async::ThrowingErrorCategory {
+ public:
+  const char* name() const noexcept override { return "tailcut.http.client"; }
+  std::string message(int value) const override {
+    return std::string{to_string(static_cast<ErrorKind>(value))};
+  }
+  std::exception_ptr make_exception(const async::Failure& failure) const override {
+    return std::make_exception_ptr(
+        ClientError{static_cast<ErrorKind>(failure.code().value()), failure.message()});
+  }
+};
+
+}  // namespace
+
+const boost::system::error_category& client_error_category() noexcept {
+  static const ClientErrorCategory category;
+  return category;
+}
+
 ClientError::ClientError(ErrorKind kind, const std::string& message)
-    : std::runtime_error{message}, kind_{kind} {}
+    : boost::system::system_error{make_error_code(kind)}, kind_{kind}, message_{message} {}
+
+async::Failure client_failure(ErrorKind kind, std::string message) {
+  return async::Failure{make_error_code(kind), std::move(message)};
+}
 
 bool ClientError::is_timeout() const noexcept {
   return kind_ == ErrorKind::connect_timeout || kind_ == ErrorKind::read_timeout ||
@@ -61,6 +86,15 @@ std::optional<ErrorKind> error_kind_of(const std::exception_ptr& error) noexcept
   } catch (...) {
   }
   return std::nullopt;
+}
+
+std::optional<ErrorKind> error_kind_of(const async::Failure& failure) noexcept {
+  if (!failure) return std::nullopt;
+  if (failure.is_cancellation()) return ErrorKind::cancelled;
+  if (failure.code().category() == client_error_category()) {
+    return static_cast<ErrorKind>(failure.code().value());
+  }
+  return error_kind_of(failure.exception());
 }
 
 }  // namespace tailcut::http

@@ -52,7 +52,7 @@ bool is_end_of_stream(const error_code& error) {
   return error == asio::error::eof || error == ssl::error::stream_truncated;
 }
 
-ExchangeResult exchange_failed(ClientFailure failure) {
+ExchangeResult exchange_failed(async::Failure failure) {
   return ExchangeResult{std::nullopt, std::move(failure)};
 }
 
@@ -75,18 +75,10 @@ Deadline earliest(const Deadline& total, std::optional<std::chrono::milliseconds
   return phase_deadline.at < total.at ? phase_deadline : total;
 }
 
-ClientError timeout_error(const Deadline& deadline, const std::string& what) {
-  return ClientError{deadline.kind, what + " timed out (" + std::string{to_string(deadline.kind)} +
-                                        " of " + std::to_string(deadline.budget.count()) + " ms)"};
-}
-
-ClientFailure failure_of(const ClientError& error) {
-  return ClientFailure{std::make_exception_ptr(error), error.what()};
-}
-
-// The shared cancellation: async::is_cancellation() knows it without a rethrow.
-ClientFailure cancelled_failure() {
-  return ClientFailure{tailcut::async::cancellation_error(), {}};
+async::Failure timeout_failure(const Deadline& deadline, const std::string& what) {
+  return client_failure(deadline.kind, what + " timed out (" +
+                                           std::string{to_string(deadline.kind)} + " of " +
+                                           std::to_string(deadline.budget.count()) + " ms)");
 }
 
 struct Connection::Impl {
@@ -148,9 +140,10 @@ struct Connection::Impl {
   // After a failed operation: the timeout or the cancellation that caused
   // it, if any (null otherwise). The deadline that fired is the one still
   // armed: the socket closed under the operation that just failed.
-  [[nodiscard]] ClientFailure interruption(const error_code& error, const std::string& what) const {
-    if (timed_out() && armed) return failure_of(timeout_error(*armed, what));
-    if (error == asio::error::operation_aborted) return cancelled_failure();
+  [[nodiscard]] async::Failure interruption(const error_code& error,
+                                            const std::string& what) const {
+    if (timed_out() && armed) return timeout_failure(*armed, what);
+    if (error == asio::error::operation_aborted) return async::Failure::cancelled();
     return {};
   }
   // Whether interruption() would return a failure.
@@ -243,7 +236,7 @@ struct Lookup {
 // The addresses of origin.host into `endpoints`, or why not into `failure`.
 asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Deadline deadline,
                               std::string url, std::vector<tcp::endpoint>& endpoints,
-                              ClientFailure& failure, std::stop_token stop) {
+                              async::Failure& failure, std::stop_token stop) {
   error_code not_an_address;
   const auto address = asio::ip::make_address(origin.host, not_an_address);
   if (!not_an_address) {
@@ -253,8 +246,8 @@ asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Dea
   const std::string what = "DNS lookup of " + origin.host + " (" + url + ")";
   // RFC 6761: names under .invalid never resolve; answer without asking.
   if (origin.host.ends_with(".invalid") || origin.host == "invalid") {
-    failure = failure_of(
-        ClientError{ErrorKind::dns, what + " failed: .invalid names never resolve (RFC 6761)"});
+    failure =
+        client_failure(ErrorKind::dns, what + " failed: .invalid names never resolve (RFC 6761)");
     co_return;
   }
   auto lookup = std::make_shared<Lookup>(executor);
@@ -273,23 +266,23 @@ asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Dea
   if (!lookup->done) {
     lookup->resolver.cancel();
     failure = wait_error == asio::error::operation_aborted || stop.stop_requested()
-                  ? cancelled_failure()
-                  : failure_of(timeout_error(deadline, what));
+                  ? async::Failure::cancelled()
+                  : timeout_failure(deadline, what);
     co_return;
   }
   if (lookup->error) {
-    failure = failure_of(ClientError{ErrorKind::dns, what + " failed: " + lookup->error.message()});
+    failure = client_failure(ErrorKind::dns, what + " failed: " + lookup->error.message());
     co_return;
   }
   for (const auto& entry : lookup->results) endpoints.push_back(entry.endpoint());
   if (endpoints.empty()) {
-    failure = failure_of(ClientError{ErrorKind::dns, what + " returned no address"});
+    failure = client_failure(ErrorKind::dns, what + " returned no address");
   }
 }
 
 // Connects to the first endpoint that accepts, or says why not in `failure`.
 asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
-                                  Deadline deadline, std::string url, ClientFailure& failure,
+                                  Deadline deadline, std::string url, async::Failure& failure,
                                   std::stop_token stop) {
   const std::string what = "connect to " + impl.peer + " (" + url + ")";
   impl.arm(deadline);
@@ -311,17 +304,16 @@ asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpo
     if (error == asio::error::operation_aborted) break;
   }
   if (stop.stop_requested()) {
-    failure = cancelled_failure();
+    failure = async::Failure::cancelled();
     co_return;
   }
   if ((failure = impl.interruption(error, what))) co_return;
   if (error == asio::error::connection_refused) {
-    failure = failure_of(ClientError{ErrorKind::connect_refused,
-                                     "connect to " + impl.peer + " refused (" + url + ")"});
+    failure = client_failure(ErrorKind::connect_refused,
+                             "connect to " + impl.peer + " refused (" + url + ")");
     co_return;
   }
-  failure =
-      failure_of(ClientError{ErrorKind::connect_failed, what + " failed: " + error.message()});
+  failure = client_failure(ErrorKind::connect_failed, what + " failed: " + error.message());
 }
 
 std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_code& error) {
@@ -338,7 +330,7 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
 
 // The TLS handshake, or why it failed in `failure`.
 asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url,
-                                ClientFailure& failure, std::stop_token stop) {
+                                async::Failure& failure, std::stop_token stop) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
   const std::string& host = impl.origin.host;
   SSL* native = stream.native_handle();
@@ -354,7 +346,7 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
     const int accepted = host_is_address ? X509_VERIFY_PARAM_set1_ip_asc(parameters, host.c_str())
                                          : X509_VERIFY_PARAM_set1_host(parameters, host.c_str(), 0);
     if (accepted != 1) {
-      failure = failure_of(ClientError{ErrorKind::tls, "cannot verify host name " + host});
+      failure = client_failure(ErrorKind::tls, "cannot verify host name " + host);
       co_return;
     }
   }
@@ -362,19 +354,19 @@ asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::
   error_code error;
   const std::stop_callback stop_handshake{stop, [&impl] { impl.close(); }};
   if (stop.stop_requested()) {
-    failure = cancelled_failure();
+    failure = async::Failure::cancelled();
     co_return;
   }
   co_await stream.async_handshake(ssl::stream_base::client, use_awaitable_into(error));
   if (!error) co_return;
   if (stop.stop_requested()) {
-    failure = cancelled_failure();
+    failure = async::Failure::cancelled();
     co_return;
   }
   const std::string what = "TLS handshake with " + impl.peer + " (" + url + ")";
   if ((failure = impl.interruption(error, what))) co_return;
-  failure = failure_of(
-      ClientError{ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error)});
+  failure =
+      client_failure(ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error));
 }
 
 }  // namespace
@@ -414,7 +406,7 @@ Connection::~Connection() {
 asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
                                                               Origin origin, ssl::context* tls,
                                                               Deadline deadline, std::string url,
-                                                              ClientFailure& failure,
+                                                              async::Failure& failure,
                                                               std::stop_token stop) {
   auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr);
   std::vector<tcp::endpoint> endpoints;
@@ -440,13 +432,13 @@ namespace {
 // What a failed write of the request ends the exchange with.
 ExchangeResult failed_send(const Connection::Impl& io, const error_code& error, bool reused,
                            const std::string& url) {
-  if (ClientFailure interrupted = io.interruption(error, "sending the request to " + url)) {
+  if (async::Failure interrupted = io.interruption(error, "sending the request to " + url)) {
     return exchange_failed(std::move(interrupted));
   }
   if (reused && is_disconnect(error)) return ExchangeResult{};  // closed while idle: retry
-  return exchange_failed(failure_of(ClientError{
+  return exchange_failed(client_failure(
       ErrorKind::connection_closed,
-      "sending the request to " + io.peer + " failed: " + error.message() + " (" + url + ")"}));
+      "sending the request to " + io.peer + " failed: " + error.message() + " (" + url + ")"));
 }
 
 // Whether a failed read is the end of a response delimited by EOF.
@@ -461,19 +453,19 @@ bool ends_the_response(const Connection::Impl& io, const error_code& error, bool
 ExchangeResult failed_read(const Connection::Impl& io, const error_code& error, bool reused,
                            bool received_any, const ResponseReader& reader,
                            const std::string& url) {
-  if (ClientFailure interrupted = io.interruption(error, "reading the response of " + url)) {
+  if (async::Failure interrupted = io.interruption(error, "reading the response of " + url)) {
     return exchange_failed(std::move(interrupted));
   }
   if (reused && !received_any && is_disconnect(error)) return ExchangeResult{};  // retry
   return exchange_failed(
-      failure_of(ClientError{ErrorKind::connection_closed,
-                             io.peer + " closed the connection before the response was complete (" +
-                                 reader.progress() + ", " + error.message() + ") (" + url + ")"}));
+      client_failure(ErrorKind::connection_closed,
+                     io.peer + " closed the connection before the response was complete (" +
+                         reader.progress() + ", " + error.message() + ") (" + url + ")"));
 }
 
 // What a response that is not HTTP, or over a limit, ends the exchange with.
 ExchangeResult failed_response(const ResponseReader& reader) {
-  return exchange_failed(failure_of(reader.error()));
+  return exchange_failed(reader.error());
 }
 
 }  // namespace
@@ -518,7 +510,7 @@ asio::awaitable<ExchangeResult> Connection::exchange(
   io.disarm();
   // Stopped as the last read completed: the stop closed the socket under a
   // response already read, which is dropped with the connection.
-  if (stop.stop_requested()) co_return exchange_failed(cancelled_failure());
+  if (stop.stop_requested()) co_return exchange_failed(async::Failure::cancelled());
   io.mid_exchange = false;
   RawResponse response = reader.take();
   response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;

@@ -11,6 +11,7 @@
 #include <stop_token>
 #include <string>
 
+#include "tailcut/async/failure.hpp"
 #include "tailcut/http/client_error.hpp"
 #include "tailcut/http/client_headers.hpp"
 #include "tailcut/http/url.hpp"
@@ -40,8 +41,8 @@ struct Deadline {
 [[nodiscard]] Deadline earliest(const Deadline& total,
                                 std::optional<std::chrono::milliseconds> phase,
                                 ErrorKind phase_kind);
-// ClientError(deadline.kind): "<what> timed out (<kind> of N ms)".
-[[nodiscard]] ClientError timeout_error(const Deadline& deadline, const std::string& what);
+// A failure of deadline.kind: "<what> timed out (<kind> of N ms)".
+[[nodiscard]] async::Failure timeout_failure(const Deadline& deadline, const std::string& what);
 
 // A response as read from the wire.
 struct RawResponse {
@@ -52,24 +53,15 @@ struct RawResponse {
   bool reusable = false;  // keep-alive, fully read, nothing left over
 };
 
-// A failure handed back rather than thrown: hedged calls cancel exchanges
-// by the thousand, a down upstream fails every attempt, and an exception is
-// rethrown (unwound again, ~20 k instructions) by every coroutine it
-// crosses. With its description when it is known without a rethrow.
-struct ClientFailure {
-  std::exception_ptr error;
-  std::string description;  // error's what(); empty for a cancellation
-  explicit operator bool() const noexcept { return error != nullptr; }
-};
-[[nodiscard]] ClientFailure failure_of(const ClientError& error);
-[[nodiscard]] ClientFailure cancelled_failure();
-
 // What an exchange ended with: a response; neither a response nor a
 // failure when the reused connection turned out closed by the server (the
-// request may be retried elsewhere); or the failure.
+// request may be retried elsewhere); or the failure. Failures are handed
+// back rather than thrown: hedged calls cancel exchanges by the thousand, a
+// down upstream fails every attempt, and an exception is rethrown (unwound
+// again, ~20 k instructions) by every coroutine it crosses.
 struct ExchangeResult {
   std::optional<RawResponse> response;
-  ClientFailure failure;
+  async::Failure failure;
 };
 
 struct ExchangeLimits {
@@ -82,14 +74,14 @@ class Connection {
   // Resolves origin.host, connects (trying each address) and, for https,
   // does the TLS handshake with SNI and host name verification, all before
   // `deadline`. `url` is for messages. On failure returns null and sets
-  // `failure`: a ClientError (dns, connect_refused, connect_failed, tls, or
-  // the deadline's kind), or cancelled_failure() when cancelled.
+  // `failure`: an ErrorKind (dns, connect_refused, connect_failed, tls, or
+  // the deadline's kind), or Failure::cancelled() when cancelled.
   // Returned, not thrown: with the upstream down, every attempt of every
   // call fails here, and an exception cost ~20 k instructions per coroutine
   // frame it crossed (3 frames: 60 % of such a call's cost).
   [[nodiscard]] static boost::asio::awaitable<std::unique_ptr<Connection>> open(
       boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
-      Deadline deadline, std::string url, ClientFailure& failure, std::stop_token stop);
+      Deadline deadline, std::string url, async::Failure& failure, std::stop_token stop);
 
   // Closes the socket; a TLS connection between exchanges sends
   // close_notify first, in the background (at most 1 s).

@@ -67,7 +67,7 @@ std::optional<ConnectionPool::Lease> ConnectionPool::try_acquire(const Origin& o
   return try_take(host_entry(origin), reuse, now);
 }
 
-asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, ClientFailure& failure,
+asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, async::Failure& failure,
                                               const Origin& origin, Deadline deadline, Reuse reuse,
                                               const std::string& url, std::stop_token stop) {
   if (auto taken = try_acquire(origin, reuse)) {
@@ -89,7 +89,7 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, Clien
     ~LeaveQueue() { pool.leave_queue(waiter); }
   } leave_queue{*this, waiter};
   if (stop.stop_requested()) {
-    failure = cancelled_failure();
+    failure = async::Failure::cancelled();
     co_return;
   }
   const std::stop_callback stop_waiting{stop, [&waiter] { waiter.wakeup.cancel(); }};
@@ -101,14 +101,14 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, Clien
     co_return;
   }
   if (error == asio::error::operation_aborted) {
-    failure = cancelled_failure();
+    failure = async::Failure::cancelled();
     co_return;
   }
-  failure = failure_of(timeout_error(
+  failure = timeout_failure(
       deadline, "waiting for a free connection to " + origin.authority() + " (" + url + "; " +
                     std::to_string(in_use_) + " connections in use, limits " +
                     std::to_string(limits_.total) + " total, " + std::to_string(limits_.per_host) +
-                    " per host, 0 = none)"));
+                    " per host, 0 = none)");
 }
 
 ConnectionPool::HostEntry& ConnectionPool::host_entry(const Origin& origin) {

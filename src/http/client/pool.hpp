@@ -88,7 +88,7 @@ class ConnectionPool {
   // attempts waiting for a slot are cancelled by the thousand, and each
   // exception costs ~20 k instructions per coroutine frame it crosses):
   // ClientError(deadline.kind) when `deadline` passed first (`url` is for
-  // the message), cancelled_failure() when the caller was cancelled.
+  // the message), async::Failure::cancelled() when the caller was cancelled.
   // By reference: the caller awaits at once and keeps `origin` and `url`
   // alive.
   // The slot at once, when the limits allow (acquire() without waiting, and
@@ -96,7 +96,7 @@ class ConnectionPool {
   [[nodiscard]] std::optional<Lease> try_acquire(const Origin& origin, Reuse reuse);
 
   [[nodiscard]] boost::asio::awaitable<void> acquire(std::optional<Lease>& lease,
-                                                     ClientFailure& failure, const Origin& origin,
+                                                     async::Failure& failure, const Origin& origin,
                                                      Deadline deadline, Reuse reuse,
                                                      const std::string& url, std::stop_token stop);
 

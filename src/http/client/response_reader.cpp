@@ -129,7 +129,7 @@ ResponseReader::Fed ResponseReader::feed(boost::beast::flat_buffer& buffer) {
 }
 
 ResponseReader::Fed ResponseReader::fail(ErrorKind kind, const std::string& message) {
-  error_.emplace(kind, message);
+  error_ = client_failure(kind, message);
   return Fed::failed;
 }
 

@@ -35,7 +35,7 @@ class ResponseReader {
   [[nodiscard]] Fed feed(boost::beast::flat_buffer& buffer);
 
   // Why feed() failed. Precondition: it did.
-  [[nodiscard]] const ClientError& error() const { return *error_; }
+  [[nodiscard]] const async::Failure& error() const { return error_; }
 
   // The server closed the connection: true when that ends the response (a
   // body delimited by the end of the connection), false when it was cut.
@@ -59,7 +59,7 @@ class ResponseReader {
   std::string_view url_;
   std::unique_ptr<Parser> parser_;
   std::optional<RawResponse> usual_;  // read by take_usual_response()
-  std::optional<ClientError> error_;  // why feed() failed
+  async::Failure error_;              // why feed() failed
   bool received_any_ = false;
 };
 

@@ -103,19 +103,13 @@ using RequestResult =
 // A kept-alive connection closed before answering, and not retried (again).
 // Built outside run_request: GCC gives each temporary of a coroutine its
 // own room in the frame, which every request in flight holds.
-ClientFailure closed_before_answering(const PreparedRequest& request) {
-  return failure_of(
-      ClientError{ErrorKind::connection_closed,
-                  request.url->origin.authority() +
-                      " closed the kept-alive connection before answering " + request.url->text +
-                      (request.idempotent() ? " (even after one retry)"
-                                            : "; not retried: the method is not idempotent")});
-}
-
-// The Outcome of a failed request, its description kept (see ClientFailure).
-async::Outcome<ClientResponse> failed_outcome(ClientFailure& failure) {
-  return async::Outcome<ClientResponse>::failure(std::move(failure.error),
-                                                 std::move(failure.description));
+async::Failure closed_before_answering(const PreparedRequest& request) {
+  return client_failure(ErrorKind::connection_closed,
+                        request.url->origin.authority() +
+                            " closed the kept-alive connection before answering " +
+                            request.url->text +
+                            (request.idempotent() ? " (even after one retry)"
+                                                  : "; not retried: the method is not idempotent"));
 }
 
 // The plan is made before the coroutine starts (see Session::request), so
@@ -123,7 +117,7 @@ async::Outcome<ClientResponse> failed_outcome(ClientFailure& failure) {
 template <Throw Failures>
 asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionState> state,
                                                      RequestPlan plan) {
-  ClientFailure failure;
+  async::Failure failure;
   try {
     for (;;) {  // a hop: the request, then one per redirect followed
       const PreparedRequest& request = plan.request();
@@ -134,7 +128,7 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
       Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
       for (;;) {
         if (plan.stop().stop_requested()) {
-          result.failure = cancelled_failure();
+          result.failure = async::Failure::cancelled();
           break;
         }
         const Deadline connect =
@@ -173,7 +167,8 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
       }
       if (result.failure) {
         // Stopped from outside: whatever the stage reported, it was stopped.
-        failure = plan.stop().stop_requested() ? cancelled_failure() : std::move(result.failure);
+        failure =
+            plan.stop().stop_requested() ? async::Failure::cancelled() : std::move(result.failure);
         break;
       }
       std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
@@ -184,14 +179,17 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         co_return async::Outcome<ClientResponse>::success(std::move(*final_response));
       }
     }
+  } catch (const std::exception& error) {
+    if constexpr (Failures == Throw::yes) throw;
+    failure = async::Failure::from_exception(error, std::current_exception());
   } catch (...) {
     if constexpr (Failures == Throw::yes) throw;
-    failure = ClientFailure{std::current_exception(), {}};
+    failure = async::Failure::from_exception(std::current_exception());
   }
   if constexpr (Failures == Throw::yes) {
-    std::rethrow_exception(failure.error);
+    failure.rethrow();
   } else {
-    co_return failed_outcome(failure);
+    co_return async::Outcome<ClientResponse>::failure(std::move(failure));
   }
 }
 

@@ -6,10 +6,11 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/container/small_vector.hpp>
+#include <exception>
 #include <optional>
-#include <string>
 #include <vector>
 
+#include "tailcut/async/failure.hpp"
 #include "tailcut/async/outcome.hpp"
 
 namespace tailcut::async::detail {
@@ -34,17 +35,18 @@ class TaskStateBase {
   [[nodiscard]] bool done() const noexcept { return done_; }
   [[nodiscard]] bool failed() const noexcept { return done_ && failed_; }
   [[nodiscard]] bool cancel_requested() const noexcept { return cancel_requested_; }
-  // The error it ended with; null while running or after success.
-  [[nodiscard]] virtual std::exception_ptr error() const noexcept = 0;
-  // Whether that error is a cancellation (operation_aborted), and what it
-  // says. Both are noted when the task caught the error, or when an
-  // Outcome handed back (spawn_outcome) carries its description, so that
-  // the combinators sorting failures need not rethrow it (each rethrow is a
-  // full unwind); another error handed back as a value is rethrown to find
-  // out.
-  [[nodiscard]] bool cancelled() const noexcept;
-  [[nodiscard]] const std::string& failure_description() const noexcept {
-    return failure_description_;
+  // The failure it ended with; null while running or after success.
+  [[nodiscard]] virtual const Failure* failure() const noexcept = 0;
+  // The failure as an exception (Failure::to_exception_ptr); null while
+  // running or after success.
+  [[nodiscard]] std::exception_ptr error() const {
+    const Failure* failed_with = failure();
+    return failed_with ? failed_with->to_exception_ptr() : nullptr;
+  }
+  // Whether it failed with a cancellation (read from the Failure's code).
+  [[nodiscard]] bool cancelled() const noexcept {
+    const Failure* failed_with = failure();
+    return failed_with && failed_with->is_cancellation();
   }
   [[nodiscard]] const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -59,11 +61,6 @@ class TaskStateBase {
 
  protected:
   void mark_done(bool failed);
-  void note_failure(bool cancelled, std::string description) {
-    failure_noted_ = true;
-    cancelled_ = cancelled;
-    failure_description_ = std::move(description);
-  }
 
  private:
   boost::asio::any_io_executor executor_;
@@ -73,9 +70,6 @@ class TaskStateBase {
   bool done_ = false;
   bool failed_ = false;
   bool cancel_requested_ = false;
-  bool failure_noted_ = false;
-  bool cancelled_ = false;
-  std::string failure_description_;  // empty unless failed and noted
 };
 
 template <typename T>
@@ -85,21 +79,12 @@ class TaskState final : public TaskStateBase {
 
   void complete(Outcome<T> outcome) {
     const bool failed = !outcome.has_value();
-    // Described where it was made: not a cancellation (see Outcome).
-    if (failed && !outcome.failure_description().empty()) {
-      note_failure(false, outcome.failure_description());
-    }
     outcome_.emplace(std::move(outcome));
     mark_done(failed);
   }
-  // Completes with the error being handled: call it from a catch block.
-  void fail_with_current_exception(bool cancelled, std::string description) {
-    note_failure(cancelled, std::move(description));
-    complete(Outcome<T>::failure(std::current_exception()));
-  }
   Outcome<T>& outcome() { return *outcome_; }
-  std::exception_ptr error() const noexcept override {
-    return outcome_ ? outcome_->error() : nullptr;
+  const Failure* failure() const noexcept override {
+    return outcome_ && !outcome_->has_value() ? &outcome_->failure() : nullptr;
   }
 
  private:
