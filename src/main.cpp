@@ -1,4 +1,6 @@
 // The `tailcut` binary: one subcommand per job (serve, upstream, fetch, send).
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 #include <map>
@@ -6,6 +8,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "cli/standard_streams.hpp"
 
 namespace {
 
@@ -63,6 +66,13 @@ bool is_help_or_version(const CLI::ParseError& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (!tailcut::cli::reopen_closed_standard_streams()) {
+    constexpr std::string_view message =
+        "tailcut: cannot open /dev/null for a closed standard "
+        "descriptor (0, 1 or 2)\n";
+    (void)!::write(STDERR_FILENO, message.data(), message.size());
+    return 1;
+  }
   CLI::App app{
       "tailcut: HTTP requests that finish fast and on time.\n"
       "Hedged requests within a deadline, bulk concurrent fetch and failover "

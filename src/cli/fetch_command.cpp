@@ -13,6 +13,7 @@
 #include "cli/fetch/url_source.hpp"
 #include "cli/option_helpers.hpp"
 #include "cli/request_flags.hpp"
+#include "cli/standard_streams.hpp"
 
 namespace tailcut::cli {
 
@@ -107,6 +108,10 @@ int run_fetch_command(const FetchFlags& flags) {
       throw std::invalid_argument{"no URLs: give them as arguments, or -i FILE (-i - for stdin)"};
     }
     streams.urls = flags.urls;
+    if (flags.input == "-" && was_closed_at_start(STDIN_FILENO)) {
+      throw std::invalid_argument{
+          "-i -: standard input is closed; give the URLs as arguments, or -i FILE"};
+    }
     if (flags.input == "-" && fetch::is_waitable_input(STDIN_FILENO)) {
       streams.input_descriptor = STDIN_FILENO;  // a pipe or terminal: never blocks the requests
     } else if (flags.input == "-") {
@@ -122,10 +127,16 @@ int run_fetch_command(const FetchFlags& flags) {
       output_file.open(flags.output, std::ios::out | std::ios::trunc);
       if (!output_file) throw std::invalid_argument{"-o: cannot write '" + flags.output + "'"};
       streams.out = &output_file;
+      streams.out_name = "'" + flags.output + "'";
     }
   } catch (const std::exception& error) {
     std::cerr << "tailcut fetch: " << error.what() << "\n";
     return 2;
+  }
+  if (flags.output.empty() && was_closed_at_start(STDOUT_FILENO)) {
+    std::cerr << "tailcut fetch: standard output is closed: the records would be lost; "
+                 "write them to a file with -o FILE\n";
+    return 1;
   }
   if (::isatty(STDERR_FILENO) == 1) {
     streams.progress = &std::cerr;
@@ -163,8 +174,11 @@ CommandRunner add_fetch_command(CLI::App& app) {
       "URLs come from the arguments, then from -i FILE (-i - for stdin), one per line\n"
       "(blank lines and # comments skipped), read as capacity frees up. A progress bar\n"
       "and a summary go to stderr. Exit status: 0 when every URL got a 2xx, 1 when any\n"
-      "did not (or the input could not be read to its end), 2 on a usage error, 130 when\n"
-      "interrupted (what was in flight is reported cancelled). Durations take a unit:\n"
+      "did not, the input could not be read to its end, or the records could not be\n"
+      "written (a write to stdout or -o FILE failed, or stdout is closed: said on\n"
+      "stderr, and the batch stops), 2 on a usage error, 130 when interrupted (what was\n"
+      "in flight is reported cancelled). Text that is not valid UTF-8 (in a URL, an error\n"
+      "or a --body) has U+FFFD in place of its invalid bytes. Durations take a unit:\n"
       "300ms, 2s, 1m.");
   auto& c = *command;
   c.add_option("urls", flags->urls, "URLs to fetch");

@@ -1,11 +1,14 @@
 // `tailcut send`: failover delivery; flags to SendOptions, then
 // cli::send::run_send does the work.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/option_helpers.hpp"
 #include "cli/request_flags.hpp"
 #include "cli/send/send.hpp"
+#include "cli/standard_streams.hpp"
 #include "tailcut/http/client_error.hpp"
 #include "tailcut/http/url.hpp"
 
@@ -45,6 +48,11 @@ int run_send_command(const SendFlags& flags) {
     std::cerr << "tailcut send: " << error.what() << "\n";
     return 2;
   }
+  if (was_closed_at_start(STDOUT_FILENO)) {
+    std::cerr << "tailcut send: standard output is closed: the events would be lost; nothing "
+                 "was sent\n";
+    return 1;
+  }
   try {
     return send::run_send(options, std::cout, &std::cerr);
   } catch (const std::exception& error) {
@@ -68,8 +76,10 @@ CommandRunner add_send_command(CLI::App& app) {
       "  "
       "{\"event\":\"delivered|also_delivered|failed|unknown\",\"url\",\"status\",\"ms\",\"error\"}"
       "\n"
-      "Exit status: 0 delivered, 1 not delivered, 2 usage error (checked before anything is\n"
-      "sent: every --to must be an http:// or https:// URL). Redirects are not followed.");
+      "Exit status: 0 delivered, 1 not delivered or the events could not be written (a\n"
+      "write to stdout failed, said on stderr, or stdout is closed: then nothing is sent),\n"
+      "2 usage error (checked before anything is sent: every --to must be an http:// or\n"
+      "https:// URL). Redirects are not followed.");
   auto& c = *command;
   c.add_option("--to", flags->endpoints, "an endpoint URL; repeat it, in the order to try them")
       ->required()

@@ -9,6 +9,7 @@
 
 #include "gateway/json_check.hpp"
 #include "gateway/timeout_param.hpp"
+#include "http/common/text_escape.hpp"
 
 namespace tailcut::gateway {
 
@@ -79,28 +80,6 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* sessio
                                                            policy::AttemptContext context) {
   auto outcome = co_await send_attempt(*session, *url, context);
   co_return judge_attempt(outcome);
-}
-
-// `text` quoted for a log line: a client's bytes could otherwise end the
-// line and forge the next one (CR, LF), or hide in it (other control
-// bytes, a quote).
-std::string quoted_for_log(std::string_view text) {
-  std::string quoted;
-  quoted.reserve(text.size() + 2);
-  quoted.push_back('"');
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      quoted.push_back('\\');
-      quoted.push_back(c);
-    } else if (byte < 0x20 || byte == 0x7f) {
-      quoted += fmt::format("\\x{:02x}", byte);
-    } else {
-      quoted.push_back(c);
-    }
-  }
-  quoted.push_back('"');
-  return quoted;
 }
 
 // Every answer says how many attempts were fired and which one won.
@@ -209,7 +188,7 @@ http::Response SmartApi::reject(const TimeoutParamError& invalid,
                        Clock::now() - context.received_at);
   if (spdlog::should_log(spdlog::level::info)) {
     spdlog::info("call id={} outcome=bad_request reason={}", context.id,
-                 quoted_for_log(invalid.message));
+                 http::detail::quoted_for_log(invalid.message));
   }
   return bad_request_response(invalid);
 }

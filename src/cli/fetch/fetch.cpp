@@ -10,6 +10,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <stdexcept>
 
 #include "cli/fetch/fetch_request.hpp"
 #include "cli/fetch/host_limiter.hpp"
@@ -32,6 +33,7 @@ enum class StopReason {
   deadline,     // --deadline passed
   fail_fast,    // a failure with --fail-fast
   interrupted,  // fetch_all's caller was cancelled (SIGINT in the CLI)
+  no_output,    // a record could not be written
 };
 
 http::SessionOptions session_options(const FetchOptions& options) {
@@ -57,7 +59,8 @@ struct FetchRun {
         window{executor,
                options.order == OutputOrder::input ? 2 * options.concurrency : options.concurrency},
         hosts{executor, options.per_host},
-        writer{executor, *streams.out, options.order, options.include_body},
+        writer{executor, *streams.out, std::move(streams.out_name), options.order,
+               options.include_body},
         report{streams.progress, streams.summary, streams.expected_total},
         wakeup{executor} {
     if (options.order == OutputOrder::input) requests.emplace(executor, options.concurrency);
@@ -65,6 +68,7 @@ struct FetchRun {
       writer.set_output_hooks([this] { report.before_records(); },
                               [this] { report.after_records(); });
     }
+    writer.set_failure_hook([this] { stop(StopReason::no_output, {}); });
   }
 
   void start(std::string url, Permit slot);
@@ -166,6 +170,8 @@ RecordError FetchRun::stop_error(bool started) const {
                                          stop_cause + " failed"};
     case StopReason::interrupted:
       return {"cancelled", "cancelled: the fetch was interrupted"};
+    case StopReason::no_output:
+      return {"cancelled", "cancelled: the records could not be written"};
     case StopReason::none:
       break;
   }
@@ -268,13 +274,18 @@ asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams stream
   TAILCUT_AWAIT_JOIN(async::detail::join_ignoring_cancellation(std::move(requests)));
   // The rest of the input gets its records too, unless interrupted (the
   // user wants out; reading on could block on a terminal).
-  if (stopped && run.stop_reason != StopReason::interrupted) report_unstarted(run);
+  // Nor when the records cannot be written.
+  if (stopped && run.stop_reason != StopReason::interrupted &&
+      run.stop_reason != StopReason::no_output) {
+    report_unstarted(run);
+  }
 
   run.report.set_total(run.source.taken());
   if (const auto& error = run.source.read_error()) run.report.input_failed(*error);
   run.writer.finish();
   run.report.finish();
   run.session.close();
+  if (const auto& failure = run.writer.failure()) throw std::runtime_error{*failure};
   if (run.stop_reason == StopReason::interrupted) async::throw_cancelled();
   co_return run.report.totals();
 }

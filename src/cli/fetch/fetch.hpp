@@ -79,8 +79,9 @@ struct FetchStreams {
   // Or then the lines of this pipe, socket or terminal (is_waitable_input),
   // read without blocking; left open. -1: none. Not with `input`.
   int input_descriptor = -1;
-  std::ostream* out = nullptr;       // the JSON records (required)
-  std::ostream* progress = nullptr;  // a live progress bar (a terminal), or none
+  std::ostream* out = nullptr;               // the JSON records (required)
+  std::string out_name = "standard output";  // `out` in the error when it cannot be written
+  std::ostream* progress = nullptr;          // a live progress bar (a terminal), or none
   // `out` and `progress` are the same terminal: the bar is taken off its
   // line before records are written and drawn again after them, so that a
   // record never lands on the bar's line.
@@ -100,12 +101,15 @@ struct FetchTotals {
 };
 
 // Fetches every URL; returns when each has been written. Runs on the
-// caller's (single-threaded) executor.
+// caller's (single-threaded) executor. When a record cannot be written (a
+// write or flush of `out` fails), the batch stops as --fail-fast would and
+// fetch_all throws std::runtime_error saying so, after the summary.
 boost::asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams);
 
 // fetch_all on its own io_context. Returns the exit status: 0 when every
 // URL got a 2xx (and the input was read to its end), 1 otherwise, 130 when
-// interrupted by SIGINT or SIGTERM.
+// interrupted by SIGINT or SIGTERM. Throws what fetch_all throws (the
+// records could not be written).
 int run_fetch(const FetchOptions& options, const FetchStreams& streams);
 
 }  // namespace tailcut::cli::fetch

@@ -2,35 +2,53 @@
 #include "cli/fetch/record.hpp"
 
 #include <boost/asio/post.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
+
+#include "http/common/text_escape.hpp"
 
 namespace tailcut::cli::fetch {
 
+// Written by hand with json_string: the URL, an error message or a body
+// may hold bytes that are not valid UTF-8, which Boost.JSON copies as
+// they are.
 std::string to_json_line(const FetchRecord& record, bool include_body) {
-  boost::json::object line;
-  line["url"] = record.url;
-  if (record.status) {
-    line["status"] = *record.status;
-  } else {
-    line["status"] = nullptr;
-  }
-  line["ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(record.elapsed).count();
-  line["bytes"] = record.bytes;
-  line["attempts"] = record.attempts;
+  using http::detail::append_json_string;
+  std::string line = R"({"url":)";
+  append_json_string(line, record.url);
+  line += R"(,"status":)";
+  line += record.status ? std::to_string(*record.status) : "null";
+  line += R"(,"ms":)";
+  line +=
+      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(record.elapsed).count());
+  line += R"(,"bytes":)" + std::to_string(record.bytes);
+  line += R"(,"attempts":)" + std::to_string(record.attempts);
+  line += R"(,"error":)";
   if (record.error) {
-    line["error"] = {{"category", record.error->category}, {"message", record.error->message}};
+    line += R"({"category":)";
+    append_json_string(line, record.error->category);
+    line += R"(,"message":)";
+    append_json_string(line, record.error->message);
+    line += '}';
   } else {
-    line["error"] = nullptr;
+    line += "null";
   }
-  if (include_body) line["body"] = record.body;
-  return boost::json::serialize(line);
+  if (include_body) {
+    line += R"(,"body":)";
+    append_json_string(line, record.body);
+  }
+  line += '}';
+  return line;
 }
 
 RecordWriter::RecordWriter(boost::asio::any_io_executor executor, std::ostream& out,
-                           OutputOrder order, bool include_body)
-    : executor_{std::move(executor)}, out_{&out}, order_{order}, include_body_{include_body} {}
+                           std::string out_name, OutputOrder order, bool include_body)
+    : executor_{std::move(executor)},
+      out_{&out},
+      out_name_{std::move(out_name)},
+      order_{order},
+      include_body_{include_body} {}
 
 RecordWriter::~RecordWriter() { *flush_pending_ = false; }
 
@@ -38,6 +56,10 @@ void RecordWriter::set_output_hooks(std::function<void()> before_write,
                                     std::function<void()> after_flush) {
   before_write_ = std::move(before_write);
   after_flush_ = std::move(after_flush);
+}
+
+void RecordWriter::set_failure_hook(std::function<void()> on_failure) {
+  on_failure_ = std::move(on_failure);
 }
 
 void RecordWriter::add(FetchRecord record, std::optional<async::Limiter::Permit> slot) {
@@ -62,9 +84,20 @@ void RecordWriter::add(FetchRecord record, std::optional<async::Limiter::Permit>
 }
 
 void RecordWriter::write(const FetchRecord& record) {
+  if (failure_) return;
   if (before_write_) before_write_();
+  errno = 0;
   *out_ << to_json_line(record, include_body_) << '\n';
+  check_output(errno);
   schedule_flush();
+}
+
+void RecordWriter::check_output(int error) {
+  if (*out_ || failure_) return;
+  failure_ = "cannot write the records to " + out_name_ +
+             (error != 0 ? std::string{": "} + std::strerror(error) : std::string{}) +
+             "; the records from there on are lost";
+  if (on_failure_) on_failure_();
 }
 
 void RecordWriter::schedule_flush() {
@@ -79,7 +112,10 @@ void RecordWriter::schedule_flush() {
 
 void RecordWriter::flush() {
   *flush_pending_ = false;
+  if (failure_) return;
+  errno = 0;
   out_->flush();
+  check_output(errno);
   if (after_flush_) after_flush_();
 }
 

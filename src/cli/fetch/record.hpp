@@ -50,8 +50,10 @@ std::string to_json_line(const FetchRecord& record, bool include_body);
 // line.
 class RecordWriter {
  public:
-  RecordWriter(boost::asio::any_io_executor executor, std::ostream& out, OutputOrder order,
-               bool include_body);
+  // `out_name` names `out` in the error when it cannot be written
+  // ("standard output", "'records.jsonl'").
+  RecordWriter(boost::asio::any_io_executor executor, std::ostream& out, std::string out_name,
+               OutputOrder order, bool include_body);
   ~RecordWriter();
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
@@ -60,6 +62,12 @@ class RecordWriter {
   // the output is flushed: how fetch keeps its progress bar off the lines
   // of records written to the same terminal.
   void set_output_hooks(std::function<void()> before_write, std::function<void()> after_flush);
+
+  // `on_failure` runs once, when a write or flush of the output fails; the
+  // records after that are dropped (they could not be written either).
+  void set_failure_hook(std::function<void()> on_failure);
+  // Why the output could not be written, once it could not.
+  [[nodiscard]] const std::optional<std::string>& failure() const noexcept { return failure_; }
 
   // Takes one record; `slot` is released when it has been written.
   void add(FetchRecord record, std::optional<async::Limiter::Permit> slot);
@@ -76,9 +84,12 @@ class RecordWriter {
   void write(const FetchRecord& record);
   void schedule_flush();
   void flush();
+  // Notes a failed write or flush; `error` is errno after it.
+  void check_output(int error);
 
   boost::asio::any_io_executor executor_;
   std::ostream* out_;
+  std::string out_name_;
   OutputOrder order_;
   bool include_body_;
   std::size_t next_index_ = 0;
@@ -87,6 +98,8 @@ class RecordWriter {
   std::shared_ptr<bool> flush_pending_ = std::make_shared<bool>(false);
   std::function<void()> before_write_;
   std::function<void()> after_flush_;
+  std::function<void()> on_failure_;
+  std::optional<std::string> failure_;
 };
 
 }  // namespace tailcut::cli::fetch

@@ -4,11 +4,13 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 
+#include "http/common/text_escape.hpp"
 #include "tailcut/async/error.hpp"
 #include "tailcut/http/session.hpp"
 #include "tailcut/policy/failover.hpp"
@@ -41,27 +43,25 @@ class EventLog {
 
   void failed(std::size_t endpoint, milliseconds elapsed, const std::exception_ptr& error) {
     std::optional<int> status;
-    boost::json::object detail;
+    RecordError detail{"internal", "unknown error"};
     try {
       std::rethrow_exception(error);
     } catch (const NotDelivered& not_delivered) {
       status = not_delivered.status();
-      detail = {{"category", "http_status"}, {"message", not_delivered.what()}};
+      detail = {"http_status", not_delivered.what()};
     } catch (const http::ClientError& client_error) {
-      detail = {{"category", http::to_string(client_error.kind())},
-                {"message", client_error.what()}};
+      detail = {std::string{http::to_string(client_error.kind())}, client_error.what()};
     } catch (const std::exception& other) {
-      detail = {{"category", "internal"}, {"message", other.what()}};
+      detail = {"internal", other.what()};
     } catch (...) {
-      detail = {{"category", "internal"}, {"message", "unknown error"}};
     }
     ++failed_;
-    write("failed", endpoint, status, elapsed, std::move(detail));
+    write("failed", endpoint, status, elapsed, detail);
   }
 
   void delivered(bool first, std::size_t endpoint, int status, milliseconds elapsed) {
     ++delivered_;
-    write(first ? "delivered" : "also_delivered", endpoint, status, elapsed, {});
+    write(first ? "delivered" : "also_delivered", endpoint, status, elapsed, std::nullopt);
   }
 
   void unknown(std::size_t endpoint, milliseconds elapsed, bool after_delivery) {
@@ -70,9 +70,8 @@ class EventLog {
                                             " ms) after the delivery"
                                       : "the per-try and linger time after the last endpoint";
     write("unknown", endpoint, std::nullopt, elapsed,
-          {{"category", "unknown"},
-           {"message", "still in flight when " + limit +
-                           " ended; cancelled: it may or may not have been delivered"}});
+          RecordError{"unknown", "still in flight when " + limit +
+                                     " ended; cancelled: it may or may not have been delivered"});
   }
 
   void summary(std::ostream& out) const {
@@ -81,24 +80,47 @@ class EventLog {
         << urls_.size() << " endpoints)\n";
   }
 
+  // Why the events could not be written, once one could not.
+  [[nodiscard]] const std::optional<std::string>& failure() const noexcept { return failure_; }
+
  private:
+  struct RecordError {
+    std::string category;
+    std::string message;
+  };
+
+  // Written by hand with json_string: a URL or an error message may hold
+  // bytes that are not valid UTF-8, which Boost.JSON copies as they are.
   void write(const char* event, std::size_t endpoint, std::optional<int> status,
-             milliseconds elapsed, boost::json::object error) {
-    boost::json::object line;
-    line["event"] = event;
-    line["url"] = urls_.at(endpoint);
-    if (status) {
-      line["status"] = *status;
+             milliseconds elapsed, const std::optional<RecordError>& error) {
+    using http::detail::append_json_string;
+    std::string line = R"({"event":")";
+    line += event;
+    line += R"(","url":)";
+    append_json_string(line, urls_.at(endpoint));
+    line += R"(,"status":)";
+    line += status ? std::to_string(*status) : "null";
+    line += R"(,"ms":)" + std::to_string(elapsed.count());
+    line += R"(,"error":)";
+    if (error) {
+      line += R"({"category":)";
+      append_json_string(line, error->category);
+      line += R"(,"message":)";
+      append_json_string(line, error->message);
+      line += '}';
     } else {
-      line["status"] = nullptr;
+      line += "null";
     }
-    line["ms"] = elapsed.count();
-    if (error.empty()) {
-      line["error"] = nullptr;
-    } else {
-      line["error"] = std::move(error);
+    line += "}\n";
+    if (failure_) return;
+    errno = 0;
+    *out_ << line << std::flush;
+    if (!*out_) {
+      const int error_number = errno;
+      failure_ =
+          "cannot write the events to standard output" +
+          (error_number != 0 ? std::string{": "} + std::strerror(error_number) : std::string{});
     }
-    *out_ << boost::json::serialize(line) << std::endl;
   }
 
   std::ostream* out_;
@@ -107,6 +129,7 @@ class EventLog {
   std::size_t delivered_ = 0;
   std::size_t failed_ = 0;
   std::size_t unknown_ = 0;
+  std::optional<std::string> failure_;
 };
 
 // One endpoint's delivery. Its failure is reported here, as it happens; a
@@ -198,6 +221,7 @@ asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostr
   if (cancelled) TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(settling)));
   session.close();
   if (summary != nullptr) log.summary(*summary);
+  if (const auto& failure = log.failure()) throw std::runtime_error{*failure};
   if (cancelled) async::throw_cancelled();
   co_return result.delivered();
 }

@@ -51,11 +51,14 @@ struct SendOptions {
 };
 
 // Delivers; returns true when some endpoint answered 2xx. Returns after
-// the last event. Runs on the caller's (single-threaded) executor.
+// the last event. Runs on the caller's (single-threaded) executor. When an
+// event cannot be written to `out`, the delivery goes on (stopping it would
+// leave its fate unknown) and send_all then throws std::runtime_error.
 boost::asio::awaitable<bool> send_all(SendOptions options, std::ostream* out,
                                       std::ostream* summary);
 
 // send_all on its own io_context; the exit status: 0 delivered, 1 not.
+// Throws what send_all throws.
 int run_send(const SendOptions& options, std::ostream& out, std::ostream* summary);
 
 }  // namespace tailcut::cli::send

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "../common/text_escape.hpp"
 #include "tailcut/http/client_error.hpp"
 
 namespace tailcut::http {
@@ -17,7 +18,7 @@ namespace {
 
 [[noreturn]] void throw_invalid(std::string_view text, std::string_view reason) {
   throw ClientError{ErrorKind::invalid_url,
-                    "invalid URL \"" + std::string{text} + "\": " + std::string{reason}};
+                    "invalid URL " + detail::quoted_for_log(text) + ": " + std::string{reason}};
 }
 
 std::string lower_ascii(std::string_view text) {

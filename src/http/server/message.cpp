@@ -2,8 +2,8 @@
 #include "tailcut/http/message.hpp"
 
 #include <boost/beast/http/field.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/serialize.hpp>
+
+#include "../common/text_escape.hpp"
 
 namespace tailcut::http {
 
@@ -16,13 +16,14 @@ Response json_response(boost::beast::http::status status, std::string body) {
 
 Response json_error(boost::beast::http::status status, std::string_view code,
                     std::string_view message) {
-  boost::json::object error;
-  error["code"] = code;
-  error["message"] = message;
-  boost::json::object body;
-  body["success"] = false;
-  body["error"] = std::move(error);
-  return json_response(status, boost::json::serialize(body));
+  // Written by hand: `message` may quote a client's bytes, which are not
+  // always valid UTF-8 (json_string makes them so).
+  std::string body = R"({"success":false,"error":{"code":)";
+  detail::append_json_string(body, code);
+  body += R"(,"message":)";
+  detail::append_json_string(body, message);
+  body += "}}";
+  return json_response(status, std::move(body));
 }
 
 }  // namespace tailcut::http
