@@ -10,7 +10,7 @@
 // Attempt 1 is fired at once. If no attempt has succeeded by `delay`, the
 // extra attempts are fired together. If attempt 1 fails before the delay,
 // the extra attempts are fired at once (HedgeOnFailure::immediate) or at the
-// delay (HedgeOnFailure::at_delay, the seeds' literal behaviour). The first
+// delay (HedgeOnFailure::at_delay). The first
 // attempt to *succeed* wins, whichever it is: an Attempt succeeds by
 // returning and fails by throwing; an OutcomeAttempt returns an Outcome
 // either way, which spares an exception per failed or cancelled attempt.
@@ -37,22 +37,16 @@
 // through the scheduler, counted in timer_lateness at the deadline).
 #pragma once
 
-#include <algorithm>
-#include <boost/asio/this_coro.hpp>
-#include <boost/container/small_vector.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <exception>
+#include <cstddef>
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <stop_token>
-#include <string>
-#include <type_traits>
 #include <vector>
 
-#include "tailcut/async/detail/completion_watch.hpp"
-#include "tailcut/async/detail/shared_timer.hpp"
-#include "tailcut/async/task.hpp"
+#include "tailcut/async/failure.hpp"
+#include "tailcut/async/outcome.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
 
 namespace tailcut::policy {
@@ -147,294 +141,18 @@ using Attempt = std::function<boost::asio::awaitable<T>(AttemptContext)>;
 template <typename T>
 using OutcomeAttempt = std::function<boost::asio::awaitable<async::Outcome<T>>(AttemptContext)>;
 
-namespace detail {
-
+// Runs the hedge on the caller's executor. The attempt function is moved
+// into the coroutine frame that runs the hedge (hedge itself is not a
+// coroutine), so a temporary passed here need not outlive the call.
+// Throws std::invalid_argument, at once, for first_attempt_in_frame with
+// an Attempt (it needs an OutcomeAttempt).
 template <typename T>
-struct RunningAttempt {
-  async::Task<T> task;
-  HedgeOptions::Clock::time_point started;
-  HedgeOptions::Clock::time_point finished;
-};
-
-// Told when an extra attempt ends while attempt 1 runs in hedge's frame: a
-// success is the winner, and attempt 1 gives way.
-class FirstAttemptStopper final : public async::detail::CompletionObserver {
- public:
-  void on_task_done(async::detail::TaskStateBase& task) noexcept override {
-    if (!task.failed()) stop_.request_stop();
-  }
-  [[nodiscard]] std::stop_token token() const noexcept { return stop_.get_token(); }
-  void stop() noexcept { stop_.request_stop(); }
-  [[nodiscard]] bool stopped() const noexcept { return stop_.stop_requested(); }
-
- private:
-  std::stop_source stop_;
-};
-
-template <typename T, typename AttemptFunction>
-boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeOptions options) {
-  namespace asio = boost::asio;
-  using Clock = HedgeOptions::Clock;
-  constexpr bool returns_outcome = std::is_same_v<AttemptFunction, OutcomeAttempt<T>>;
-  const auto executor = co_await asio::this_coro::executor;
-  const auto began = Clock::now();
-  const auto hedge_at = began + options.delay;
-
-  HedgeResult<T> result;
-  // The first inline: a call answered before the hedge delay allocates
-  // nothing for it, and a slow call in flight holds no more than that.
-  boost::container::small_vector<detail::RunningAttempt<T>, 1> running;
-  // Made with the first task to watch: a first attempt run in this frame
-  // and answered before the hedge delay needs none (nor its timer).
-  std::optional<async::detail::CompletionWatch> watch;
-  const auto watching = [&]() -> async::detail::CompletionWatch& {
-    if (!watch) watch.emplace(executor);
-    return *watch;
-  };
-  bool extras_fired = options.extra_attempts == 0;
-  bool deadline_passed = false;
-  bool caller_cancelled = false;
-  // Attempt 1 ran in this frame and was told to stop (by hedge, or by the
-  // caller's cancellation).
-  bool first_stopped = false;
-
-  const auto context_of = [&](std::size_t number, std::stop_token stop) {
-    std::optional<std::chrono::milliseconds> remaining;
-    if (options.deadline) {
-      remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::max(*options.deadline - Clock::now(), Clock::duration::zero()));
-    }
-    return AttemptContext{number, remaining, std::move(stop)};
-  };
-  const auto fire = [&](std::size_t number) {
-    const AttemptContext context = context_of(number, {});
-    if constexpr (returns_outcome) {
-      running.push_back({async::spawn_outcome(executor, attempt(context)), Clock::now(), {}});
-    } else {
-      running.push_back({async::spawn(executor, attempt(context)), Clock::now(), {}});
-    }
-    watching().watch(running.back().task.state());
-  };
-  const auto fire_extras = [&](Clock::time_point now) {
-    extras_fired = true;
-    if (now >= hedge_at) result.timer_lateness = std::max(result.timer_lateness, now - hedge_at);
-    for (std::size_t extra = 0; extra < options.extra_attempts; ++extra) {
-      if (options.budget && !options.budget->try_spend()) {
-        result.budget_refused = true;
-        break;
-      }
-      fire(running.size() + 1);
-    }
-  };
-
-  if (options.budget) options.budget->on_first_attempt();
-  if constexpr (returns_outcome) {
-    // A deadline passed already: the spawned way answers in this turn.
-    if (options.first_attempt_in_frame && !(options.deadline && *options.deadline <= began)) {
-      // Attempt 1 in this frame. Meanwhile a timed wake-up fires the extra
-      // attempts at the hedge delay and stops attempt 1 at the deadline; an
-      // extra attempt that succeeds stops it too (FirstAttemptStopper).
-      FirstAttemptStopper first;
-      running.push_back({async::Task<T>{}, Clock::now(), {}});  // its task once it ends
-      // Disarmed when this frame goes, whatever happens.
-      async::detail::TimedWake wake{async::detail::SharedTimer::of(executor), nullptr, nullptr};
-      std::exception_ptr wake_error;  // thrown while firing the extras (bad_alloc, the attempt)
-      const auto stop_all = [&] {
-        first.stop();
-        for (std::size_t i = 1; i < running.size(); ++i) running[i].task.cancel();
-      };
-      const auto fire_extras_watched = [&](Clock::time_point now) {
-        fire_extras(now);
-        for (std::size_t i = 1; i < running.size(); ++i) {
-          auto& state = running[i].task.state();
-          state.add_observer(&first);
-          // Done already (it ran inline and never suspended): no notice comes.
-          if (state.done() && !state.failed()) first.stop();
-        }
-      };
-      auto on_time = [&] {
-        const auto now = Clock::now();
-        if (!extras_fired && now >= hedge_at) {
-          try {
-            fire_extras_watched(now);
-          } catch (...) {
-            wake_error = std::current_exception();
-            stop_all();
-            return;
-          }
-        }
-        if (options.deadline && now >= *options.deadline) {
-          // Already stopped: an extra attempt succeeded before the deadline.
-          if (first.stopped()) return;
-          result.timer_lateness = std::max(result.timer_lateness, now - *options.deadline);
-          deadline_passed = true;
-          // As the loop below does at the deadline: no extra attempt runs
-          // on, nor wins, while attempt 1 unwinds.
-          stop_all();
-          return;
-        }
-        auto wake_at = options.deadline.value_or(Clock::time_point::max());
-        if (!extras_fired) wake_at = std::min(wake_at, hedge_at);
-        try {
-          if (wake_at != Clock::time_point::max()) wake.arm(wake_at);
-        } catch (...) {
-          wake_error = std::current_exception();
-          stop_all();
-        }
-      };
-      using OnTime = decltype(on_time);
-      wake.set_call([](void* self) noexcept { (*static_cast<OnTime*>(self))(); }, &on_time);
-      auto first_wake = options.deadline.value_or(Clock::time_point::max());
-      if (!extras_fired) first_wake = std::min(first_wake, hedge_at);
-      if (first_wake != Clock::time_point::max()) wake.arm(first_wake);
-
-      std::optional<async::Outcome<T>> first_outcome;
-      try {
-        first_outcome.emplace(co_await attempt(context_of(1, first.token())));
-      } catch (...) {
-        first_outcome.emplace(async::Outcome<T>::failure(std::current_exception()));
-      }
-      wake.disarm();
-      running.front().finished = Clock::now();
-      if (deadline_passed) {
-        // Stopped at the deadline, attempt 1 took a trip through the
-        // scheduler to unwind: that too is how late hedge acts on it.
-        result.timer_lateness =
-            std::max(result.timer_lateness, running.front().finished - *options.deadline);
-      }
-      for (std::size_t i = 1; i < running.size(); ++i) {
-        running[i].task.state().remove_observer(&first);
-      }
-      const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
-      caller_cancelled = cancellation.cancelled() != asio::cancellation_type::none;
-      first_stopped = first.stopped() || caller_cancelled;
-      if (wake_error) {
-        std::vector<async::detail::TaskStateBase*> extras;
-        for (std::size_t i = 1; i < running.size(); ++i) extras.push_back(&running[i].task.state());
-        TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(extras)));
-        std::rethrow_exception(wake_error);
-      }
-      if (first_outcome->has_value() && running.size() == 1 && !caller_cancelled &&
-          !deadline_passed) {
-        // The usual call: attempt 1 answered before the hedge delay.
-        result.outcome = HedgeOutcome::succeeded;
-        result.winner = 1;
-        result.fired = 1;
-        result.value.emplace(std::move(*first_outcome).value());
-        result.attempts.push_back(AttemptRecord{
-            1, AttemptState::succeeded, std::chrono::milliseconds{0},
-            std::chrono::duration_cast<std::chrono::milliseconds>(running.front().finished -
-                                                                  running.front().started)});
-        co_return result;
-      }
-      running.front().task = async::finished_task(executor, std::move(*first_outcome));
-    }
-  }
-  if (running.empty()) fire(1);
-
-  try {
-    while (!caller_cancelled) {
-      // Found while attempt 1 ran in this frame, before any attempt had
-      // succeeded: what succeeds after the deadline does not win.
-      if (deadline_passed) break;
-      const auto now = Clock::now();
-      std::size_t failed = 0;
-      for (std::size_t i = 0; i < running.size(); ++i) {
-        auto& task = running[i].task;
-        if (task.done() && running[i].finished == Clock::time_point{}) running[i].finished = now;
-        if (task.done() && !task.failed()) result.winner = i + 1;
-        if (task.failed()) ++failed;
-      }
-      if (result.winner != 0) break;
-      const bool first_failed = running.front().task.failed();
-      const bool due =
-          now >= hedge_at || (first_failed && options.on_failure == HedgeOnFailure::immediate);
-      if (!extras_fired && due) {
-        fire_extras(now);
-        continue;
-      }
-      if (extras_fired && failed == running.size()) break;  // all failed
-      if (options.deadline && now >= *options.deadline) {
-        deadline_passed = true;
-        result.timer_lateness = std::max(result.timer_lateness, now - *options.deadline);
-        break;
-      }
-      // Sleep until a completion, the hedge time or the deadline.
-      auto wake_at = options.deadline.value_or(Clock::time_point::max());
-      if (!extras_fired) wake_at = std::min(wake_at, hedge_at);
-      if (wake_at != Clock::time_point::max()) watching().set_deadline(wake_at);
-      // watch.wait() without its coroutine frame: the loop re-checks anyway.
-      if (!watching().poll()) {
-        boost::system::error_code error;
-        co_await watch->wait_timer(error);
-        if (!watch->after_wait(error)) {
-          caller_cancelled = true;  // found without an exception
-          break;
-        }
-      }
-    }
-  } catch (...) {
-    caller_cancelled = true;
-  }
-
-  // Cancel and join the losers (and everything, on deadline or cancellation).
-  const bool all_done =
-      std::all_of(running.begin(), running.end(), [](const auto& run) { return run.task.done(); });
-  if (!all_done && options.losers == Losers::cancel_without_joining && !caller_cancelled) {
-    // Each task's state outlives this frame: its coroutine holds it.
-    for (auto& run : running) run.task.cancel();
-  } else if (!all_done) {
-    std::vector<async::detail::TaskStateBase*> states;
-    states.reserve(running.size());
-    for (auto& run : running) states.push_back(&run.task.state());
-    TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(states)));
-  }
-  if (caller_cancelled && !options.report_cancellation) async::throw_cancelled();
-
-  result.fired = running.size();
-  result.attempts.reserve(running.size());
-  for (std::size_t i = 0; i < running.size(); ++i) {
-    auto& run = running[i];
-    if (run.finished == Clock::time_point{}) run.finished = Clock::now();
-    AttemptRecord record{
-        i + 1, AttemptState::succeeded,
-        std::chrono::duration_cast<std::chrono::milliseconds>(run.started - began),
-        std::chrono::duration_cast<std::chrono::milliseconds>(run.finished - run.started)};
-    if (i + 1 == result.winner) {
-      result.value.emplace(std::move(run.task.outcome()).value());
-    } else if (!run.task.failed() || (i == 0 && first_stopped && run.task.state().cancelled()) ||
-               (run.task.state().cancel_requested() && run.task.state().cancelled())) {
-      // Only an attempt that was told to stop counts as cancelled: asking
-      // any other whether its error is a cancellation would rethrow it.
-      record.state = AttemptState::cancelled;
-    } else {
-      record.state = AttemptState::failed;
-      record.failure = std::move(run.task.outcome().failure());
-    }
-    result.attempts.push_back(std::move(record));
-  }
-  result.outcome = caller_cancelled     ? HedgeOutcome::cancelled
-                   : result.winner != 0 ? HedgeOutcome::succeeded
-                   : deadline_passed    ? HedgeOutcome::deadline_exceeded
-                                        : HedgeOutcome::all_failed;
-  co_return result;
-}
-
-}  // namespace detail
-
+[[nodiscard]] boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt,
+                                                           HedgeOptions options);
 template <typename T>
-boost::asio::awaitable<HedgeResult<T>> hedge(Attempt<T> attempt, HedgeOptions options) {
-  if (options.first_attempt_in_frame) {
-    throw std::invalid_argument{
-        "policy::hedge: first_attempt_in_frame needs an OutcomeAttempt (one that returns its "
-        "failures), not an Attempt"};
-  }
-  return detail::run_hedge<T>(std::move(attempt), options);
-}
-
-template <typename T>
-boost::asio::awaitable<HedgeResult<T>> hedge(OutcomeAttempt<T> attempt, HedgeOptions options) {
-  return detail::run_hedge<T>(std::move(attempt), options);
-}
+[[nodiscard]] boost::asio::awaitable<HedgeResult<T>> hedge(OutcomeAttempt<T> attempt,
+                                                           HedgeOptions options);
 
 }  // namespace tailcut::policy
+
+#include "tailcut/policy/impl/hedge.hpp"
