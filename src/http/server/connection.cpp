@@ -29,8 +29,8 @@
 
 #include "../common/socket_closer.hpp"
 #include "../common/socket_watchdog.hpp"
+#include "request_reader.hpp"
 #include "server_core.hpp"
-#include "usual_request.hpp"
 
 namespace tailcut::http::detail {
 namespace {
@@ -82,75 +82,6 @@ struct RequestFacts {
   bool keep_alive = false;
   bool head = false;  // HEAD: send the header of the response only
 };
-
-// A request the server answers itself because it could not be read.
-struct Refusal {
-  bhttp::status status;
-  std::string_view code;
-  std::string message;
-};
-
-// The major version a request line names, when it names one in the
-// HTTP/d.d form (Beast reports every version but 1.0 and 1.1 as bad,
-// malformed or not). `buffered` starts with the request line.
-std::optional<char> major_version_named(std::string_view buffered) {
-  const auto line_end = buffered.find("\r\n");
-  if (line_end == std::string_view::npos) return std::nullopt;
-  const auto line = buffered.substr(0, line_end);
-  const auto version = line.substr(line.rfind(' ') + 1);
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (version.size() != 8 || !version.starts_with("HTTP/") || !digit(version[5]) ||
-      version[6] != '.' || !digit(version[7])) {
-    return std::nullopt;
-  }
-  return version[5];
-}
-
-// RFC 9110 2.5: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
-// HTTP/1.9) is served as HTTP/1.1, the highest this server implements. Beast
-// refuses every version but 1.0 and 1.1, so the request line is rewritten
-// in the buffer, which starts with it, before Beast reads it.
-void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
-  char* const bytes = static_cast<char*>(buffer.data().data());
-  const std::string_view buffered{bytes, buffer.size()};
-  const auto line_end = buffered.find("\r\n");
-  constexpr std::size_t version_size = 8;  // HTTP/d.d
-  if (line_end == std::string_view::npos || line_end <= version_size) return;
-  char* const version = bytes + line_end - version_size;
-  if (version[-1] == ' ' && std::string_view{version, version_size - 1} == "HTTP/1."sv &&
-      version[version_size - 1] >= '2' && version[version_size - 1] <= '9') {
-    version[version_size - 1] = '1';
-  }
-}
-
-std::optional<Refusal> refusal_for(const boost::system::error_code& error,
-                                   std::string_view buffered) {
-  if (error == bhttp::error::bad_version) {
-    // RFC 9110 15.6.6: another major version of HTTP is a 505, not a
-    // malformed request.
-    if (const auto major = major_version_named(buffered); major && *major != '1') {
-      return Refusal{
-          bhttp::status::http_version_not_supported, "http_version_not_supported",
-          "this server speaks HTTP/1.1 and HTTP/1.0, not HTTP/" + std::string{*major} + ".x"};
-    }
-  }
-  if (error == bhttp::error::header_limit) {
-    return Refusal{bhttp::status::request_header_fields_too_large, "header_too_large",
-                   "the request header is larger than the server accepts"};
-  }
-  if (error == bhttp::error::body_limit) {
-    return Refusal{bhttp::status::payload_too_large, "body_too_large",
-                   "the request body is larger than the server accepts"};
-  }
-  if (error == bhttp::error::end_of_stream || error == bhttp::error::partial_message) {
-    return std::nullopt;  // the client left
-  }
-  if (error.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-    return Refusal{bhttp::status::bad_request, "bad_request",
-                   "the request is not valid HTTP/1.1: " + error.message()};
-  }
-  return std::nullopt;  // timeout, reset, shutdown: nothing to answer
-}
 
 bool expects_continue(const Request& request) {
   return request.version() >= 11 &&
@@ -317,12 +248,6 @@ std::string serialize_head(const Response& response, const Framing& framing) {
   return head;
 }
 
-// The server's size limits, on a request parser.
-void set_limits(bhttp::request_parser<bhttp::string_body>& parser, const ServerOptions& options) {
-  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
-  parser.body_limit(options.max_body_bytes);
-}
-
 // Drops the first `count` bytes of a gather list.
 void drop_front(std::array<boost::asio::const_buffer, 2>& wire, std::size_t count) {
   for (auto& buffer : wire) {
@@ -426,12 +351,10 @@ class ServerConnection {
   bool begin_wait_for_request(bool first);
   bool end_wait_for_request(bool first, const boost::system::error_code& error);
   awaitable<bool> serve_request();
-  std::optional<Request> take_buffered_request(boost::system::error_code& error);
   // Into `request` rather than returned: an awaited value would take room
   // in the caller's frame for as long as the connection lives.
   awaitable<void> read_request(std::optional<Request>& request, boost::system::error_code& error);
   enum class ParseUntil { header_done, done };
-  using RequestParser = bhttp::request_parser<bhttp::string_body>;
   awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
   // The handler is about to run / has run (see serve_request()).
   void enter_handler();
@@ -533,7 +456,7 @@ awaitable<bool> ServerConnection::serve_request() {
   boost::system::error_code error;
   // Usually the whole request is in the buffer already: parsed without a
   // coroutine of its own.
-  std::optional<Request> request = take_buffered_request(error);
+  std::optional<Request> request = take_buffered_request(buffer_, core_.options(), error);
   if (!request && !error) co_await read_request(request, error);
   if (error) co_return co_await refuse(error);
   watchdog_.expires_never();  // the handler's time is its own business
@@ -589,46 +512,6 @@ awaitable<bool> ServerConnection::serve_request() {
   co_return stays_open;
 }
 
-// The request, when all of it is in the buffer; nullopt (and no error, and
-// nothing consumed) when it is not: read_request() then reads it. Sets
-// `error` when the buffered bytes are not a valid request.
-std::optional<Request> ServerConnection::take_buffered_request(boost::system::error_code& error) {
-  if (buffer_.size() == 0) return std::nullopt;
-  const ServerOptions& options = core_.options();
-  const std::string_view buffered{static_cast<const char*>(buffer_.data().data()), buffer_.size()};
-  std::size_t usual_bytes = 0;
-  if (auto request = read_usual_request(buffered, options, usual_bytes)) {
-    buffer_.consume(usual_bytes);
-    return request;
-  }
-  // Not the usual shape, over a limit, or not all here: Beast reads what
-  // there is, or says what is wrong.
-  read_higher_minor_version_as_1_1(buffer_);
-  RequestParser parser;
-  set_limits(parser, options);
-  const boost::asio::const_buffer bytes = buffer_.data();
-  std::size_t used = 0;
-  while (!parser.is_done() && used < bytes.size()) {
-    const std::size_t parsed = parser.put(bytes + used, error);
-    used += parsed;
-    if (error == bhttp::error::need_more) {
-      error = {};
-      return std::nullopt;
-    }
-    if (error) return std::nullopt;
-    if (parsed == 0) break;
-    // A body announced but not all here: left to read_request(), before
-    // this parser reserves room for it only to be thrown away.
-    if (parser.is_header_done() && !parser.is_done()) {
-      const auto length = parser.content_length();
-      if (length && *length > bytes.size() - used) return std::nullopt;
-    }
-  }
-  if (!parser.is_done()) return std::nullopt;  // the rest is yet to come
-  buffer_.consume(used);
-  return parser.release();
-}
-
 // Reads one request under the header and body timeouts (its own coroutine,
 // so that the parser is gone while the handler runs). Sets `error` when the
 // request could not be read.
@@ -639,6 +522,7 @@ awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
   set_limits(parser, options);
 
   co_await parse(parser, ParseUntil::header_done, error);
+  if (!error) check_head(parser, error);  // before the body, and before any 100 Continue
   if (!error && !parser.is_done()) {
     watchdog_.expires_after(options.body_timeout);
     if (expects_continue(parser.get())) {
@@ -660,8 +544,16 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     return until == ParseUntil::header_done ? parser.is_header_done() : parser.is_done();
   };
   for (;;) {
-    if (buffer_.size() > 0) {
-      if (!parser.is_header_done()) read_higher_minor_version_as_1_1(buffer_);
+    if (!parser.is_header_done()) {
+      // Beast has consumed nothing of a head it has not all read.
+      skip_empty_lines(buffer_);
+      read_higher_minor_version_as_1_1(buffer_);
+    }
+    // A lone CR may start an empty line: not given to the parser, which
+    // would take it for the head.
+    const bool lone_cr = buffer_.size() == 1 && !parser.is_header_done() &&
+                         *static_cast<const char*>(buffer_.data().data()) == '\r';
+    if (buffer_.size() > 0 && !lone_cr) {
       const std::size_t used = parser.put(buffer_.data(), error);
       buffer_.consume(used);
       if (error && error != bhttp::error::need_more) co_return;

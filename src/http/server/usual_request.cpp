@@ -5,6 +5,7 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "../common/head_parser.hpp"
+#include "request_framing.hpp"
 
 namespace tailcut::http::detail {
 
@@ -39,7 +40,16 @@ std::optional<Request> read_usual_request(std::string_view bytes, const ServerOp
   if (!parse_request_head(bytes, head) || head.size >= options.max_header_bytes) {
     return std::nullopt;
   }
-  const std::uint64_t length = head.content_length.value_or(0);
+  // The one framing decision (request_framing.hpp); what it refuses is left
+  // to Beast's path, which refuses it the same way.
+  FramingFields noted;
+  for (std::size_t i = 0; i < head.field_count; ++i) {
+    noted.note(head.fields[i].name, head.fields[i].value);
+  }
+  boost::system::error_code refused;
+  const BodyFraming framing = noted.decide(static_cast<unsigned>(head.version), refused);
+  if (refused || framing.kind == BodyFraming::Kind::chunked) return std::nullopt;
+  const std::uint64_t length = framing.length;
   if (length > options.max_body_bytes || length > bytes.size() - head.size) return std::nullopt;
   used = head.size + static_cast<std::size_t>(length);
   return make_request(head, bytes.substr(head.size, static_cast<std::size_t>(length)));
