@@ -1,10 +1,8 @@
 // SharedTimer: many timed wake-ups on one steady_timer (see the header).
 #include "tailcut/async/detail/shared_timer.hpp"
 
-#include <atomic>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
-#include <cstdint>
 #include <utility>
 
 namespace tailcut::async::detail {
@@ -19,40 +17,15 @@ void TimedWake::disarm() noexcept {
   if (armed()) timer_->disarm(*this);
 }
 
-namespace {
-
-// Every hedge asks for its context's timer, and use_service takes the
-// registry's lock and walks its list: each thread remembers the last one
-// it was given. A timer's shutdown (its context is going) counts here, and
-// a remembered timer is trusted only while the count is the one seen with
-// it: a context made later at the same address is looked up anew.
-std::atomic<std::uint64_t> shutdowns{0};
-
-struct LastTimer {
-  const asio::execution_context* context = nullptr;
-  std::uint64_t shutdowns_seen = 0;
-  SharedTimer* timer = nullptr;
-};
-thread_local LastTimer last_timer;
-
-}  // namespace
-
 SharedTimer::SharedTimer(asio::execution_context& context) : service{context} {}
 
 SharedTimer& SharedTimer::of(const asio::any_io_executor& executor) {
-  asio::execution_context& context = asio::query(executor, asio::execution::context);
-  const std::uint64_t seen = shutdowns.load(std::memory_order_acquire);
-  if (last_timer.context == &context && last_timer.shutdowns_seen == seen) {
-    return *last_timer.timer;
-  }
-  auto& timer = asio::use_service<SharedTimer>(context);
+  auto& timer = asio::use_service<SharedTimer>(asio::query(executor, asio::execution::context));
   if (!timer.timer_) timer.timer_.emplace(executor);
-  last_timer = LastTimer{&context, seen, &timer};
   return timer;
 }
 
 void SharedTimer::shutdown() {
-  shutdowns.fetch_add(1, std::memory_order_release);
   shut_down_ = true;
   for (TimedWake* wake : heap_) wake->index_ = TimedWake::not_armed;
   heap_.clear();

@@ -325,5 +325,23 @@ TEST(ClientRedirectRules, NotARedirectWithoutLocationOrOtherStatus) {
   EXPECT_FALSE(detail::follow_redirect(post, redirect(304, "/b")));
 }
 
+// A session's requests to the URL of its previous one share that parse; any
+// other URL, or one with query parameters to add, is parsed anew.
+TEST(ClientLastUrl, TheSameUrlSharesOneParse) {
+  detail::LastUrl last;
+  const auto first = last.parse("http://127.0.0.1:8080/a", {});
+  EXPECT_EQ(last.parse("http://127.0.0.1:8080/a", {}), first);
+  const auto other = last.parse("http://127.0.0.1:8080/b", {});
+  EXPECT_NE(other, first);
+  EXPECT_EQ(other->text, "http://127.0.0.1:8080/b");
+  const std::vector<QueryParam> query{{"q", "1"}};
+  const auto with_query = last.parse("http://127.0.0.1:8080/b", query);
+  EXPECT_NE(with_query, other);
+  EXPECT_EQ(last.parse("http://127.0.0.1:8080/b", {}), other);
+  // An invalid URL leaves the last parse in place.
+  EXPECT_THROW((void)last.parse("not a url", {}), ClientError);
+  EXPECT_EQ(last.parse("http://127.0.0.1:8080/b", {}), other);
+}
+
 }  // namespace
 }  // namespace tailcut::http

@@ -169,26 +169,6 @@ HeaderFields headers_in(std::string_view wire) {
   return headers;
 }
 
-// Most callers send many requests to one URL (a gateway to its upstream):
-// the last URL parsed on this thread is kept, and shared when it comes again.
-std::shared_ptr<const HttpUrl> parse_url_remembering_last(const std::string& text,
-                                                          std::span<const QueryParam> query) {
-  if (!query.empty()) return std::make_shared<const HttpUrl>(parse_http_url(text, query));
-  struct LastParsed {
-    std::string text;
-    std::shared_ptr<const HttpUrl> url;
-  };
-  thread_local LastParsed last;
-  if (!last.url || last.text != text) {
-    auto parsed = std::make_shared<const HttpUrl>(parse_http_url(text));
-    std::string parsed_text = text;
-    // Committed together: a throw above leaves the previous pair intact.
-    last.url = std::move(parsed);
-    last.text = std::move(parsed_text);
-  }
-  return last.url;
-}
-
 }  // namespace
 
 bool PreparedRequest::idempotent() const noexcept {
@@ -213,10 +193,25 @@ BaseHeaders base_headers(const SessionOptions& session) {
   return base;
 }
 
+std::shared_ptr<const HttpUrl> LastUrl::parse(const std::string& text,
+                                              std::span<const QueryParam> query) {
+  if (!query.empty()) return std::make_shared<const HttpUrl>(parse_http_url(text, query));
+  if (!url_ || text_ != text) {
+    auto parsed = std::make_shared<const HttpUrl>(parse_http_url(text));
+    std::string parsed_text = text;
+    // Committed together: a throw above leaves the previous pair intact.
+    url_ = std::move(parsed);
+    text_ = std::move(parsed_text);
+  }
+  return url_;
+}
+
 PreparedRequest prepare_request(const SessionOptions& session, const RequestOptions& options,
-                                const BaseHeaders* base) {
+                                const BaseHeaders* base, LastUrl* last_url) {
   PreparedRequest request;
-  request.url = parse_url_remembering_last(options.url, options.query);
+  request.url = last_url
+                    ? last_url->parse(options.url, options.query)
+                    : std::make_shared<const HttpUrl>(parse_http_url(options.url, options.query));
   if (!method_allowed(options.method)) {
     throw ClientError{ErrorKind::invalid_request,
                       "method " + std::string{http::to_string(options.method)} +

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,8 +15,8 @@ namespace tailcut::http::detail {
 
 struct PreparedRequest {
   boost::beast::http::verb method = boost::beast::http::verb::get;
-  // Shared, never changed: a request to the URL of the previous one (a
-  // gateway's to its upstream) shares its parse (see prepare_request).
+  // Shared, never changed: a request to the URL of its session's previous
+  // one (a gateway's to its upstream) shares its parse (LastUrl).
   std::shared_ptr<const HttpUrl> url;
   std::string body;
   // The serialized request: request line, headers, body. The headers are
@@ -38,12 +39,28 @@ struct BaseHeaders {
 };
 [[nodiscard]] BaseHeaders base_headers(const SessionOptions& session);
 
+// The URL a session parsed last. Most sessions send request after request
+// to one URL (a gateway to its upstream): those share one parse, which
+// saves ~6 k instructions, a quarter of a proxied call.
+class LastUrl {
+ public:
+  // `text` with `query` parsed, or the last parse when it is the same URL
+  // (with no query). Throws ClientError(invalid_url).
+  [[nodiscard]] std::shared_ptr<const HttpUrl> parse(const std::string& text,
+                                                     std::span<const QueryParam> query);
+
+ private:
+  std::string text_;
+  std::shared_ptr<const HttpUrl> url_;
+};
+
 // Checks `options` against `session` and serializes the request, with
-// `base` (base_headers(session)) when given. Throws
-// ClientError(invalid_url | invalid_request).
+// `base` (base_headers(session)) when given, and its URL parsed by
+// `last_url` when given. Throws ClientError(invalid_url | invalid_request).
 [[nodiscard]] PreparedRequest prepare_request(const SessionOptions& session,
                                               const RequestOptions& options,
-                                              const BaseHeaders* base = nullptr);
+                                              const BaseHeaders* base = nullptr,
+                                              LastUrl* last_url = nullptr);
 
 // The request a redirect `response` to `current` leads to, or nullopt when
 // `response` is not a redirect (or has no Location). 303 turns any method

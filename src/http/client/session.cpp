@@ -29,6 +29,7 @@ struct SessionState {
   SessionOptions options;
   std::shared_ptr<asio::ssl::context> tls_context;
   BaseHeaders base_headers;  // of options, for every request
+  LastUrl last_url;          // of the last request
   ConnectionPool pool;
   bool closed = false;
 };
@@ -38,10 +39,10 @@ namespace {
 // What a request needs across its hops; the coroutine keeps only this.
 class RequestPlan {
  public:
-  RequestPlan(const SessionOptions& session, const BaseHeaders& base, const RequestOptions& options)
-      : timeouts_{options.timeouts.value_or(session.timeouts)},
+  RequestPlan(SessionState& state, const RequestOptions& options)
+      : timeouts_{options.timeouts.value_or(state.options.timeouts)},
         total_{total_deadline(timeouts_.total)},
-        request_{prepare_request(session, options, &base)},
+        request_{prepare_request(state.options, options, &state.base_headers, &state.last_url)},
         follow_redirects_{options.follow_redirects},
         max_redirects_{options.max_redirects},
         max_body_bytes_{options.max_body_bytes},
@@ -210,7 +211,7 @@ asio::awaitable<RequestResult<Failures>> start_request(const std::shared_ptr<Ses
                                                        const RequestOptions& options) {
   try {
     if (state->closed) throw std::logic_error{"http::Session::request() after close()"};
-    return run_request<Failures>(state, RequestPlan{state->options, state->base_headers, options});
+    return run_request<Failures>(state, RequestPlan{*state, options});
   } catch (...) {
     return failed_request<Failures>(std::current_exception());
   }
