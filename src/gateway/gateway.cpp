@@ -1,11 +1,13 @@
-// Gateway: wiring of the server, the sessions, the routes and the embedded
-// upstream, and their ordered shutdown.
+// Gateway: wiring of the server, the workers' shards and routes, and the
+// embedded upstream, and their ordered shutdown.
 #include "gateway/gateway.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
+
+#include "gateway/smart_api.hpp"
 
 namespace tailcut::gateway {
 
@@ -18,25 +20,24 @@ asio::awaitable<http::Response> healthz(http::Request, http::RequestContext) {
   co_return http::json_response(beast_http::status::ok, R"({"status":"ok"})");
 }
 
-// Brings worker `worker`'s pool figures up to date; runs on that worker's
-// thread, which alone touches its session.
-asio::awaitable<void> report_pool(Metrics* metrics, const http::Session* session,
-                                  std::size_t worker) {
-  metrics->record_pool(worker, session->stats());
+// Brings a worker's pool figures up to date; runs on that worker's thread,
+// which alone touches its shard.
+asio::awaitable<void> report_pool(GatewayShard* shard) {
+  shard->report_pool();
   co_return;
 }
 
 // The metrics, with every worker's pool as of now: each worker is visited
 // in turn on its own thread.
-asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Server* server,
-                                              const std::deque<http::Session>* sessions,
-                                              http::Request, http::RequestContext) {
-  for (std::size_t worker = 0; worker < sessions->size(); ++worker) {
+asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, const http::Server* server,
+                                              std::deque<GatewayShard>* shards, http::Request,
+                                              http::RequestContext) {
+  for (std::size_t worker = 0; worker < shards->size(); ++worker) {
     // Not cancellable: Asio 1.81 hands a cancellation to the other worker
     // with a pointer to a signal that may be gone by the time it runs
     // (chriskohlhoff/asio#1332); a visit takes microseconds anyway.
     co_await asio::co_spawn(
-        server->worker_executor(worker), report_pool(metrics, &(*sessions)[worker], worker),
+        server->worker_executor(worker), report_pool(&(*shards)[worker]),
         asio::bind_cancellation_slot(asio::cancellation_slot{}, asio::use_awaitable));
   }
   auto response = http::json_response(beast_http::status::ok, metrics->serialize());
@@ -72,37 +73,39 @@ void Gateway::start() {
     upstream_url_ = "http://127.0.0.1:" + std::to_string(embedded_upstream_->port()) + "/api/work";
   }
 
-  metrics_ = std::make_unique<Metrics>(options_.server.threads, options_.hedge_count + 1);
-  http::Router router;
-  // The router's handlers reach the API and the metrics through pointers set
-  // below, before the server starts.
-  auto* api_slot = &smart_api_;
-  router.add(beast_http::verb::get, "/api/smart",
-             [api_slot](http::Request request, http::RequestContext context) {
-               return (*api_slot)->handle(std::move(request), context);
-             });
-  router.add(beast_http::verb::get, "/healthz", healthz);
-  Metrics* metrics = metrics_.get();
-  const auto* server_slot = &server_;
-  const auto* sessions = &sessions_;
-  router.add(beast_http::verb::get, "/metrics",
-             [metrics, server_slot, sessions](http::Request request, http::RequestContext context) {
-               return serve_metrics(metrics, server_slot->get(), sessions, std::move(request),
-                                    context);
-             });
-  server_ = std::make_unique<http::Server>(options_.server, std::move(router));
-  for (std::size_t worker = 0; worker < server_->worker_count(); ++worker) {
-    sessions_.emplace_back(server_->worker_executor(worker), options_.client);
-  }
-  smart_api_ = std::make_unique<SmartApi>(options_, upstream_url_, *metrics_, sessions_);
+  metrics_ = std::make_unique<Metrics>(options_.hedge_count + 1);
+  server_ = std::make_unique<http::Server>(
+      options_.server, [this](const http::WorkerContext& worker) { return worker_router(worker); });
   server_->start();
 }
 
+http::Router Gateway::worker_router(const http::WorkerContext& worker) {
+  GatewayShard* shard = &shards_.emplace_back(options_, upstream_url_, worker.executor,
+                                              metrics_->add_shard(worker.worker));
+  http::Router router;
+  router.add(beast_http::verb::get, "/api/smart",
+             [shard](http::Request request, http::RequestContext context) {
+               return handle_smart_call(*shard, std::move(request), context);
+             });
+  router.add(beast_http::verb::get, "/healthz", healthz);
+  // The server is reached through its slot: it is set once the factory
+  // has made every worker's routes, before any request.
+  const Metrics* metrics = metrics_.get();
+  const auto* server_slot = &server_;
+  auto* shards = &shards_;
+  router.add(beast_http::verb::get, "/metrics",
+             [metrics, server_slot, shards](http::Request request, http::RequestContext context) {
+               return serve_metrics(metrics, server_slot->get(), shards, std::move(request),
+                                    context);
+             });
+  return router;
+}
+
 void Gateway::stop() {
-  // Order matters: the server's workers run the sessions, so they stop
-  // first; the sessions' sockets go while their io_contexts still exist.
+  // Order matters: the server's workers run the shards' sessions, so they
+  // stop first; the sessions' sockets go while their io_contexts still exist.
   if (server_) server_->stop();
-  sessions_.clear();
+  shards_.clear();
   if (embedded_upstream_) embedded_upstream_->stop();
 }
 

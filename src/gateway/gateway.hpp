@@ -1,5 +1,5 @@
 // Gateway: `tailcut serve` assembled — the server core with /api/smart,
-// /healthz and /metrics, one upstream session per worker, and the embedded
+// /healthz and /metrics, one GatewayShard per worker, and the embedded
 // simulator when no upstream is given.
 #pragma once
 
@@ -8,10 +8,9 @@
 #include <string>
 
 #include "gateway/gateway_options.hpp"
+#include "gateway/gateway_shard.hpp"
 #include "gateway/metrics.hpp"
-#include "gateway/smart_api.hpp"
 #include "tailcut/http/server.hpp"
-#include "tailcut/http/session.hpp"
 #include "upstream/simulator.hpp"
 
 namespace tailcut::gateway {
@@ -38,14 +37,18 @@ class Gateway {
   [[nodiscard]] const Metrics& metrics() const noexcept { return *metrics_; }
 
  private:
+  // The routes of one worker, on its own shard (the server's router factory).
+  http::Router worker_router(const http::WorkerContext& worker);
+
   GatewayOptions options_;
   upstream::SimulatorOptions embedded_options_;
   std::unique_ptr<http::Server> embedded_upstream_;
   std::string upstream_url_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<http::Server> server_;
-  std::deque<http::Session> sessions_;  // one per worker of server_
-  std::unique_ptr<SmartApi> smart_api_;
+  // The workers' shards, in worker order: made by worker_router(), visited
+  // by /metrics, and gone after the server's workers stop.
+  std::deque<GatewayShard> shards_;
 };
 
 }  // namespace tailcut::gateway

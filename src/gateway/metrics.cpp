@@ -87,10 +87,9 @@ ClientMetric counter(std::uint64_t value, std::vector<ClientMetric::Label> label
 
 }  // namespace
 
-// One worker's counts, on cache lines of its own.
-class alignas(64) Metrics::Shard {
- public:
-  explicit Shard(std::size_t max_attempts) : wins(max_attempts) {}
+// One worker's counts, on cache lines of their own.
+struct alignas(64) MetricsShard::Counts {
+  explicit Counts(std::size_t max_attempts) : wins(max_attempts) {}
 
   std::array<Count, all_outcomes.size()> calls_by_outcome;
   Count attempts;
@@ -117,93 +116,97 @@ std::string_view to_string(CallOutcome outcome) noexcept {
   return "unknown";
 }
 
-Metrics::Metrics(std::size_t workers, std::size_t max_attempts)
-    : max_attempts_{max_attempts}, registry_{std::make_shared<prometheus::Registry>()} {
-  for (std::size_t worker = 0; worker < workers; ++worker) {
-    shards_.push_back(std::make_unique<Shard>(max_attempts));
-  }
-  auto& idle = prometheus::BuildGauge()
-                   .Name("tailcut_upstream_pool_idle_connections")
-                   .Help("Idle keep-alive upstream connections, by worker")
-                   .Register(*registry_);
-  auto& in_use = prometheus::BuildGauge()
-                     .Name("tailcut_upstream_pool_in_use_connections")
-                     .Help("Upstream connections serving a request, by worker")
-                     .Register(*registry_);
-  auto& waiting = prometheus::BuildGauge()
-                      .Name("tailcut_upstream_pool_waiting_requests")
-                      .Help("Upstream requests waiting for a free connection, by worker")
-                      .Register(*registry_);
-  auto& opened = prometheus::BuildCounter()
-                     .Name("tailcut_upstream_connections_opened_total")
-                     .Help("Upstream connections opened since start, by worker")
-                     .Register(*registry_);
-  auto& margin = prometheus::BuildGauge()
-                     .Name("tailcut_deadline_margin_seconds")
-                     .Help(
-                         "How early answers are aimed before their deadlines: "
-                         "--deadline-margin plus the recent peak of late timers, by worker")
-                     .Register(*registry_);
-  connections_opened_counted_.assign(workers, 0);
-  for (std::size_t worker = 0; worker < workers; ++worker) {
-    const prometheus::Labels labels{{"worker", std::to_string(worker)}};
-    pool_idle_.push_back(&idle.Add(labels));
-    pool_in_use_.push_back(&in_use.Add(labels));
-    pool_waiting_.push_back(&waiting.Add(labels));
-    connections_opened_.push_back(&opened.Add(labels));
-    deadline_margin_.push_back(&margin.Add(labels));
-  }
+MetricsShard::MetricsShard(std::size_t max_attempts, Gauges gauges)
+    : counts_{std::make_unique<Counts>(max_attempts)}, gauges_{gauges} {}
+
+MetricsShard::~MetricsShard() = default;
+
+void MetricsShard::record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed) {
+  counts_->calls_by_outcome[static_cast<std::size_t>(outcome)].add();
+  counts_->call_seconds.observe(seconds(elapsed));
 }
 
-Metrics::~Metrics() = default;
+void MetricsShard::record_late_answer() { counts_->late_answers.add(); }
 
-void Metrics::record_call(std::size_t worker, CallOutcome outcome,
-                          std::chrono::steady_clock::duration elapsed) {
-  Shard& shard = *shards_.at(worker);
-  shard.calls_by_outcome[static_cast<std::size_t>(outcome)].add();
-  shard.call_seconds.observe(seconds(elapsed));
-}
-
-void Metrics::record_late_answer(std::size_t worker) { shards_.at(worker)->late_answers.add(); }
-
-void Metrics::record_hedge(std::size_t worker, const policy::HedgeResult<std::string>& result) {
-  Shard& shard = *shards_.at(worker);
-  shard.attempts.add(result.fired);
-  if (result.fired > 1) shard.hedges.add(result.fired - 1);
-  if (result.budget_refused) shard.budget_refusals.add();
-  if (result.winner != 0 && result.winner <= shard.wins.size())
-    shard.wins[result.winner - 1].count.add();
+void MetricsShard::record_hedge(const policy::HedgeResult<std::string>& result) {
+  Counts& counts = *counts_;
+  counts.attempts.add(result.fired);
+  if (result.fired > 1) counts.hedges.add(result.fired - 1);
+  if (result.budget_refused) counts.budget_refusals.add();
+  if (result.winner != 0 && result.winner <= counts.wins.size())
+    counts.wins[result.winner - 1].count.add();
   for (const auto& attempt : result.attempts) {
     if (attempt.state == policy::AttemptState::cancelled) {
-      shard.cancelled.add();
+      counts.cancelled.add();
     } else {
-      shard.attempt_seconds.observe(std::chrono::duration<double>(attempt.elapsed).count());
+      counts.attempt_seconds.observe(std::chrono::duration<double>(attempt.elapsed).count());
     }
   }
 }
 
-void Metrics::record_pool(std::size_t worker, const http::PoolStats& pool) {
-  if (worker >= pool_idle_.size()) return;
-  pool_idle_[worker]->Set(static_cast<double>(pool.idle));
-  pool_in_use_[worker]->Set(static_cast<double>(pool.in_use));
-  pool_waiting_[worker]->Set(static_cast<double>(pool.waiting));
+void MetricsShard::record_pool(const http::PoolStats& pool) {
+  gauges_.pool_idle->Set(static_cast<double>(pool.idle));
+  gauges_.pool_in_use->Set(static_cast<double>(pool.in_use));
+  gauges_.pool_waiting->Set(static_cast<double>(pool.waiting));
   // A counter only goes up: it is given what was opened since it was last told.
-  auto& counted = connections_opened_counted_[worker];
-  if (pool.connections_opened > counted) {
-    connections_opened_[worker]->Increment(static_cast<double>(pool.connections_opened - counted));
-    counted = pool.connections_opened;
+  if (pool.connections_opened > connections_opened_counted_) {
+    gauges_.connections_opened->Increment(
+        static_cast<double>(pool.connections_opened - connections_opened_counted_));
+    connections_opened_counted_ = pool.connections_opened;
   }
 }
 
-void Metrics::record_deadline_margin(std::size_t worker,
-                                     std::chrono::steady_clock::duration margin) {
-  if (worker < deadline_margin_.size()) deadline_margin_[worker]->Set(seconds(margin));
+void MetricsShard::record_deadline_margin(std::chrono::steady_clock::duration margin) {
+  gauges_.deadline_margin->Set(seconds(margin));
+}
+
+Metrics::Metrics(std::size_t max_attempts)
+    : max_attempts_{max_attempts}, registry_{std::make_shared<prometheus::Registry>()} {
+  pool_idle_ = &prometheus::BuildGauge()
+                    .Name("tailcut_upstream_pool_idle_connections")
+                    .Help("Idle keep-alive upstream connections, by worker")
+                    .Register(*registry_);
+  pool_in_use_ = &prometheus::BuildGauge()
+                      .Name("tailcut_upstream_pool_in_use_connections")
+                      .Help("Upstream connections serving a request, by worker")
+                      .Register(*registry_);
+  pool_waiting_ = &prometheus::BuildGauge()
+                       .Name("tailcut_upstream_pool_waiting_requests")
+                       .Help("Upstream requests waiting for a free connection, by worker")
+                       .Register(*registry_);
+  connections_opened_ = &prometheus::BuildCounter()
+                             .Name("tailcut_upstream_connections_opened_total")
+                             .Help("Upstream connections opened since start, by worker")
+                             .Register(*registry_);
+  deadline_margin_ = &prometheus::BuildGauge()
+                          .Name("tailcut_deadline_margin_seconds")
+                          .Help(
+                              "How early answers are aimed before their deadlines: "
+                              "--deadline-margin plus the recent peak of late timers, by worker")
+                          .Register(*registry_);
+}
+
+Metrics::~Metrics() = default;
+
+MetricsShard& Metrics::add_shard(std::size_t worker) {
+  const prometheus::Labels labels{{"worker", std::to_string(worker)}};
+  const MetricsShard::Gauges gauges{
+      .pool_idle = &pool_idle_->Add(labels),
+      .pool_in_use = &pool_in_use_->Add(labels),
+      .pool_waiting = &pool_waiting_->Add(labels),
+      .connections_opened = &connections_opened_->Add(labels),
+      .deadline_margin = &deadline_margin_->Add(labels),
+  };
+  // Not make_unique: the constructor is private to the friend.
+  shards_.push_back(std::unique_ptr<MetricsShard>{new MetricsShard{max_attempts_, gauges}});
+  return *shards_.back();
 }
 
 std::string Metrics::serialize() const {
+  using Counts = MetricsShard::Counts;
   const auto total = [this](const auto& count_of) {
     std::uint64_t sum = 0;
-    for (const auto& shard : shards_) sum += count_of(*shard).get();
+    for (const auto& shard : shards_) sum += count_of(*shard->counts_).get();
     return sum;
   };
   const auto counter_family = [&](std::string name, std::string help, const auto& count_of) {
@@ -212,10 +215,10 @@ std::string Metrics::serialize() const {
     return counters;
   };
   const auto histogram_family = [this](std::string name, std::string help,
-                                       Histogram Shard::*histogram) {
+                                       Histogram Counts::*histogram) {
     std::array<std::uint64_t, Histogram::buckets> counts{};
     double sum = 0.0;
-    for (const auto& shard : shards_) ((*shard).*histogram).add_to(counts, sum);
+    for (const auto& shard : shards_) ((*shard->counts_).*histogram).add_to(counts, sum);
     ClientMetric metric;
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < Histogram::buckets; ++i) {
@@ -234,33 +237,33 @@ std::string Metrics::serialize() const {
   std::vector<MetricFamily> families;
   families.push_back(
       counter_family("tailcut_attempts_total", "Upstream attempts fired, first ones included",
-                     [](const Shard& shard) -> const Count& { return shard.attempts; }));
+                     [](const Counts& shard) -> const Count& { return shard.attempts; }));
   families.push_back(
       counter_family("tailcut_hedges_total", "Extra (hedged) upstream attempts fired",
-                     [](const Shard& shard) -> const Count& { return shard.hedges; }));
+                     [](const Counts& shard) -> const Count& { return shard.hedges; }));
   families.push_back(
       counter_family("tailcut_attempts_cancelled_total",
                      "Upstream attempts cancelled (lost the race or ran out of time)",
-                     [](const Shard& shard) -> const Count& { return shard.cancelled; }));
+                     [](const Counts& shard) -> const Count& { return shard.cancelled; }));
   families.push_back(counter_family(
       "tailcut_hedge_budget_refusals_total", "Calls whose extra attempts the hedge budget refused",
-      [](const Shard& shard) -> const Count& { return shard.budget_refusals; }));
+      [](const Counts& shard) -> const Count& { return shard.budget_refusals; }));
   families.push_back(counter_family(
       "tailcut_calls_answered_late_total",
       "Calls whose answer was ready only after their timeout, counted from the request's arrival "
       "(see --deadline-margin)",
-      [](const Shard& shard) -> const Count& { return shard.late_answers; }));
+      [](const Counts& shard) -> const Count& { return shard.late_answers; }));
   families.push_back(histogram_family("tailcut_call_duration_seconds",
                                       "Time from reading a call to answering it",
-                                      &Shard::call_seconds));
+                                      &Counts::call_seconds));
   families.push_back(histogram_family("tailcut_attempt_duration_seconds",
                                       "Duration of upstream attempts that finished on their own",
-                                      &Shard::attempt_seconds));
+                                      &Counts::attempt_seconds));
   MetricFamily calls =
       family("tailcut_calls_total", "/api/smart calls answered, by outcome", MetricType::Counter);
   for (const CallOutcome outcome : all_outcomes) {
     const auto index = static_cast<std::size_t>(outcome);
-    calls.metric.push_back(counter(total([index](const Shard& shard) -> const Count& {
+    calls.metric.push_back(counter(total([index](const Counts& shard) -> const Count& {
                                      return shard.calls_by_outcome[index];
                                    }),
                                    {{"outcome", std::string{to_string(outcome)}}}));
@@ -270,7 +273,7 @@ std::string Metrics::serialize() const {
       family("tailcut_wins_total", "Successful calls by the attempt that won (1 = first)",
              MetricType::Counter);
   for (std::size_t attempt = 1; attempt <= max_attempts_; ++attempt) {
-    wins.metric.push_back(counter(total([attempt](const Shard& shard) -> const Count& {
+    wins.metric.push_back(counter(total([attempt](const Counts& shard) -> const Count& {
                                     return shard.wins[attempt - 1].count;
                                   }),
                                   {{"attempt", std::to_string(attempt)}}));

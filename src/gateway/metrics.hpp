@@ -4,6 +4,7 @@
 #pragma once
 
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
@@ -25,46 +26,69 @@ enum class CallOutcome { success, upstream_failed, deadline_exceeded, bad_reques
 // The stable name of an outcome, as in metrics labels, logs and error codes.
 std::string_view to_string(CallOutcome outcome) noexcept;
 
-// Thread-safe. Every call's counts and latencies go into its worker's own
-// shard, without a lock and without sharing a cache line with another
-// worker (as Envoy's thread-local stats); serialize() sums the shards. The
-// pool's gauges and counter and the margin gauge are prometheus-cpp's, one
-// per worker.
+// One worker's metrics: its calls' counts and latencies, on cache lines of
+// their own and without a lock (as Envoy's thread-local stats), and its
+// per-worker gauges. Made by Metrics::add_shard; its record_* calls run on
+// its worker's thread only.
+class MetricsShard {
+ public:
+  ~MetricsShard();
+  MetricsShard(const MetricsShard&) = delete;
+  MetricsShard& operator=(const MetricsShard&) = delete;
+
+  void record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed);
+  // A call whose answer was ready only after its timeout had passed.
+  void record_late_answer();
+  void record_hedge(const policy::HedgeResult<std::string>& result);
+  // The pool of the worker's session, as of now. Called when /metrics is
+  // served (the gateway visits each worker for it), so that the gauges are
+  // current even when no call has ended for a while.
+  void record_pool(const http::PoolStats& pool);
+  // How early the worker aims its answers before their deadlines.
+  void record_deadline_margin(std::chrono::steady_clock::duration margin);
+
+ private:
+  friend class Metrics;
+  struct Counts;  // read by Metrics::serialize from any thread
+  struct Gauges {
+    prometheus::Gauge* pool_idle;
+    prometheus::Gauge* pool_in_use;
+    prometheus::Gauge* pool_waiting;
+    prometheus::Counter* connections_opened;
+    prometheus::Gauge* deadline_margin;
+  };
+  MetricsShard(std::size_t max_attempts, Gauges gauges);
+
+  std::unique_ptr<Counts> counts_;
+  Gauges gauges_;
+  std::uint64_t connections_opened_counted_ = 0;
+};
+
+// The gateway's metrics: the shards of its workers, summed when served.
 class Metrics {
  public:
-  Metrics(std::size_t workers, std::size_t max_attempts);
+  explicit Metrics(std::size_t max_attempts);
   ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // The record_* calls of worker `worker` run on that worker's thread.
-  void record_call(std::size_t worker, CallOutcome outcome,
-                   std::chrono::steady_clock::duration elapsed);
-  // A call whose answer was ready only after its timeout had passed.
-  void record_late_answer(std::size_t worker);
-  void record_hedge(std::size_t worker, const policy::HedgeResult<std::string>& result);
-  // The pool of worker `worker`'s session, as of now. Called when /metrics
-  // is served (the gateway visits each worker for it), so that the gauges
-  // are current even when no call has ended for a while.
-  void record_pool(std::size_t worker, const http::PoolStats& pool);
-  // How early worker `worker` aims its answers before their deadlines.
-  void record_deadline_margin(std::size_t worker, std::chrono::steady_clock::duration margin);
+  // A new shard for worker `worker` (its label on the per-worker gauges),
+  // owned by this object. Not thread-safe: the shards are made before the
+  // workers run (the server's router factory).
+  MetricsShard& add_shard(std::size_t worker);
 
   // The text exposition format, for GET /metrics (from any thread).
   [[nodiscard]] std::string serialize() const;
 
  private:
-  class Shard;
-
   std::size_t max_attempts_;
-  std::vector<std::unique_ptr<Shard>> shards_;  // [worker]
+  std::vector<std::unique_ptr<MetricsShard>> shards_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::vector<prometheus::Gauge*> pool_idle_;
-  std::vector<prometheus::Gauge*> pool_in_use_;
-  std::vector<prometheus::Gauge*> pool_waiting_;
-  std::vector<prometheus::Counter*> connections_opened_;
-  std::vector<std::uint64_t> connections_opened_counted_;  // [worker], on its thread
-  std::vector<prometheus::Gauge*> deadline_margin_;
+  prometheus::Family<prometheus::Gauge>* pool_idle_;
+  prometheus::Family<prometheus::Gauge>* pool_in_use_;
+  prometheus::Family<prometheus::Gauge>* pool_waiting_;
+  prometheus::Family<prometheus::Counter>* connections_opened_;
+  prometheus::Family<prometheus::Gauge>* deadline_margin_;
 };
 
 }  // namespace tailcut::gateway

@@ -1,4 +1,4 @@
-// SmartApi: validates the call, hedges the upstream under the deadline, and
+// /api/smart: validates the call, hedges the upstream under the deadline, and
 // answers 200 / 502 / 504, with one log line and the metrics of the call.
 #include "gateway/smart_api.hpp"
 
@@ -18,24 +18,6 @@ namespace beast_http = boost::beast::http;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-// The request of one attempt. Built in place of the previous attempt's on
-// this thread: the session reads it before request() returns, and reusing
-// its strings' memory saves allocations on every call.
-const http::RequestOptions& attempt_request(const std::string& url,
-                                            const policy::AttemptContext& context) {
-  thread_local http::RequestOptions request;
-  request.url = url;
-  request.headers.resize(context.remaining ? 2 : 1);
-  request.headers[0].name = "X-Tailcut-Attempt";
-  request.headers[0].value = std::to_string(context.number);
-  if (context.remaining) {
-    request.headers[1].name = "X-Tailcut-Deadline-Remaining-Ms";
-    request.headers[1].value = std::to_string(context.remaining->count());
-  }
-  request.stop = context.stop;  // attempt 1, run in the hedge's frame
-  return request;
-}
 
 // Success is HTTP 200 with a JSON object body; anything else is what went
 // wrong.
@@ -64,21 +46,20 @@ async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& 
   return async::Outcome<std::string>::success(std::move(outcome.value().body));
 }
 
-// Not a coroutine: the request options are built on the stack and handed
-// to the session, rather than kept in call_upstream's frame.
+// Not a coroutine: the request options are handed to the session here,
+// rather than kept in call_upstream's frame.
 asio::awaitable<async::Outcome<http::ClientResponse>> send_attempt(
-    http::Session& session, const std::string& url, const policy::AttemptContext& context) {
-  return session.try_request(attempt_request(url, context));
+    GatewayShard& shard, const policy::AttemptContext& context) {
+  return shard.session().try_request(shard.attempt_request(context));
 }
 
-// One attempt: GET the upstream. `url` outlives every call (SmartApi owns it).
+// One attempt: GET the upstream. The shard outlives every call.
 // Failures, cancellation included, are returned, never thrown: thousands of
 // attempts a second fail or are cancelled, and no exception is raised for
 // them on the way.
-asio::awaitable<async::Outcome<std::string>> call_upstream(http::Session* session,
-                                                           const std::string* url,
+asio::awaitable<async::Outcome<std::string>> call_upstream(GatewayShard* shard,
                                                            policy::AttemptContext context) {
-  auto outcome = co_await send_attempt(*session, *url, context);
+  auto outcome = co_await send_attempt(*shard, context);
   co_return judge_attempt(outcome);
 }
 
@@ -143,49 +124,10 @@ http::Response failure_response(beast_http::status status, CallOutcome outcome, 
   return http::json_response(status, boost::json::serialize(body));
 }
 
-}  // namespace
-
-SmartApi::SmartApi(const GatewayOptions& options, std::string upstream_url, Metrics& metrics,
-                   std::deque<http::Session>& sessions)
-    : options_{options},
-      upstream_url_{std::move(upstream_url)},
-      metrics_{metrics},
-      sessions_{sessions} {
-  if (options.hedge_budget_percent > 0) budget_.emplace(options.hedge_budget_percent);
-  margins_.assign(sessions.size(),
-                  DeadlineMargin{options.deadline_margin, options.deadline_margin_max});
-  late_logs_.resize(sessions.size());
-  const auto now = Clock::now();
-  for (std::size_t worker = 0; worker < margins_.size(); ++worker) {
-    metrics_.record_deadline_margin(worker, margins_[worker].current(now));
-  }
-}
-
-asio::awaitable<http::Response> SmartApi::handle(http::Request request,
-                                                 http::RequestContext context) {
-  const auto timeout_param = parse_timeout_param(request.target(), options_.max_timeout);
-  if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
-    co_return reject(*invalid, context);
-  }
-  const auto timeout = std::get<0>(timeout_param);
-  // Read: its memory goes now, not when the call ends (a slow call in
-  // flight holds this frame).
-  request = http::Request{};
-  http::Session* session = &sessions_.at(context.worker);
-  const std::string* url = &upstream_url_;
-  policy::OutcomeAttempt<std::string> attempt = [session,
-                                                 url](policy::AttemptContext attempt_context) {
-    return call_upstream(session, url, attempt_context);
-  };
-  const auto result =
-      co_await policy::hedge(std::move(attempt), hedge_options(timeout, context, Clock::now()));
-  co_return answer(result, timeout, context);
-}
-
-http::Response SmartApi::reject(const TimeoutParamError& invalid,
-                                const http::RequestContext& context) {
-  metrics_.record_call(context.worker, CallOutcome::bad_request,
-                       Clock::now() - context.received_at);
+// A call whose target or timeout is not valid: counted, logged, 400.
+http::Response reject(GatewayShard& shard, const TimeoutParamError& invalid,
+                      const http::RequestContext& context) {
+  shard.metrics().record_call(CallOutcome::bad_request, Clock::now() - context.received_at);
   if (spdlog::should_log(spdlog::level::info)) {
     spdlog::info("call id={} outcome=bad_request reason={}", context.id,
                  http::detail::quoted_for_log(invalid.message));
@@ -193,18 +135,21 @@ http::Response SmartApi::reject(const TimeoutParamError& invalid,
   return bad_request_response(invalid);
 }
 
-policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::milliseconds> timeout,
-                                             const http::RequestContext& context,
-                                             Clock::time_point now) {
+// The hedge of one call. Not in handle_smart_call's coroutine frame, which
+// thousands of calls in flight each hold.
+policy::HedgeOptions hedge_options(GatewayShard& shard,
+                                   std::optional<std::chrono::milliseconds> timeout,
+                                   const http::RequestContext& context, Clock::time_point now) {
+  const GatewayOptions& options = shard.options();
   const auto received_at = context.received_at;
   policy::HedgeOptions hedge_options;
-  hedge_options.delay = options_.hedge_delay;
-  hedge_options.extra_attempts = options_.hedge_count;
-  hedge_options.on_failure = options_.hedge_on_failure;
-  hedge_options.budget = budget_ ? &*budget_ : nullptr;
+  hedge_options.delay = options.hedge_delay;
+  hedge_options.extra_attempts = options.hedge_count;
+  hedge_options.on_failure = options.hedge_on_failure;
+  hedge_options.budget = shard.hedge_budget();
   // The answer leaves as soon as it is known; the losers are cancelled then
   // and unwind after it. Safe: an attempt (call_upstream) holds only its
-  // context and pointers to the session and URL, which outlive every call.
+  // context and a pointer to the shard, which outlives every call.
   hedge_options.losers = policy::Losers::cancel_without_joining;
   // Attempt 1 in the hedge's own frame, stopped through its request's stop
   // token: a call answered before the hedge delay spawns no task.
@@ -217,17 +162,47 @@ policy::HedgeOptions SmartApi::hedge_options(std::optional<std::chrono::millisec
   // aimed at now: the hedge's lateness is measured against it.
   if (timeout) {
     const auto margin =
-        std::min<Clock::duration>(margins_[context.worker].current(now), *timeout / 2);
+        std::min<Clock::duration>(shard.deadline_margin().current(now), *timeout / 2);
     hedge_options.deadline = std::max(received_at + *timeout - margin, now);
   } else {
-    hedge_options.deadline = std::max(received_at + options_.max_wait, now);
+    hedge_options.deadline = std::max(received_at + options.max_wait, now);
   }
   return hedge_options;
 }
 
-http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
-                                std::optional<std::chrono::milliseconds> timeout,
-                                const http::RequestContext& context) {
+// A late answer (ready after its timeout, by this worker's clock) is
+// warned about: at most one line a second per worker, which tells how many
+// more there were since the previous one.
+void warn_late(GatewayShard& shard, const http::RequestContext& context,
+               std::chrono::milliseconds timeout, Clock::duration elapsed,
+               Clock::duration timer_lateness, Clock::time_point now) {
+  const auto untold_lines = shard.late_answer_log().admit(now);
+  if (!untold_lines) return;
+  using Milliseconds = std::chrono::duration<double, std::milli>;
+  const auto margin = shard.deadline_margin().current(now);
+  // Timers later than the margin: the machine is busier than the margin
+  // has learnt. Otherwise the margin was smaller when the call began, or
+  // capped at half of a short timeout.
+  const std::string cause =
+      fmt::format("its timers ran up to {:.1f} ms late{}", Milliseconds{timer_lateness}.count(),
+                  timer_lateness > margin ? ": the machine is busy" : "");
+  const std::string untold =
+      *untold_lines == 0
+          ? std::string{}
+          : fmt::format("; {} more late answers on this worker since the previous warning",
+                        *untold_lines);
+  spdlog::warn(
+      "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin "
+      "{:.1f} ms; {}){}",
+      context.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
+      Milliseconds{margin}.count(), cause, untold);
+}
+
+// The answer of a call whose hedge has ended, with its metrics and log line.
+http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string>& result,
+                      std::optional<std::chrono::milliseconds> timeout,
+                      const http::RequestContext& context) {
+  const GatewayOptions& options = shard.options();
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
   switch (result.outcome) {
@@ -242,11 +217,11 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
     case policy::HedgeOutcome::deadline_exceeded:
       outcome = CallOutcome::deadline_exceeded;
       response = failure_response(
-          static_cast<beast_http::status>(options_.timeout_status), outcome,
+          static_cast<beast_http::status>(options.timeout_status), outcome,
           timeout
               ? "no successful upstream response within " + std::to_string(timeout->count()) + " ms"
               : "no successful upstream response within the maximum wait of " +
-                    std::to_string(options_.max_wait.count()) + " ms",
+                    std::to_string(options.max_wait.count()) + " ms",
           result);
       break;
     case policy::HedgeOutcome::cancelled:
@@ -257,22 +232,23 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   }
   add_attempt_fields(response, result.fired, result.winner);
 
+  MetricsShard& metrics = shard.metrics();
   const auto now = Clock::now();
   const auto elapsed = now - context.received_at;
-  metrics_.record_call(context.worker, outcome, elapsed);
+  metrics.record_call(outcome, elapsed);
   if (timeout && elapsed > *timeout) {
-    metrics_.record_late_answer(context.worker);
-    warn_late(context, *timeout, elapsed, result.timer_lateness, now);
+    metrics.record_late_answer();
+    warn_late(shard, context, *timeout, elapsed, result.timer_lateness, now);
   }
   // How late the hedge acted on its timers (the hedge delay: every hedged
   // call, the first to tell when the machine gets busy; the deadline)
   // widens the margin of the calls to come.
-  auto& margin = margins_[context.worker];
+  auto& margin = shard.deadline_margin();
   if (result.timer_lateness > Clock::duration::zero()) {
     margin.observe_lateness(result.timer_lateness, now);
   }
-  metrics_.record_deadline_margin(context.worker, margin.current(now));
-  metrics_.record_hedge(context.worker, result);
+  metrics.record_deadline_margin(margin.current(now));
+  metrics.record_hedge(result);
   if (spdlog::should_log(spdlog::level::info)) {
     spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
                  timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
@@ -282,34 +258,26 @@ http::Response SmartApi::answer(const policy::HedgeResult<std::string>& result,
   return response;
 }
 
-void SmartApi::warn_late(const http::RequestContext& context, std::chrono::milliseconds timeout,
-                         Clock::duration elapsed, Clock::duration timer_lateness,
-                         Clock::time_point now) {
-  auto& log = late_logs_[context.worker];
-  if (now < log.next_line) {
-    ++log.untold;
-    return;
+}  // namespace
+
+asio::awaitable<http::Response> handle_smart_call(GatewayShard& shard, http::Request request,
+                                                  http::RequestContext context) {
+  const auto timeout_param = parse_timeout_param(request.target(), shard.options().max_timeout);
+  if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
+    co_return reject(shard, *invalid, context);
   }
-  using Milliseconds = std::chrono::duration<double, std::milli>;
-  const auto margin = margins_[context.worker].current(now);
-  // Timers later than the margin: the machine is busier than the margin
-  // has learnt. Otherwise the margin was smaller when the call began, or
-  // capped at half of a short timeout.
-  const std::string cause =
-      fmt::format("its timers ran up to {:.1f} ms late{}", Milliseconds{timer_lateness}.count(),
-                  timer_lateness > margin ? ": the machine is busy" : "");
-  const std::string untold =
-      log.untold == 0
-          ? std::string{}
-          : fmt::format("; {} more late answers on this worker since the previous warning",
-                        log.untold);
-  spdlog::warn(
-      "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin "
-      "{:.1f} ms; {}){}",
-      context.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
-      Milliseconds{margin}.count(), cause, untold);
-  log.untold = 0;
-  log.next_line = now + std::chrono::seconds{1};
+  const auto timeout = std::get<0>(timeout_param);
+  // Read: its memory goes now, not when the call ends (a slow call in
+  // flight holds this frame).
+  request = http::Request{};
+  GatewayShard* shard_of_call = &shard;
+  policy::OutcomeAttempt<std::string> attempt =
+      [shard_of_call](policy::AttemptContext attempt_context) {
+        return call_upstream(shard_of_call, attempt_context);
+      };
+  const auto result = co_await policy::hedge(std::move(attempt),
+                                             hedge_options(shard, timeout, context, Clock::now()));
+  co_return answer(shard, result, timeout, context);
 }
 
 }  // namespace tailcut::gateway

@@ -31,16 +31,17 @@ policy::HedgeResult<std::string> hedged_call() {
 
 TEST(MetricsTest, WorkersRecordConcurrentlyAndTheTextSumsThem) {
   constexpr int calls_per_worker = 10000;
-  Metrics metrics{2, 3};
+  Metrics metrics{3};
   std::vector<std::thread> workers;
   for (std::size_t worker = 0; worker < 2; ++worker) {
-    workers.emplace_back([&metrics, worker] {
+    MetricsShard* shard = &metrics.add_shard(worker);
+    workers.emplace_back([shard] {
       for (int i = 0; i < calls_per_worker; ++i) {
-        metrics.record_call(worker, CallOutcome::success, 500ms);
-        metrics.record_hedge(worker, hedged_call());
+        shard->record_call(CallOutcome::success, 500ms);
+        shard->record_hedge(hedged_call());
       }
-      metrics.record_call(worker, CallOutcome::bad_request, 1ms);
-      metrics.record_late_answer(worker);
+      shard->record_call(CallOutcome::bad_request, 1ms);
+      shard->record_late_answer();
     });
   }
   for (auto& worker : workers) worker.join();
@@ -69,9 +70,11 @@ TEST(MetricsTest, WorkersRecordConcurrentlyAndTheTextSumsThem) {
 }
 
 TEST(MetricsTest, GaugesArePerWorker) {
-  Metrics metrics{2, 3};
-  metrics.record_deadline_margin(1, 25ms);
-  metrics.record_pool(0, http::PoolStats{.connections_opened = 9, .idle = 4, .in_use = 1});
+  Metrics metrics{3};
+  MetricsShard& worker_0 = metrics.add_shard(0);
+  MetricsShard& worker_1 = metrics.add_shard(1);
+  worker_1.record_deadline_margin(25ms);
+  worker_0.record_pool(http::PoolStats{.connections_opened = 9, .idle = 4, .in_use = 1});
   const std::string text = metrics.serialize();
   EXPECT_TRUE(has_line(text, R"(tailcut_deadline_margin_seconds{worker="1"} 0.025)")) << text;
   EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_idle_connections{worker="0"} 4)"));
@@ -82,10 +85,11 @@ TEST(MetricsTest, GaugesArePerWorker) {
 // The pool's figures are reported again at every scrape: the counter of
 // connections opened takes what was opened since, and never goes down.
 TEST(MetricsTest, ConnectionsOpenedIsACounterFedByTheLatestTotal) {
-  Metrics metrics{1, 3};
-  metrics.record_pool(0, http::PoolStats{.connections_opened = 9});
-  metrics.record_pool(0, http::PoolStats{.connections_opened = 9});
-  metrics.record_pool(0, http::PoolStats{.connections_opened = 12, .waiting = 2});
+  Metrics metrics{3};
+  MetricsShard& shard = metrics.add_shard(0);
+  shard.record_pool(http::PoolStats{.connections_opened = 9});
+  shard.record_pool(http::PoolStats{.connections_opened = 9});
+  shard.record_pool(http::PoolStats{.connections_opened = 12, .waiting = 2});
   const std::string text = metrics.serialize();
   EXPECT_TRUE(has_line(text, "# TYPE tailcut_upstream_connections_opened_total counter")) << text;
   EXPECT_TRUE(has_line(text, R"(tailcut_upstream_connections_opened_total{worker="0"} 12)"));

@@ -5,6 +5,14 @@
 //   ... server.port() ...
 //   server.stop();                 // graceful, from any thread
 //
+// Or with one router per worker, whose handlers use that worker's own
+// objects (Seastar's sharded<T>, Envoy's thread-local slots):
+//
+//   http::Server server{options, [&](const http::WorkerContext& worker) {
+//     auto& shard = shards.emplace_back(worker.executor);
+//     return routes_of(shard);
+//   }};
+//
 // Design (docs/http-server.md): one io_context per worker thread, nothing
 // shared between them. Worker 0 also runs the acceptor, which hands each new
 // connection to the next worker in turn; the connection, its requests and
@@ -16,6 +24,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "tailcut/http/router.hpp"
@@ -31,6 +40,17 @@ struct ServerStats {
   std::uint64_t requests_handled = 0;      // responses sent or being sent, 400s... included
 };
 
+// The worker a router is made for (see Server's constructor).
+struct WorkerContext {
+  std::size_t worker;  // its index, as in RequestContext::worker
+  // Its executor: objects made on it (an upstream session) are served by
+  // this worker's thread, the only one that runs its router's handlers.
+  boost::asio::any_io_executor executor;
+};
+
+// Makes the router of one worker.
+using RouterFactory = std::function<Router(const WorkerContext&)>;
+
 namespace detail {
 class ServerCore;
 }
@@ -39,8 +59,16 @@ class Server {
  public:
   // Creates the workers (their io_contexts) without starting them. Throws
   // std::invalid_argument when an option is out of range (zero threads,
-  // limits or timeouts).
+  // limits or timeouts). Every worker gets a copy of `router`: its handlers
+  // run concurrently on all workers.
   Server(ServerOptions options, Router router);
+  // The same, with one router per worker: `make_router` is called once for
+  // each worker, in index order, on the calling thread, before this
+  // constructor returns (so before any worker runs). Worker k's router runs
+  // only on k's thread: its handlers may use single-threaded objects of
+  // their own without locks. What make_router throws propagates (after the
+  // options are checked).
+  Server(ServerOptions options, const RouterFactory& make_router);
   // Stops as stop() does and waits for it. Must not run on a worker thread.
   ~Server();
   Server(const Server&) = delete;

@@ -487,7 +487,7 @@ awaitable<bool> ServerConnection::serve_request() {
       ~StopWatching() { connection.stop_watching(); }
     } watching{*this};
     try {
-      response = co_await core_.router().dispatch(std::move(*request), context);
+      response = co_await worker_.router.dispatch(std::move(*request), context);
     } catch (const DropConnection&) {
       dropped_ = true;
       core_.count_request_handled();  // handled: by hanging up

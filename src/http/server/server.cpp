@@ -174,12 +174,15 @@ void shut_down(ServerCore& core) {
 
 }  // namespace
 
-ServerCore::ServerCore(ServerOptions options, Router router)
-    : options_{std::move(options)}, router_{std::move(router)}, port_{options_.port} {
+ServerCore::ServerCore(ServerOptions options, const RouterFactory& make_router)
+    : options_{std::move(options)}, port_{options_.port} {
   validate(options_);
   workers_.reserve(options_.threads);
   for (std::size_t i = 0; i < options_.threads; ++i) {
     workers_.push_back(std::make_unique<Worker>(options_.threads));
+  }
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    workers_[i]->router = make_router(WorkerContext{i, workers_[i]->io.get_executor()});
   }
 }
 
@@ -254,7 +257,10 @@ ServerStats ServerCore::stats() const noexcept {
 }  // namespace detail
 
 Server::Server(ServerOptions options, Router router)
-    : core_{std::make_unique<detail::ServerCore>(std::move(options), std::move(router))} {}
+    : Server{std::move(options), [&router](const WorkerContext&) { return router; }} {}
+
+Server::Server(ServerOptions options, const RouterFactory& make_router)
+    : core_{std::make_unique<detail::ServerCore>(std::move(options), make_router)} {}
 
 Server::~Server() {
   if (detail::on_worker_thread(*core_)) {

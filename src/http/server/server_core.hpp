@@ -1,5 +1,6 @@
-// ServerCore: the state the server's threads share (options, router, workers,
-// acceptor, counters, shutdown flag) and the life cycle behind http::Server.
+// ServerCore: the state the server's threads share (options, workers and their
+// routers, acceptor, counters, shutdown flag) and the life cycle behind
+// http::Server.
 // Private to src/http/server.
 #pragma once
 
@@ -36,6 +37,9 @@ struct Worker {
   // Those whose handler runs without a watch on the client yet; the
   // departure sweep watches them (connection.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
+  // This worker's routes (Server's router factory); before `io` too, for
+  // the handlers' frames.
+  Router router;
   // One thread runs it. With more than one worker, worker 0 registers each
   // socket it accepts for worker k in k's reactor, and the per-socket lock
   // orders that with k's handling of a stale event on the same (pooled)
@@ -62,7 +66,7 @@ enum class Lifecycle { created, running, stopping, stopped };
 
 class ServerCore {
  public:
-  ServerCore(ServerOptions options, Router router);
+  ServerCore(ServerOptions options, const RouterFactory& make_router);
   // Destroys the workers' io_contexts (and with them any coroutine frame
   // left) before the rest. The worker threads must be joined.
   ~ServerCore();
@@ -70,7 +74,6 @@ class ServerCore {
   ServerCore& operator=(const ServerCore&) = delete;
 
   [[nodiscard]] const ServerOptions& options() const noexcept { return options_; }
-  [[nodiscard]] const Router& router() const noexcept { return router_; }
   [[nodiscard]] std::size_t worker_count() const noexcept { return workers_.size(); }
   [[nodiscard]] Worker& worker(std::size_t index) noexcept { return *workers_[index]; }
 
@@ -115,7 +118,6 @@ class ServerCore {
 
  private:
   ServerOptions options_;
-  Router router_;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor_;
   std::atomic<std::uint16_t> port_;
   std::atomic<bool> shutting_down_{false};

@@ -1,0 +1,62 @@
+// GatewayShard: everything one worker of the gateway owns — its upstream
+// session, deadline margin, hedge budget, log limits and metrics shard —
+// in one object, made for the worker by the server's router factory and
+// used only on that worker's thread, so nothing in it is locked.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <optional>
+#include <string>
+
+#include "gateway/deadline_margin.hpp"
+#include "gateway/gateway_options.hpp"
+#include "gateway/log_line_limit.hpp"
+#include "gateway/metrics.hpp"
+#include "tailcut/http/session.hpp"
+#include "tailcut/policy/hedge.hpp"
+#include "tailcut/policy/hedge_budget.hpp"
+
+namespace tailcut::gateway {
+
+class GatewayShard {
+ public:
+  // `options` outlives the shard; `executor` is the worker's.
+  GatewayShard(const GatewayOptions& options, std::string upstream_url,
+               boost::asio::any_io_executor executor, MetricsShard& metrics);
+  GatewayShard(const GatewayShard&) = delete;
+  GatewayShard& operator=(const GatewayShard&) = delete;
+
+  [[nodiscard]] const GatewayOptions& options() const noexcept { return options_; }
+  [[nodiscard]] http::Session& session() noexcept { return session_; }
+  [[nodiscard]] MetricsShard& metrics() noexcept { return metrics_; }
+  [[nodiscard]] DeadlineMargin& deadline_margin() noexcept { return margin_; }
+  // Null when --hedge-budget is 0 (no cap). Per worker, not shared: one
+  // bucket for all would be a cache line every worker writes on every
+  // call. Each worker's extra attempts stay within the percentage of its
+  // own first attempts, so the sum does too; only the burst (the bucket's
+  // size) is per worker.
+  [[nodiscard]] policy::HedgeBudget* hedge_budget() noexcept {
+    return budget_ ? &*budget_ : nullptr;
+  }
+  // Warnings of calls answered after their timeout.
+  [[nodiscard]] LogLineLimit& late_answer_log() noexcept { return late_answer_log_; }
+
+  // The request of one attempt. Built in place of the previous attempt's:
+  // the session reads it before request() returns, and reusing its
+  // strings' memory saves allocations on every call.
+  const http::RequestOptions& attempt_request(const policy::AttemptContext& context);
+
+  // Brings this worker's pool figures in the metrics up to date.
+  void report_pool();
+
+ private:
+  const GatewayOptions& options_;
+  http::Session session_;
+  MetricsShard& metrics_;
+  DeadlineMargin margin_;
+  std::optional<policy::HedgeBudget> budget_;
+  LogLineLimit late_answer_log_;
+  http::RequestOptions attempt_request_;
+};
+
+}  // namespace tailcut::gateway
