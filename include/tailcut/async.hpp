@@ -4,6 +4,7 @@
 #include "tailcut/async/as_completed.hpp"
 #include "tailcut/async/deadline.hpp"
 #include "tailcut/async/error.hpp"
+#include "tailcut/async/failure.hpp"
 #include "tailcut/async/gather.hpp"
 #include "tailcut/async/limiter.hpp"
 #include "tailcut/async/outcome.hpp"
