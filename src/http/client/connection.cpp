@@ -18,7 +18,6 @@
 #include <boost/system/system_error.hpp>
 #include <cerrno>
 
-#include "../common/drain_aware_read.hpp"
 #include "../common/socket_closer.hpp"
 #include "../common/socket_watchdog.hpp"
 #include "response_reader.hpp"
@@ -91,7 +90,6 @@ struct Connection::Impl {
         // Looked up now rather than in close(), which may run as the context
         // is being destroyed (and would pay the service registry's lock).
         closer{asio::use_service<SocketCloser>(asio::query(executor, asio::execution::context))},
-        reactor{reactor_of(executor)},
         watchdog{socket(), closer, watchdog_check_interval, SocketCloser::How::reset} {}
   ~Impl() { close(); }
 
@@ -183,7 +181,7 @@ struct Connection::Impl {
     if (!tls && buffer.capacity() == 0) return first_read(error);
     const auto space = buffer.prepare(read_chunk_bytes);
     if (tls) return tls->async_read_some(space, use_awaitable_into(error));
-    return async_read_some_drain_aware(reactor, *plain, space, use_awaitable_into(error));
+    return plain->async_read_some(space, use_awaitable_into(error));
   }
 
   // A connection that never read waits until the answer is there before
@@ -191,8 +189,8 @@ struct Connection::Impl {
   asio::awaitable<std::size_t> first_read(error_code& error) {
     co_await plain->async_wait(tcp::socket::wait_read, use_awaitable_into(error));
     if (error) co_return 0;
-    co_return co_await async_read_some_drain_aware(
-        reactor, *plain, buffer.prepare(read_chunk_bytes), use_awaitable_into(error));
+    co_return co_await plain->async_read_some(buffer.prepare(read_chunk_bytes),
+                                              use_awaitable_into(error));
   }
 
   void after_read(std::size_t bytes) {
@@ -208,8 +206,7 @@ struct Connection::Impl {
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
-  SocketCloser& closer;            // the context's: resets this socket off the event loop
-  asio::detail::reactor& reactor;  // the context's: for the reads (drain_aware_read.hpp)
+  SocketCloser& closer;  // the context's: resets this socket off the event loop
   SocketWatchdog watchdog;
   std::optional<Deadline> armed;
   bool passed_when_armed = false;  // arm() was given a deadline already passed

@@ -356,6 +356,8 @@ class ServerConnection {
   awaitable<void> read_request(std::optional<Request>& request, boost::system::error_code& error);
   enum class ParseUntil { header_done, done };
   awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
+  awaitable<std::size_t> read_some(boost::asio::mutable_buffer space,
+                                   boost::system::error_code& error);
   // The handler is about to run / has run (see serve_request()).
   void enter_handler();
   Response handler_failed(const RequestLabel& label, std::uint64_t id, const std::string& failure);
@@ -392,13 +394,10 @@ class ServerConnection {
   Phase phase_ = Phase::waiting_for_request;
   bool force_closed_ = false;
   bool dropped_ = false;  // the handler called drop_connection()
-  // ServerOptions::count_kernel_wait (set on the listening socket and
-  // inherited, server.cpp): each read notes when its bytes arrived
-  // (drain_aware_read.hpp), for RequestContext::received_at.
+  // With ServerOptions::count_kernel_wait (time stamps set on the listening
+  // socket and inherited, server.cpp): when the bytes of the last read
+  // arrived (receive_time.hpp), for RequestContext::received_at.
   ReceiveTime last_receive_time_;
-  ReceiveTime* receive_time_for_read() noexcept {
-    return core_.options().count_kernel_wait ? &last_receive_time_ : nullptr;
-  }
   // Watch of the request being handled: did the client close the connection?
   std::shared_ptr<DepartureWatch> departure_;
   std::size_t unwatched_index_ = not_listed;  // in worker_.unwatched
@@ -411,9 +410,7 @@ awaitable<void> ServerConnection::run() {
       // Here rather than in a coroutine of its own: once per request.
       if (begin_wait_for_request(first)) {
         boost::system::error_code error;
-        const std::size_t received = co_await async_read_some_drain_aware(
-            worker_.reactor, socket_, buffer_.prepare(first_read_bytes),
-            redirect_error(use_awaitable, error), receive_time_for_read());
+        const std::size_t received = co_await read_some(buffer_.prepare(first_read_bytes), error);
         buffer_.commit(received);
         if (!end_wait_for_request(first, error)) break;
       }
@@ -563,9 +560,7 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     }
     const std::size_t room =
         std::clamp(buffer_.capacity() - buffer_.size(), min_read_bytes, max_read_bytes);
-    const std::size_t received = co_await async_read_some_drain_aware(
-        worker_.reactor, socket_, buffer_.prepare(room), redirect_error(use_awaitable, error),
-        receive_time_for_read());
+    const std::size_t received = co_await read_some(buffer_.prepare(room), error);
     buffer_.commit(received);
     if (error == boost::asio::error::eof) {
       if (!parser.got_some()) {
@@ -577,6 +572,25 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
       co_return;
     }
     if (error) co_return;
+  }
+}
+
+// One read into `space`. With count_kernel_wait, a recvmsg once the socket
+// is readable, which notes the kernel's time stamp of the bytes; waiting
+// first spares the recvmsg that would find nothing on a connection kept
+// alive. Otherwise Asio's read.
+awaitable<std::size_t> ServerConnection::read_some(boost::asio::mutable_buffer space,
+                                                   boost::system::error_code& error) {
+  if (!core_.options().count_kernel_wait) {
+    co_return co_await socket_.async_read_some(space, redirect_error(use_awaitable, error));
+  }
+  for (;;) {  // until bytes, the end of the stream or an error; each turn waits for an event
+    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, error));
+    if (error) co_return 0;
+    std::size_t received = 0;
+    if (receive_noting_time(socket_.native_handle(), space, last_receive_time_, error, received)) {
+      co_return received;
+    }
   }
 }
 

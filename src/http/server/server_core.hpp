@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "../common/drain_aware_read.hpp"
+#include "../common/receive_time.hpp"
 #include "../common/socket_closer.hpp"
 #include "tailcut/http/server.hpp"
 
@@ -49,13 +49,10 @@ struct Worker {
   // from other threads stay locked).
   explicit Worker(std::size_t worker_count)
       : io{worker_count == 1 ? BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO : 1},
-        closer{boost::asio::use_service<SocketCloser>(io)},
-        reactor{reactor_of(io.get_executor())} {}
+        closer{boost::asio::use_service<SocketCloser>(io)} {}
   boost::asio::io_context io;
   // Closes this worker's sockets off its event loop (socket_closer.hpp).
   SocketCloser& closer;
-  // For the reads of its connections (drain_aware_read.hpp).
-  boost::asio::detail::reactor& reactor;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   boost::asio::steady_timer departure_sweep{io};
   bool departure_sweep_pending = false;
