@@ -40,8 +40,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     append(buffer, part);
     const auto fed = reader.feed(buffer);
     if (fed == ResponseReader::Fed::failed) {
-      const ErrorKind kind = reader.error().kind();
-      FUZZ_CHECK(kind == ErrorKind::protocol || kind == ErrorKind::body_too_large);
+      const boost::system::error_code& code = reader.error().code();
+      FUZZ_CHECK(code == ErrorKind::protocol || code == ErrorKind::body_too_large);
       return 0;
     }
     if (fed == ResponseReader::Fed::complete) {

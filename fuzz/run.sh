@@ -7,7 +7,8 @@
 #   fuzz/run.sh replay     runs every target once over its seed corpus (the
 #                          inputs that once failed among them): a regression
 #                          test, part of scripts/test.sh
-# Targets: response_reader, head_parser, timeout_param, json_check, http_url.
+# Targets: response_reader, head_parser, request_framing, timeout_param,
+# json_check, http_url.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -16,7 +17,7 @@ cmake -S fuzz -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build "$build"
 what=${1:-all}
 seconds=${2:-60}
-targets=(response_reader head_parser timeout_param json_check http_url)
+targets=(response_reader head_parser request_framing timeout_param json_check http_url)
 if [[ $what == replay ]]; then
   for target in "${targets[@]}"; do
     if ! log=$("$build/${target}_fuzz" -runs=0 -artifact_prefix="$build/" "fuzz/seeds/$target" 2>&1); then

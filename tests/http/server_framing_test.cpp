@@ -173,6 +173,21 @@ TEST_F(ServerFramingTest, ValidFramingIsServed) {
   EXPECT_EQ(server_->stats().connections_accepted, 1u);
 }
 
+// RFC 9112 7.1.2: a chunked body's trailer fields are dropped, so they
+// cannot change what the head said.
+TEST_F(ServerFramingTest, TrailerFieldsAreNotMergedIntoTheHead) {
+  ServerTestClient client{server_->port()};
+  client.send(post_head("Transfer-Encoding: chunked\r\nX-Head: 1\r\n") +
+              "2\r\nhi\r\n0\r\nHost: other\r\nX-Head: 2\r\nX-Trailer: 3\r\n\r\n");
+  const auto reply = client.read_response();
+  ASSERT_TRUE(reply.response) << reply.error.message();
+  ASSERT_EQ(reply.response->result(), bhttp::status::ok) << reply.response->body();
+  const boost::json::array expected{boost::json::array{"Host", "test"},
+                                    boost::json::array{"Transfer-Encoding", "chunked"},
+                                    boost::json::array{"X-Head", "1"}};
+  EXPECT_EQ(json_body(*reply.response).at("fields").as_array(), expected);
+}
+
 // RFC 9112 2.2: empty lines before a request line are ignored, whether
 // they arrive with the request, alone, or after a body.
 TEST_F(ServerFramingTest, EmptyLinesBeforeARequestAreIgnored) {

@@ -519,7 +519,8 @@ awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
   set_limits(parser, options);
 
   co_await parse(parser, ParseUntil::header_done, error);
-  if (!error) check_head(parser, error);  // before the body, and before any 100 Continue
+  HeadFields head;
+  if (!error) head = check_head(parser, error);  // before the body and any 100 Continue
   if (!error && !parser.is_done()) {
     watchdog_.expires_after(options.body_timeout);
     if (expects_continue(parser.get())) {
@@ -528,7 +529,7 @@ awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
     }
     if (!error) co_await parse(parser, ParseUntil::done, error);
   }
-  request.emplace(parser.release());
+  request.emplace(release_request(parser, head));
 }
 
 // Feeds the parser what the buffer holds, reading more only while it needs
@@ -546,11 +547,7 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
       skip_empty_lines(buffer_);
       read_higher_minor_version_as_1_1(buffer_);
     }
-    // A lone CR may start an empty line: not given to the parser, which
-    // would take it for the head.
-    const bool lone_cr = buffer_.size() == 1 && !parser.is_header_done() &&
-                         *static_cast<const char*>(buffer_.data().data()) == '\r';
-    if (buffer_.size() > 0 && !lone_cr) {
+    if (buffer_.size() > 0 && (parser.is_header_done() || !is_lone_cr(buffer_))) {
       const std::size_t used = parser.put(buffer_.data(), error);
       buffer_.consume(used);
       if (error && error != bhttp::error::need_more) co_return;

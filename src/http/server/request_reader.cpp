@@ -1,6 +1,7 @@
 // Reading a request out of a connection's buffer: see request_reader.hpp.
 #include "request_reader.hpp"
 
+#include <algorithm>
 #include <boost/beast/http/error.hpp>
 
 #include "request_framing.hpp"
@@ -42,6 +43,7 @@ std::optional<Request> parse_buffered_request(boost::beast::flat_buffer& buffer,
   set_limits(parser, options);
   const boost::asio::const_buffer bytes = buffer.data();
   std::size_t used = 0;
+  HeadFields head;
   while (!parser.is_done() && used < bytes.size()) {
     const bool head_was_done = parser.is_header_done();
     const std::size_t parsed = parser.put(bytes + used, error);
@@ -50,7 +52,7 @@ std::optional<Request> parse_buffered_request(boost::beast::flat_buffer& buffer,
       error = {};
       return std::nullopt;
     }
-    if (!error && !head_was_done && parser.is_header_done()) check_head(parser, error);
+    if (!error && !head_was_done && parser.is_header_done()) head = check_head(parser, error);
     if (error) return std::nullopt;
     if (parsed == 0) break;
     // A body announced but not all here: left to the reads, before this
@@ -62,7 +64,7 @@ std::optional<Request> parse_buffered_request(boost::beast::flat_buffer& buffer,
   }
   if (!parser.is_done()) return std::nullopt;  // the rest is yet to come
   buffer.consume(used);
-  return parser.release();
+  return release_request(parser, head);
 }
 
 }  // namespace
@@ -79,12 +81,16 @@ void skip_empty_lines(boost::beast::flat_buffer& buffer) {
   buffer.consume(empty);
 }
 
+bool is_lone_cr(const boost::beast::flat_buffer& buffer) { return buffered_text(buffer) == "\r"sv; }
+
 void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
   char* const bytes = static_cast<char*>(buffer.data().data());
   const std::string_view buffered{bytes, buffer.size()};
-  const auto line_end = buffered.find("\r\n");
+  // Beast reads the version as soon as it is there, before the line's end.
+  std::size_t line_end = buffered.find('\r');
+  if (line_end == std::string_view::npos) line_end = buffered.size();
   constexpr std::size_t version_size = 8;  // HTTP/d.d
-  if (line_end == std::string_view::npos || line_end <= version_size) return;
+  if (line_end <= version_size) return;
   char* const version = bytes + line_end - version_size;
   if (version[-1] == ' ' && std::string_view{version, version_size - 1} == "HTTP/1."sv &&
       version[version_size - 1] >= '2' && version[version_size - 1] <= '9') {
@@ -92,10 +98,10 @@ void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
   }
 }
 
-void check_head(const RequestParser& parser, boost::system::error_code& error) {
+HeadFields check_head(const RequestParser& parser, boost::system::error_code& error) {
   const Request& request = parser.get();
   const BodyFraming framing = decide_request_framing(request.version(), request, error);
-  if (error) return;
+  if (error) return {};
   const auto beast_length = parser.content_length();
   bool agrees = false;
   switch (framing.kind) {
@@ -110,13 +116,33 @@ void check_head(const RequestParser& parser, boost::system::error_code& error) {
       break;
   }
   if (!agrees) error = FramingError::framing_mismatch;
+  HeadFields head;
+  if (framing.kind != BodyFraming::Kind::chunked) return head;
+  for (const auto& field : request) head.push_back(&field);
+  std::sort(head.begin(), head.end());
+  return head;
+}
+
+Request release_request(RequestParser& parser, const HeadFields& head) {
+  const bool chunked = parser.chunked();
+  Request request = parser.release();
+  if (!chunked) return request;
+  // Beast inserts a field after the last of its name: not in wire order.
+  for (auto field = request.begin(); field != request.end();) {
+    if (std::binary_search(head.begin(), head.end(), &*field)) {
+      ++field;
+    } else {
+      field = request.erase(field);
+    }
+  }
+  return request;
 }
 
 std::optional<Request> take_buffered_request(boost::beast::flat_buffer& buffer,
                                              const ServerOptions& options,
                                              boost::system::error_code& error, bool fast_path) {
   skip_empty_lines(buffer);
-  if (buffer.size() == 0) return std::nullopt;
+  if (buffer.size() == 0 || is_lone_cr(buffer)) return std::nullopt;
   if (fast_path) {
     std::size_t usual_bytes = 0;
     if (auto request = read_usual_request(buffered_text(buffer), options, usual_bytes)) {

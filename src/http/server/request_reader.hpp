@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tailcut/http/message.hpp"
 #include "tailcut/http/server_options.hpp"
@@ -27,15 +28,29 @@ void set_limits(RequestParser& parser, const ServerOptions& options);
 // the front of `buffer`, which is to start with a request.
 void skip_empty_lines(boost::beast::flat_buffer& buffer);
 
+// Whether `buffer` holds a lone CR, which may start an empty line: not to
+// be given to Beast's parser (which refuses it) until more comes.
+[[nodiscard]] bool is_lone_cr(const boost::beast::flat_buffer& buffer);
+
 // RFC 9110 2.5: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
 // HTTP/1.9) is served as HTTP/1.1; Beast refuses every version but 1.0 and
 // 1.1, so the request line at the front of `buffer` is rewritten.
 void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer);
 
+// The fields of a chunked request's head, told from those its trailer
+// section adds (see release_request); empty for other requests.
+using HeadFields = std::vector<const Request::value_type*>;
+
 // Once `parser` has read a head: sets `error` (request_framing.hpp) when
 // its framing or Host is refused, or when Beast framed its body otherwise
 // than the server's decision.
-void check_head(const RequestParser& parser, boost::system::error_code& error);
+[[nodiscard]] HeadFields check_head(const RequestParser& parser, boost::system::error_code& error);
+
+// The request `parser` has read, without the fields of a chunked body's
+// trailer section, which Beast adds to the head's (`head`): RFC 9112 7.1.2
+// lets a recipient discard them, and merged they could change what the head
+// said (its Host, its framing, a field a proxy trusts).
+[[nodiscard]] Request release_request(RequestParser& parser, const HeadFields& head);
 
 // The request at the front of `buffer`, when all of it is there: consumed
 // and returned. Nullopt, with nothing consumed, when it is not all there
