@@ -20,7 +20,7 @@ cpu_ns() { cat /proc/"$1"/task/*/schedstat | awk '{ s += $1 } END { print s }'; 
 } | tee "$out"
 for round in $(seq "$rounds"); do
   restart_work
-  $tailcut upstream --listen 127.0.0.1:18191 --threads 1 --min-delay-ms 3000 --max-delay-ms 3000 \
+  $tailcut upstream --listen 127.0.0.1:18191 --threads 1 --min-delay 3s --max-delay 3s \
     --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream.log" 2>&1 &
   pids+=($!)
   upstream=$!

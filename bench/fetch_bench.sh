@@ -28,7 +28,7 @@ trap cleanup EXIT
 ulimit -n 65536 2>/dev/null || true
 log() { echo "$*" | tee -a "$out"; }
 
-$tailcut upstream --listen 127.0.0.1:"$port" --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 \
+$tailcut upstream --listen 127.0.0.1:"$port" --min-delay 0ms --max-delay 0ms --error-rate 0 \
   --invalid-json-rate 0 --hang-rate 0 --threads 1 >"$work/upstream.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done

@@ -73,7 +73,7 @@ overhead() {
   local seconds=${OVERHEAD_SECONDS:-4}
   log "== 1. overhead: zero-delay fault-free simulator; wrk -t1 -c64, $rounds alternating rounds of ${seconds}s (2 cores shared by all)"
   log "   nginx and tailcut with one worker each (the target), then with two each (nginx: worker_processes 2; tailcut: --threads 2)"
-  start_upstream 18081 --min-delay-ms 0 --max-delay-ms 0 --error-rate 0 --invalid-json-rate 0 --hang-rate 0
+  start_upstream 18081 --min-delay 0ms --max-delay 0ms --error-rate 0 --invalid-json-rate 0 --hang-rate 0
   local upstream_pid=${pids[-1]}
   start_gateway 18080 18081 --threads 1
   local gateway_pid=${pids[-1]}
@@ -163,7 +163,7 @@ memory() {
   local calls=$(( $(ulimit -n) / 2 - 100 ))
   (( calls > 10000 )) && calls=10000
   log "== 3. memory: $calls slow calls in flight (upstream hangs 20 s; open-files limit $(ulimit -n))"
-  start_upstream 18101 --hang-rate 1 --error-rate 0 --invalid-json-rate 0 --hang-ms 20000
+  start_upstream 18101 --hang-rate 1 --error-rate 0 --invalid-json-rate 0 --hang 20s
   start_gateway 18100 18101 --threads 2 --hedge-count 0 --max-connections 20000
   local gateway_pid=${pids[-1]}
   log "rss before: $(ps -o rss= -p "$gateway_pid") KiB"

@@ -14,7 +14,7 @@
 source "$(dirname "$0")/lib.sh"
 calls=${1:-20000}
 
-$tailcut upstream --listen 127.0.0.1:18111 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
+$tailcut upstream --listen 127.0.0.1:18111 --threads 1 --min-delay 0ms --max-delay 0ms \
   --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream.log" 2>&1 &
 pids+=($!)
 # Counts the instructions of process $1 during `calls` calls to URL $2;
@@ -94,7 +94,7 @@ grep -F '???:' "$work/inclusive.txt" | awk -v n="$calls" 'NR <= 25 {gsub(",", ""
 # The simulator counted, the proxies run natively.
 echo "== the simulator, behind nginx"
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" --instr-atstart=no \
-  $tailcut upstream --listen 127.0.0.1:18113 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
+  $tailcut upstream --listen 127.0.0.1:18113 --threads 1 --min-delay 0ms --max-delay 0ms \
   --error-rate 0 --invalid-json-rate 0 --hang-rate 0 >"$work/upstream-counted.log" 2>&1 &
 simulator=$!
 pids+=($simulator)

@@ -56,7 +56,7 @@ load() {
   fi
 }
 
-start upstream upstream --listen 127.0.0.1:0 --threads 1 --min-delay-ms 0 --max-delay-ms 0 \
+start upstream upstream --listen 127.0.0.1:0 --threads 1 --min-delay 0ms --max-delay 0ms \
   --error-rate 0 --invalid-json-rate 0 --hang-rate 0
 upstream=$address
 start overhead serve --listen 127.0.0.1:0 --threads 1 --log-level warn \

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include "cli/commands.hpp"
 #include "cli/fetch/fetch.hpp"
@@ -19,23 +20,37 @@ namespace tailcut::cli {
 
 namespace {
 
+// The flags as typed. Every default that FetchOptions has comes from it
+// (durations written as text, which the flags read back).
 struct FetchFlags {
+  explicit FetchFlags(const fetch::FetchOptions& defaults = {})
+      : concurrency{defaults.concurrency},
+        per_host{defaults.per_host},
+        timeout{duration_text(defaults.timeout)},
+        connect_timeout{duration_text(defaults.connect_timeout)},
+        order{defaults.order == fetch::OutputOrder::input ? "input" : "completion"},
+        fail_fast{defaults.fail_fast},
+        body{defaults.include_body},
+        request{.method = std::string{boost::beast::http::to_string(defaults.request.method)},
+                .headers = {},
+                .data = {},
+                .json = {},
+                .ca_file = {}} {}
+
   std::vector<std::string> urls;
   std::string input;
   std::string output;
-  std::size_t concurrency = 100;
-  std::size_t per_host = 0;
-  std::string timeout = "30s";
-  std::string connect_timeout = "10s";
+  std::size_t concurrency;
+  std::size_t per_host;
+  std::string timeout;
+  std::string connect_timeout;
   std::string deadline;
-  std::string order = "input";
-  bool fail_fast = false;
+  std::string order;
+  bool fail_fast;
   std::string hedge;
-  bool body = false;
-  RequestFlags request{.method = "GET", .headers = {}, .data = {}, .json = {}, .ca_file = {}};
+  bool body;
+  RequestFlags request;
 };
-
-constexpr std::size_t max_hedge_extra_attempts = 16;
 
 // "200ms:2" -> 200 ms, 2 extra attempts.
 fetch::HedgeSpec parse_hedge(const std::string& text) {
@@ -51,10 +66,8 @@ fetch::HedgeSpec parse_hedge(const std::string& text) {
   spec.delay = parse_duration(std::string_view{text}.substr(0, colon), "--hedge");
   const auto parsed =
       std::from_chars(count.data(), count.data() + count.size(), spec.extra_attempts);
-  if (parsed.ec != std::errc{} || spec.extra_attempts > max_hedge_extra_attempts) {
-    throw std::invalid_argument{"--hedge: '" + text + "': COUNT " + std::string{count} +
-                                " is too many extra attempts; use 0 to " +
-                                std::to_string(max_hedge_extra_attempts)};
+  if (parsed.ec != std::errc{}) {  // validate() says how many are allowed
+    spec.extra_attempts = std::numeric_limits<std::size_t>::max();
   }
   return spec;
 }
@@ -63,11 +76,9 @@ fetch::FetchOptions to_options(const FetchFlags& flags) {
   fetch::FetchOptions options;
   options.concurrency = flags.concurrency;
   options.per_host = flags.per_host;
-  options.timeout = parse_positive_duration(flags.timeout, "--timeout");
-  options.connect_timeout = parse_positive_duration(flags.connect_timeout, "--connect-timeout");
-  if (!flags.deadline.empty()) {
-    options.deadline = parse_positive_duration(flags.deadline, "--deadline");
-  }
+  options.timeout = parse_duration(flags.timeout, "--timeout");
+  options.connect_timeout = parse_duration(flags.connect_timeout, "--connect-timeout");
+  if (!flags.deadline.empty()) options.deadline = parse_duration(flags.deadline, "--deadline");
   options.order =
       flags.order == "completion" ? fetch::OutputOrder::completion : fetch::OutputOrder::input;
   options.fail_fast = flags.fail_fast;
@@ -75,6 +86,7 @@ fetch::FetchOptions to_options(const FetchFlags& flags) {
   options.request = to_request_template(flags.request);
   options.include_body = flags.body;
   options.ca_file = checked_ca_file(flags.request.ca_file);
+  fetch::validate(options);
   return options;
 }
 
@@ -186,7 +198,7 @@ CommandRunner add_fetch_command(CLI::App& app) {
   c.add_option("-o,--output", flags->output, "write the JSON lines to FILE instead of stdout");
   c.add_option("--concurrency", flags->concurrency, "URLs in flight at once")
       ->capture_default_str()
-      ->check(whole_number(1, 100'000));
+      ->check(whole_number(0, 100'000));
   c.add_option("--per-host", flags->per_host, "requests in flight to one host (0: no limit)")
       ->capture_default_str()
       ->check(whole_number(0, 100'000));

@@ -144,13 +144,11 @@ std::chrono::milliseconds parse_duration(std::string_view text, std::string_view
   return std::chrono::milliseconds{static_cast<std::int64_t>(amount * unit_in_ms)};
 }
 
-std::chrono::milliseconds parse_positive_duration(std::string_view text, std::string_view what) {
-  const auto duration = parse_duration(text, what);
-  if (duration <= std::chrono::milliseconds::zero()) {
-    throw std::invalid_argument{std::string{what} + ": must be more than 0, got " +
-                                in_quotes(text)};
-  }
-  return duration;
+std::string duration_text(std::chrono::milliseconds duration) {
+  const auto count = duration.count();
+  if (count != 0 && count % 60'000 == 0) return std::to_string(count / 60'000) + "m";
+  if (count != 0 && count % 1000 == 0) return std::to_string(count / 1000) + "s";
+  return std::to_string(count) + "ms";
 }
 
 void check_readable_file(const std::string& path, std::string_view what) {

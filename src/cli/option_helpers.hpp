@@ -52,9 +52,9 @@ inline constexpr std::chrono::milliseconds longest_duration =
 // what is accepted.
 std::chrono::milliseconds parse_duration(std::string_view text, std::string_view what);
 
-// parse_duration, for a limit where 0 would make no sense (every request
-// would fail at once): also throws when the duration is 0.
-std::chrono::milliseconds parse_positive_duration(std::string_view text, std::string_view what);
+// A duration as parse_duration reads it, in the largest unit that keeps it
+// whole: 300ms, 2s, 1m. How an options struct's defaults show as flags.
+std::string duration_text(std::chrono::milliseconds duration);
 
 // Throws std::invalid_argument "<what>: cannot read '<path>': <reason>"
 // unless `path` is a file this process can open for reading (a directory

@@ -9,41 +9,38 @@
 #include "cli/request_flags.hpp"
 #include "cli/send/send.hpp"
 #include "cli/standard_streams.hpp"
-#include "tailcut/http/client_error.hpp"
-#include "tailcut/http/url.hpp"
 
 namespace tailcut::cli {
 
 namespace {
 
+// The flags as typed. Every default that SendOptions has comes from it
+// (durations written as text, which the flags read back).
 struct SendFlags {
-  std::vector<std::string> endpoints;
-  std::string per_try = "1s";
-  std::string linger = "60s";
-  RequestFlags request{.method = "POST", .headers = {}, .data = {}, .json = {}, .ca_file = {}};
-};
+  explicit SendFlags(const send::SendOptions& defaults = {})
+      : per_try{duration_text(defaults.per_try)},
+        linger{duration_text(defaults.linger)},
+        request{.method = std::string{boost::beast::http::to_string(defaults.request.method)},
+                .headers = {},
+                .data = {},
+                .json = {},
+                .ca_file = {}} {}
 
-// Every --to URL, checked with the client's own parser: a typo is a usage
-// error at once, not an endpoint that "failed".
-std::vector<std::string> checked_endpoints(const std::vector<std::string>& endpoints) {
-  for (const auto& endpoint : endpoints) {
-    try {
-      (void)http::parse_http_url(endpoint);
-    } catch (const http::ClientError& error) {
-      throw std::invalid_argument{"--to: " + std::string{error.what()}};
-    }
-  }
-  return endpoints;
-}
+  std::vector<std::string> endpoints;
+  std::string per_try;
+  std::string linger;
+  RequestFlags request;
+};
 
 int run_send_command(const SendFlags& flags) {
   send::SendOptions options;
   try {
-    options.endpoints = checked_endpoints(flags.endpoints);
+    options.endpoints = flags.endpoints;
     options.per_try = parse_duration(flags.per_try, "--per-try");
     options.linger = parse_duration(flags.linger, "--linger");
     options.request = to_request_template(flags.request);
     options.ca_file = checked_ca_file(flags.request.ca_file);
+    send::validate(options);
   } catch (const std::exception& error) {
     std::cerr << "tailcut send: " << error.what() << "\n";
     return 2;

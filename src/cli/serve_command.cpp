@@ -8,8 +8,7 @@
 #include "cli/request_flags.hpp"
 #include "cli/server_runner.hpp"
 #include "gateway/gateway.hpp"
-#include "tailcut/http/client_error.hpp"
-#include "tailcut/http/url.hpp"
+#include "gateway/gateway_options.hpp"
 
 namespace tailcut::cli {
 
@@ -19,81 +18,73 @@ namespace {
 // prefix, so that one variable never configures both).
 constexpr std::string_view environment_prefix = "TAILCUT_";
 
+// The flags as typed. Every default that GatewayOptions has comes from it
+// (durations written as text, which the flags read back); the others are
+// the command's own: the port, the log level, the simulator's seed, and the
+// upstream connections shared among the workers.
 struct ServeFlags {
+  explicit ServeFlags(const gateway::GatewayOptions& defaults = {})
+      : hedge_delay{duration_text(defaults.hedge_delay)},
+        hedge_count{defaults.hedge_count},
+        hedge_budget{defaults.hedge_budget_percent},
+        max_timeout{duration_text(defaults.max_timeout)},
+        max_wait{duration_text(defaults.max_wait)},
+        deadline_margin{duration_text(defaults.deadline_margin)},
+        deadline_margin_max{duration_text(defaults.deadline_margin_max)},
+        timeout_status{defaults.timeout_status},
+        threads{defaults.server.threads},
+        max_connections{defaults.server.max_connections},
+        idle_timeout{duration_text(defaults.server.idle_timeout)},
+        header_timeout{duration_text(defaults.server.header_timeout)},
+        max_header_bytes{defaults.server.max_header_bytes},
+        max_body_bytes{defaults.server.max_body_bytes},
+        shutdown_grace{duration_text(defaults.server.shutdown_grace)} {
+    hedge_on_failure =
+        defaults.hedge_on_failure == policy::HedgeOnFailure::immediate ? "immediate" : "at-delay";
+  }
+
   std::string listen = "127.0.0.1:8080";
   std::string upstream;
-  std::string hedge_delay = "300ms";
-  std::size_t hedge_count = 2;
-  std::string hedge_on_failure = "immediate";
-  double hedge_budget = -1;  // negative: off
-  std::string max_timeout = "60s";
-  std::string max_wait = "30s";
-  std::string deadline_margin = "3ms";
-  std::string deadline_margin_max = "50ms";
-  unsigned timeout_status = 504;
-  std::size_t threads = http::default_worker_count();
+  std::string hedge_delay;
+  std::size_t hedge_count;
+  std::string hedge_on_failure;
+  double hedge_budget;
+  std::string max_timeout;
+  std::string max_wait;
+  std::string deadline_margin;
+  std::string deadline_margin_max;
+  unsigned timeout_status;
+  std::size_t threads;
   std::string log_level = "info";
-  std::size_t max_connections = 10'000;
-  std::string idle_timeout = "60s";
-  std::string header_timeout = "10s";
-  std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 1024 * 1024;
-  std::string shutdown_grace = "30s";
+  std::size_t max_connections;
+  std::string idle_timeout;
+  std::string header_timeout;
+  std::size_t max_header_bytes;
+  std::size_t max_body_bytes;
+  std::string shutdown_grace;
   // As many as the calls --max-connections admits could use at once with
-  // their first attempt: a limit of 100 (the library's, aiohttp's) left the
-  // seed load of 2,000 clients queueing for connections, 96 % of calls 504.
+  // their first attempt: a limit of 100 (the library's, aiohttp's) left a
+  // load of 2,000 clients queueing for connections, 96 % of calls 504.
   std::size_t upstream_connections = 10'000;
   std::string ca_file;
   std::uint64_t simulator_seed = 0;  // 0: random
 };
 
-// The largest --max-timeout: an hour is already far beyond a call anyone
-// waits for.
-constexpr std::chrono::milliseconds longest_max_timeout = std::chrono::minutes{60};
-
-// Checked here, at start-up, with the client's own parser: a URL it rejects
-// would otherwise only show as a 502 for every call.
-void validate_upstream_url(const std::string& url) {
-  if (url.empty()) return;  // the embedded simulator
-  try {
-    static_cast<void>(http::parse_http_url(url));
-  } catch (const http::ClientError& error) {
-    throw std::invalid_argument{std::string{"--upstream: "} + error.what()};
-  }
-}
-
-std::chrono::milliseconds parse_max_timeout(const std::string& text) {
-  const auto max_timeout = parse_positive_duration(text, "--max-timeout");
-  if (max_timeout > longest_max_timeout) {
-    throw std::invalid_argument{"--max-timeout: '" + text + "' is more than " +
-                                std::to_string(longest_max_timeout.count()) + "ms (60m)"};
-  }
-  return max_timeout;
-}
-
+// The flags read into GatewayOptions; gateway::validate then checks them
+// all, naming the flag of the first one out of range.
 gateway::GatewayOptions to_options(const ServeFlags& flags) {
   gateway::GatewayOptions options;
-  validate_upstream_url(flags.upstream);
   options.upstream_url = flags.upstream;
   options.hedge_delay = parse_duration(flags.hedge_delay, "--hedge-delay");
   options.hedge_count = flags.hedge_count;
-  if (flags.hedge_on_failure == "immediate") {
-    options.hedge_on_failure = policy::HedgeOnFailure::immediate;
-  } else if (flags.hedge_on_failure == "at-delay") {
-    options.hedge_on_failure = policy::HedgeOnFailure::at_delay;
-  } else {
-    throw std::invalid_argument{"--hedge-on-failure must be 'immediate' or 'at-delay'"};
-  }
-  if (flags.hedge_budget >= 0) options.hedge_budget_percent = flags.hedge_budget;
-  options.max_timeout = parse_max_timeout(flags.max_timeout);
-  options.max_wait = parse_positive_duration(flags.max_wait, "--max-wait");
+  options.hedge_on_failure = flags.hedge_on_failure == "at-delay"
+                                 ? policy::HedgeOnFailure::at_delay
+                                 : policy::HedgeOnFailure::immediate;
+  options.hedge_budget_percent = flags.hedge_budget;
+  options.max_timeout = parse_duration(flags.max_timeout, "--max-timeout");
+  options.max_wait = parse_duration(flags.max_wait, "--max-wait");
   options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
   options.deadline_margin_max = parse_duration(flags.deadline_margin_max, "--deadline-margin-max");
-  if (options.deadline_margin_max < options.deadline_margin) {
-    throw std::invalid_argument{"--deadline-margin-max (" + flags.deadline_margin_max +
-                                ") must be at least --deadline-margin (" + flags.deadline_margin +
-                                ")"};
-  }
   options.timeout_status = flags.timeout_status;
 
   const auto listen = parse_listen_address(flags.listen);
@@ -101,15 +92,16 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   options.server.port = listen.port;
   options.server.threads = flags.threads;
   options.server.max_connections = flags.max_connections;
-  options.server.idle_timeout = parse_positive_duration(flags.idle_timeout, "--idle-timeout");
-  options.server.header_timeout = parse_positive_duration(flags.header_timeout, "--header-timeout");
+  options.server.idle_timeout = parse_duration(flags.idle_timeout, "--idle-timeout");
+  options.server.header_timeout = parse_duration(flags.header_timeout, "--header-timeout");
   options.server.max_header_bytes = flags.max_header_bytes;
   options.server.max_body_bytes = flags.max_body_bytes;
   options.server.shutdown_grace = parse_duration(flags.shutdown_grace, "--shutdown-grace");
   // Each worker has its own pool: share the total among them.
-  options.client.connection_limit =
-      std::max<std::size_t>(1, flags.upstream_connections / flags.threads);
+  options.client.connection_limit = std::max<std::size_t>(
+      1, flags.upstream_connections / std::max<std::size_t>(1, flags.threads));
   if (auto ca_file = checked_ca_file(flags.ca_file)) options.client.ca_file = std::move(*ca_file);
+  gateway::validate(options);
   return options;
 }
 
@@ -160,17 +152,17 @@ CommandRunner add_serve_command(CLI::App& app) {
        "empty: start the simulator in-process");
   flag("--hedge-delay", flags->hedge_delay,
        "fire the extra attempts when no success came within this time");
-  flag("--hedge-count", flags->hedge_count, "extra attempts fired at the hedge delay")
-      ->check(whole_number(0, 16));
+  flag("--hedge-count", flags->hedge_count, "extra attempts fired at the hedge delay (0 to 16)")
+      ->check(whole_number(0));
   flag("--hedge-on-failure", flags->hedge_on_failure,
        "immediate: a failed first attempt fires the extras at once;\n"
-       "at-delay: they wait for the hedge delay (the seeds' behaviour)")
+       "at-delay: they wait for the hedge delay all the same")
       ->check(CLI::IsMember({"immediate", "at-delay"}));
   flag("--hedge-budget", flags->hedge_budget,
        "cap extra attempts at PERCENT of first attempts (token bucket);\n"
-       "negative: no cap")
+       "0: no cap")
       ->check(real_number(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max(),
-                          "a percentage; negative: no cap"));
+                          "a percentage; 0: no cap"));
   flag("--max-timeout", flags->max_timeout,
        "largest accepted ?timeout= (a duration, at most 60m;\n"
        "a bare number is milliseconds)");
@@ -184,20 +176,21 @@ CommandRunner add_serve_command(CLI::App& app) {
        "while none was measured), up to this; equal to --deadline-margin:\n"
        "a fixed margin");
   flag("--timeout-status", flags->timeout_status,
-       "status when the deadline passes (504, or 408 as in the seeds)")
-      ->check(whole_number(400, 599));
+       "status when the deadline passes, 400 to 599\n"
+       "(504, or 408 as some clients expect)")
+      ->check(whole_number(0, 999));
   flag("--threads", flags->threads, "worker threads")->check(whole_number(1, 1024));
   flag("--log-level", flags->log_level, "trace, debug, info, warn, error, critical, off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   flag("--max-connections", flags->max_connections, "open client connections at most")
-      ->check(whole_number(1));
+      ->check(whole_number(0));
   flag("--idle-timeout", flags->idle_timeout,
        "close keep-alive connections idle this long (more than 0)");
   flag("--header-timeout", flags->header_timeout,
        "time to receive a request's header (more than 0)");
   flag("--max-header-bytes", flags->max_header_bytes, "larger headers get 431")
-      ->check(whole_number(1, std::numeric_limits<std::uint32_t>::max()));
-  flag("--max-body-bytes", flags->max_body_bytes, "larger bodies get 413")->check(whole_number(1));
+      ->check(whole_number(0));
+  flag("--max-body-bytes", flags->max_body_bytes, "larger bodies get 413")->check(whole_number(0));
   flag("--shutdown-grace", flags->shutdown_grace,
        "on SIGTERM/SIGINT, how long calls in flight may finish");
   flag("--upstream-connections", flags->upstream_connections,

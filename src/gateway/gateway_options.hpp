@@ -31,7 +31,7 @@ struct GatewayOptions {
   double hedge_budget_percent = 0;
   std::chrono::milliseconds max_timeout{60'000};
   std::chrono::milliseconds max_wait{30'000};  // bound of calls without timeout
-  unsigned timeout_status = 504;               // or 408, the seeds' status
+  unsigned timeout_status = 504;               // or 408, as some clients expect
   // The answer is aimed this much before the deadline, so that it arrives
   // in time; never more than half the timeout. On top of it goes the recent
   // peak of how late the hedge's timers ran (DeadlineMargin), up to

@@ -10,18 +10,29 @@ namespace tailcut::upstream {
 
 void validate(const SimulatorOptions& options) {
   const auto rate_ok = [](double rate) { return rate >= 0.0 && rate <= 1.0; };
-  if (options.min_delay.count() < 0 || options.max_delay < options.min_delay) {
-    throw std::invalid_argument{"delays: need 0 <= min delay <= max delay"};
+  const auto ms = [](std::chrono::milliseconds duration) {
+    return std::to_string(duration.count()) + "ms";
+  };
+  if (options.min_delay.count() < 0 || options.hang_duration.count() < 0 ||
+      options.tail_min.count() < 0) {
+    throw std::invalid_argument{"--min-delay, --hang and --tail-min must not be negative"};
+  }
+  if (options.max_delay < options.min_delay) {
+    throw std::invalid_argument{"--max-delay (" + ms(options.max_delay) +
+                                ") must be at least --min-delay (" + ms(options.min_delay) + ")"};
   }
   if (!rate_ok(options.error_rate) || !rate_ok(options.invalid_json_rate) ||
       !rate_ok(options.hang_rate) || !rate_ok(options.tail_rate)) {
-    throw std::invalid_argument{"fault and tail rates must be between 0 and 1"};
+    throw std::invalid_argument{
+        "--error-rate, --invalid-json-rate, --hang-rate and --tail-rate must be from 0 to 1"};
   }
   if (options.error_rate + options.invalid_json_rate + options.hang_rate > 1.0) {
-    throw std::invalid_argument{"the fault rates add up to more than 1"};
+    throw std::invalid_argument{
+        "--error-rate, --invalid-json-rate and --hang-rate add up to more than 1"};
   }
   if (options.tail_max < options.tail_min) {
-    throw std::invalid_argument{"tail delays: need tail min <= tail max"};
+    throw std::invalid_argument{"--tail-max (" + ms(options.tail_max) +
+                                ") must be at least --tail-min (" + ms(options.tail_min) + ")"};
   }
 }
 

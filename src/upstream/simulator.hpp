@@ -45,7 +45,8 @@ struct SimulatorOptions {
   std::vector<ScriptedAnswer> script;  // non-empty: scripted mode
 };
 
-// Throws std::invalid_argument naming the first bad field.
+// Throws std::invalid_argument naming the `tailcut upstream` flag of the
+// first option out of range.
 void validate(const SimulatorOptions& options);
 
 // Parses a script: a JSON array of {"delay_ms": N, "status": S, "body": "...",

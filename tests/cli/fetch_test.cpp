@@ -606,9 +606,10 @@ TEST(FetchUsageErrors, AreFoundAtStartupAndSayWhatIsWrong) {
   expect_usage_error("--hedge 300ms:1000", "COUNT 1000 is too many extra attempts; use 0 to 16");
   expect_usage_error("--hedge 300ms:99999999999999999999999", "use 0 to 16");
   expect_usage_error("--per-host -1", "--per-host");
-  expect_usage_error("--timeout 0", "--timeout: must be more than 0, got '0'");
-  expect_usage_error("--connect-timeout 0s", "--connect-timeout: must be more than 0, got '0s'");
-  expect_usage_error("--deadline 0", "--deadline: must be more than 0, got '0'");
+  expect_usage_error("--timeout 0", "--timeout: must be more than 0");
+  expect_usage_error("--connect-timeout 0s", "--connect-timeout: must be more than 0");
+  expect_usage_error("--deadline 0", "--deadline: must be more than 0");
+  expect_usage_error("--concurrency 0", "--concurrency: must be at least 1");
   expect_usage_error("--ca-file /nonexistent/ca.pem",
                      "--ca-file: cannot read '/nonexistent/ca.pem': No such file or directory");
   const auto not_a_certificate = std::filesystem::temp_directory_path() /

@@ -111,10 +111,15 @@ TEST(ParseDuration, RejectsNegativesAndWhatIsNotADuration) {
   }
 }
 
-TEST(ParsePositiveDuration, RejectsZero) {
-  EXPECT_EQ(parse_positive_duration("1ms", "--idle-timeout"), 1ms);
-  EXPECT_THROW(static_cast<void>(parse_positive_duration("0s", "--idle-timeout")),
-               std::invalid_argument);
+TEST(DurationText, IsTheLargestWholeUnitAndReadsBackAsTheSameDuration) {
+  EXPECT_EQ(duration_text(0ms), "0ms");
+  EXPECT_EQ(duration_text(300ms), "300ms");
+  EXPECT_EQ(duration_text(1500ms), "1500ms");
+  EXPECT_EQ(duration_text(30s), "30s");
+  EXPECT_EQ(duration_text(60s), "1m");
+  for (const auto duration : {0ms, 3ms, 2500ms, 30'000ms, 3'600'000ms}) {
+    EXPECT_EQ(parse_duration(duration_text(duration), "--x"), duration);
+  }
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <sstream>
 
+#include "cli/option_helpers.hpp"
+#include "gateway/gateway_options.hpp"
 #include "support/server_test_client.hpp"
 #include "support/tailcut_binary.hpp"
 #include "support/tailcut_process.hpp"
@@ -39,21 +41,25 @@ TEST(ServeCommand, NumberFlagsSayWhatIsExpectedWithTheCommandPrefix) {
   expect_usage_error(serve({"--threads", "abc"}),
                      "tailcut serve: --threads: expected a whole number from 1 to 1024, got 'abc'");
   expect_usage_error(serve({"--hedge-budget", "abc"}),
-                     "tailcut serve: --hedge-budget: expected a number (a percentage; negative: "
-                     "no cap), got 'abc'");
+                     "tailcut serve: --hedge-budget: expected a number (a percentage; 0: no "
+                     "cap), got 'abc'");
+  expect_usage_error(serve({"--hedge-budget", "-1"}),
+                     "tailcut serve: --hedge-budget must not be negative (0: no cap)");
   expect_usage_error(serve({"--timeout-status", "200"}),
-                     "tailcut serve: --timeout-status: must be 400 or more, got '200'");
+                     "tailcut serve: --timeout-status must be an HTTP error status (400-599)");
 }
 
 TEST(ServeCommand, LimitsAreValidatedWithTheFlagsNames) {
   expect_usage_error(serve({"--max-connections", "0"}),
-                     "tailcut serve: --max-connections: must be 1 or more, got '0'");
+                     "tailcut serve: --max-connections must be at least 1");
   expect_usage_error(serve({"--idle-timeout", "0"}),
-                     "tailcut serve: --idle-timeout: must be more than 0, got '0'");
+                     "tailcut serve: --idle-timeout must be more than 0");
   expect_usage_error(serve({"--header-timeout", "0s"}),
-                     "tailcut serve: --header-timeout: must be more than 0, got '0s'");
+                     "tailcut serve: --header-timeout must be more than 0");
   expect_usage_error(serve({"--max-header-bytes", "0"}),
-                     "tailcut serve: --max-header-bytes: must be 1 or more, got '0'");
+                     "tailcut serve: --max-header-bytes must be in 1..4294967295");
+  expect_usage_error(serve({"--hedge-count", "17"}),
+                     "tailcut serve: --hedge-count must be at most 16");
 }
 
 TEST(ServeCommand, DurationsThatOverflowAreTooLarge) {
@@ -68,9 +74,9 @@ TEST(ServeCommand, DurationsThatOverflowAreTooLarge) {
 
 TEST(ServeCommand, MaxTimeoutIsADurationBoundedByAnHour) {
   expect_usage_error(serve({"--max-timeout", "61m"}),
-                     "tailcut serve: --max-timeout: '61m' is more than 3600000ms (60m)");
+                     "tailcut serve: --max-timeout must be at most 3600000ms (60m)");
   expect_usage_error(serve({"--max-timeout", "0"}),
-                     "tailcut serve: --max-timeout: must be more than 0, got '0'");
+                     "tailcut serve: --max-timeout must be at least 1ms");
 }
 
 TEST(ServeCommand, MaxTimeoutTakesUnitsAndBareMilliseconds) {
@@ -125,6 +131,25 @@ TEST(ServeCommand, HelpNamesEveryLogLevelPortZeroTheVariablesAndTheExitStatus) {
   }
 }
 
+// The defaults shown are GatewayOptions', the one place they are written.
+TEST(ServeCommand, HelpShowsTheDefaultsOfGatewayOptions) {
+  const auto help = run_tailcut({"serve", "--help"});
+  const gateway::GatewayOptions defaults;
+  for (const auto& [flag, value] :
+       {std::pair{"--hedge-delay", duration_text(defaults.hedge_delay)},
+        std::pair{"--max-timeout", duration_text(defaults.max_timeout)},
+        std::pair{"--max-wait", duration_text(defaults.max_wait)},
+        std::pair{"--deadline-margin", duration_text(defaults.deadline_margin)},
+        std::pair{"--idle-timeout", duration_text(defaults.server.idle_timeout)},
+        std::pair{"--shutdown-grace", duration_text(defaults.server.shutdown_grace)}}) {
+    EXPECT_NE(help.out.find(std::string{flag} + " TEXT=" + value + " "), std::string::npos) << flag;
+  }
+  EXPECT_NE(help.out.find("--hedge-count UINT:INT >= 0=" + std::to_string(defaults.hedge_count)),
+            std::string::npos);
+  EXPECT_NE(help.out.find("=" + std::to_string(defaults.timeout_status) + " "), std::string::npos);
+  EXPECT_EQ(help.out.find("seeds"), std::string::npos);  // the behaviour, not its origin
+}
+
 // Checked as fetch and send check theirs: at start-up, with the reason.
 TEST(ServeCommand, ACaFileThatCannotBeReadStopsItAtStartUp) {
   expect_usage_error(serve({"--ca-file", "/nonexistent/ca.pem"}),
@@ -134,7 +159,7 @@ TEST(ServeCommand, ACaFileThatCannotBeReadStopsItAtStartUp) {
 
 TEST(ServeCommand, ReadsTailcutFlagVariables) {
   expect_usage_error(serve({}, {"TAILCUT_MAX_CONNECTIONS=0"}),
-                     "tailcut serve: --max-connections: must be 1 or more, got '0'");
+                     "tailcut serve: --max-connections must be at least 1");
 }
 
 TEST(ServeCommand, AnswersACallAndExitsZeroOnSigterm) {

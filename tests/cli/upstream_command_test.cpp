@@ -37,12 +37,21 @@ class ScriptFile {
   std::string path_;
 };
 
-TEST(UpstreamCommand, NegativeMillisecondsSayWhatIsExpected) {
-  expect_usage_error(upstream({"--hang-ms", "-1"}),
-                     "tailcut upstream: --hang-ms: must be 0 or more (milliseconds), got '-1'");
-  expect_usage_error(
-      upstream({"--min-delay-ms", "-1"}),
-      "tailcut upstream: --min-delay-ms: must be 0 or more (milliseconds), got '-1'");
+TEST(UpstreamCommand, DurationsTakeUnitsAndSayWhatIsExpected) {
+  expect_usage_error(upstream({"--hang", "-1s"}),
+                     "tailcut upstream: --hang: '-1s' is negative; a duration is 0 or more");
+  expect_usage_error(upstream({"--min-delay", "soon"}),
+                     "tailcut upstream: --min-delay: 'soon' is not a duration; use e.g. 300ms, "
+                     "2s, 1m (a bare number is ms)");
+  expect_usage_error(upstream({"--min-delay", "2s", "--max-delay", "1s"}),
+                     "tailcut upstream: --max-delay (1000ms) must be at least --min-delay "
+                     "(2000ms)");
+  expect_usage_error(upstream({"--tail-min", "1m", "--tail-max", "59s"}),
+                     "tailcut upstream: --tail-max (59000ms) must be at least --tail-min "
+                     "(60000ms)");
+  expect_usage_error(upstream({"--error-rate", "0.5", "--hang-rate", "0.6"}),
+                     "tailcut upstream: --error-rate, --invalid-json-rate and --hang-rate add up "
+                     "to more than 1");
   expect_usage_error(upstream({"--error-rate", "2"}),
                      "tailcut upstream: --error-rate: must be from 0 to 1, got '2'");
 }
@@ -75,8 +84,31 @@ TEST(UpstreamCommand, ReadsItsOwnVariablesAndNotServes) {
   const auto exit = server.stop();
   EXPECT_EQ(exit.status, 0) << exit.err;
 
-  expect_usage_error(upstream({}, {"TAILCUT_UPSTREAM_HANG_MS=-1"}),
-                     "tailcut upstream: --hang-ms: must be 0 or more (milliseconds), got '-1'");
+  expect_usage_error(upstream({}, {"TAILCUT_UPSTREAM_HANG=-1"}),
+                     "tailcut upstream: --hang: '-1' is negative; a duration is 0 or more");
+}
+
+// The integer flags of before still work, hidden from --help; a duration
+// flag given too wins.
+TEST(UpstreamCommand, TheFormerMillisecondFlagsAreHiddenAliases) {
+  expect_usage_error(upstream({"--min-delay-ms", "700"}),
+                     "tailcut upstream: --max-delay (600ms) must be at least --min-delay (700ms)");
+  expect_usage_error(upstream({"--hang-ms", "-1"}),
+                     "tailcut upstream: --hang-ms: '-1' is negative; a duration is 0 or more");
+  expect_usage_error(upstream({}, {"TAILCUT_UPSTREAM_TAIL_MIN_MS=5000"}),
+                     "tailcut upstream: --tail-max (3000ms) must be at least --tail-min (5000ms)");
+  expect_usage_error(upstream({"--max-delay-ms", "50", "--max-delay", "2s", "--min-delay", "1s",
+                               "--tail-min", "9s"}),
+                     "tailcut upstream: --tail-max (3000ms) must be at least --tail-min (9000ms)");
+  const auto help = run_tailcut({"upstream", "--help"});
+  for (const auto* flag :
+       {"--min-delay-ms", "--max-delay-ms", "--hang-ms", "--tail-min-ms", "--tail-max-ms"}) {
+    EXPECT_EQ(help.out.find(flag), std::string::npos) << flag;
+  }
+  for (const auto* flag : {"--min-delay TEXT=100ms", "--max-delay TEXT=600ms", "--hang TEXT=30s",
+                           "--tail-min TEXT=1s", "--tail-max TEXT=3s"}) {
+    EXPECT_NE(help.out.find(flag), std::string::npos) << flag;
+  }
 }
 
 TEST(UpstreamCommand, HelpNamesItsVariablesAndTheExitStatus) {

@@ -250,6 +250,23 @@ void report_unstarted(FetchRun& run) {
 
 }  // namespace
 
+void validate(const FetchOptions& options) {
+  const auto require = [](bool holds, const std::string& flag, const std::string& what) {
+    if (!holds) throw std::invalid_argument{flag + ": " + what};
+  };
+  const auto zero = std::chrono::milliseconds::zero();
+  require(options.concurrency >= 1, "--concurrency", "must be at least 1");
+  require(options.timeout > zero, "--timeout", "must be more than 0");
+  require(options.connect_timeout > zero, "--connect-timeout", "must be more than 0");
+  require(!options.deadline || *options.deadline > zero, "--deadline", "must be more than 0");
+  if (options.hedge) {
+    require(options.hedge->extra_attempts <= FetchOptions::max_hedge_extra_attempts, "--hedge",
+            "COUNT " + std::to_string(options.hedge->extra_attempts) +
+                " is too many extra attempts; use 0 to " +
+                std::to_string(FetchOptions::max_hedge_extra_attempts));
+  }
+}
+
 asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams) {
   const auto executor = co_await asio::this_coro::executor;
   std::optional<Clock::time_point> deadline;

@@ -54,6 +54,9 @@ struct HedgeSpec {
 };
 
 struct FetchOptions {
+  // The most extra attempts of a hedge.
+  static constexpr std::size_t max_hedge_extra_attempts = 16;
+
   std::size_t concurrency = 100;  // URLs in flight at once (>= 1)
   std::size_t per_host = 0;       // requests in flight to one origin; 0 = no limit
   // One URL's request (every hedged attempt and redirect included).
@@ -71,6 +74,10 @@ struct FetchOptions {
   // The CAs to trust for https (SessionOptions::ca_file); none: the system store.
   std::optional<std::filesystem::path> ca_file{};
 };
+
+// Throws std::invalid_argument naming the `tailcut fetch` flag of the first
+// option out of range, and what it must be. The one check of FetchOptions.
+void validate(const FetchOptions& options);
 
 // Where URLs come from and records go. Not owned; must outlive the run.
 struct FetchStreams {

@@ -13,6 +13,7 @@
 #include "http/common/text_escape.hpp"
 #include "tailcut/async/error.hpp"
 #include "tailcut/http/session.hpp"
+#include "tailcut/http/url.hpp"
 #include "tailcut/policy/failover.hpp"
 
 namespace tailcut::cli::send {
@@ -173,6 +174,23 @@ void report_late(EventLog* log, const Outcome& late) {
 }
 
 }  // namespace
+
+void validate(const SendOptions& options) {
+  if (options.endpoints.empty()) throw std::invalid_argument{"--to: no endpoints to send to"};
+  for (const auto& endpoint : options.endpoints) {
+    try {
+      (void)http::parse_http_url(endpoint);
+    } catch (const http::ClientError& error) {
+      throw std::invalid_argument{"--to: " + std::string{error.what()}};
+    }
+  }
+  if (options.per_try < milliseconds::zero()) {
+    throw std::invalid_argument{"--per-try: must not be negative"};
+  }
+  if (options.linger < milliseconds::zero()) {
+    throw std::invalid_argument{"--linger: must not be negative"};
+  }
+}
 
 asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostream* summary) {
   if (options.endpoints.empty()) throw std::invalid_argument{"no endpoints to send to"};

@@ -50,6 +50,13 @@ struct SendOptions {
   std::optional<std::filesystem::path> ca_file{};
 };
 
+// Throws std::invalid_argument naming the `tailcut send` flag of the first
+// option that is not valid: no endpoint, an endpoint that is not an http://
+// or https:// URL (checked with the client's own parser, so that a typo is
+// an error at once, not an endpoint that "failed"), a negative duration.
+// The one check of SendOptions.
+void validate(const SendOptions& options);
+
 // Delivers; returns true when some endpoint answered 2xx. Returns after
 // the last event. Runs on the caller's (single-threaded) executor. When an
 // event cannot be written to `out`, the delivery goes on (stopping it would
