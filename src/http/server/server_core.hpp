@@ -35,7 +35,7 @@ struct Worker {
   // before `io` so that it outlives the coroutine frames that io destroys.
   std::unordered_set<ServerConnection*> connections;
   // Those whose handler runs without a watch on the client yet; the
-  // departure sweep watches them (connection.cpp). Same rules as above.
+  // departure sweep watches them (departure_watch.cpp). Same rules as above.
   std::vector<ServerConnection*> unwatched;
   // This worker's routes (Server's router factory); before `io` too, for
   // the handlers' frames.
