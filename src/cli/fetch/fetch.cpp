@@ -218,17 +218,16 @@ asio::awaitable<void> dispatch(FetchRun* run) {
 // the caller was cancelled.
 asio::awaitable<void> supervise(FetchRun* run, std::optional<Clock::time_point> deadline) {
   for (;;) {
+    // Checked before each wait: a cancellation that came before it would
+    // not end it.
+    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+    if (cancelled != asio::cancellation_type::none) run->stop(StopReason::interrupted, {});
     if (run->stop_reason != StopReason::none) co_return;
     if (run->input_done && run->active == 0) co_return;
     run->wakeup.expires_at(deadline.value_or(Clock::time_point::max()));
     boost::system::error_code error;
     co_await run->wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
-    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
-    if (cancelled != asio::cancellation_type::none) {
-      run->stop(StopReason::interrupted, {});
-    } else if (!error && !(run->input_done && run->active == 0)) {
-      run->stop(StopReason::deadline, {});
-    }
+    if (!error && !(run->input_done && run->active == 0)) run->stop(StopReason::deadline, {});
   }
 }
 
@@ -267,7 +266,14 @@ void validate(const FetchOptions& options) {
   }
 }
 
-asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams) {
+namespace {
+
+// fetch_all's work, in a task of its own. Its cancellation is a request it
+// handles itself (supervise() sees it, the batch stops as interrupted): so
+// that it can still join the tasks that use `run`, no co_await of its
+// throws for it (Asio's throw_if_cancelled, which is this task's alone).
+asio::awaitable<FetchTotals> fetch_batch(FetchOptions options, FetchStreams streams) {
+  co_await asio::this_coro::throw_if_cancelled(false);
   const auto executor = co_await asio::this_coro::executor;
   std::optional<Clock::time_point> deadline;
   if (options.deadline) deadline = Clock::now() + *options.deadline;
@@ -277,18 +283,14 @@ asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams stream
   co_await supervise(&run, deadline);
 
   // Stopped: cancel the reader, then (it starts no more) the requests;
-  // either way wait for all of them, even when this coroutine is being
-  // cancelled: they use `run`.
+  // either way wait for all of them: they use `run`.
   const bool stopped = run.stop_reason != StopReason::none;
   if (stopped) reader.cancel();
-  std::vector<async::detail::TaskStateBase*> reading{&reader.state()};
-  TAILCUT_AWAIT_JOIN(async::detail::join_ignoring_cancellation(std::move(reading)));
-  std::vector<async::detail::TaskStateBase*> requests;
-  for (auto& task : run.tasks) requests.push_back(&task.state());
+  co_await reader.join();
   if (stopped) {
-    for (auto* request : requests) request->request_cancel();
+    for (auto& task : run.tasks) task.cancel();
   }
-  TAILCUT_AWAIT_JOIN(async::detail::join_ignoring_cancellation(std::move(requests)));
+  for (auto& task : run.tasks) co_await task.join();
   // The rest of the input gets its records too, unless interrupted (the
   // user wants out; reading on could block on a terminal).
   // Nor when the records cannot be written.
@@ -305,6 +307,15 @@ asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams stream
   if (const auto& failure = run.writer.failure()) throw std::runtime_error{*failure};
   if (run.stop_reason == StopReason::interrupted) async::throw_cancelled();
   co_return run.report.totals();
+}
+
+}  // namespace
+
+asio::awaitable<FetchTotals> fetch_all(FetchOptions options, FetchStreams streams) {
+  // Cancelling the caller cancels the batch and waits for it to end.
+  auto batch = async::spawn(co_await asio::this_coro::executor,
+                            fetch_batch(std::move(options), std::move(streams)));
+  co_return co_await batch.result();
 }
 
 int run_fetch(const FetchOptions& options, const FetchStreams& streams) {

@@ -12,6 +12,7 @@
 
 #include "http/common/text_escape.hpp"
 #include "tailcut/async/error.hpp"
+#include "tailcut/async/task.hpp"
 #include "tailcut/http/session.hpp"
 #include "tailcut/http/url.hpp"
 #include "tailcut/policy/failover.hpp"
@@ -192,8 +193,11 @@ void validate(const SendOptions& options) {
   }
 }
 
-asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostream* summary) {
-  if (options.endpoints.empty()) throw std::invalid_argument{"no endpoints to send to"};
+namespace {
+
+// send_all's work, in a task of its own (see the end).
+asio::awaitable<bool> deliver_and_report(SendOptions options, std::ostream* out,
+                                         std::ostream* summary) {
   const auto executor = co_await asio::this_coro::executor;
   http::SessionOptions session_options;
   session_options.ca_file = options.ca_file;
@@ -227,21 +231,35 @@ asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostr
       log.unknown(outcome.endpoint, outcome.elapsed, false);
     }
   }
-  // The late results use `log` and `session`: wait for them, even when
-  // this coroutine is being cancelled (that ends the lingering early).
-  std::vector<async::detail::TaskStateBase*> settling{&result.settled.state()};
+  // The late results use `log` and `session`: wait for them. Cancelling
+  // this task ends the lingering early; the wait for them goes on all the
+  // same, with Asio's throw_if_cancelled (this task's alone) turned off.
   bool cancelled = false;
   try {
     co_await result.settled.join();
   } catch (...) {
     cancelled = true;
   }
-  if (cancelled) TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(std::move(settling)));
+  if (cancelled) {
+    result.settled.cancel();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await result.settled.join();
+  }
   session.close();
   if (summary != nullptr) log.summary(*summary);
   if (const auto& failure = log.failure()) throw std::runtime_error{*failure};
   if (cancelled) async::throw_cancelled();
   co_return result.delivered();
+}
+
+}  // namespace
+
+asio::awaitable<bool> send_all(SendOptions options, std::ostream* out, std::ostream* summary) {
+  if (options.endpoints.empty()) throw std::invalid_argument{"no endpoints to send to"};
+  // Cancelling the caller cancels the delivery and waits for it to end.
+  auto delivery = async::spawn(co_await asio::this_coro::executor,
+                               deliver_and_report(std::move(options), out, summary));
+  co_return co_await delivery.result();
 }
 
 int run_send(const SendOptions& options, std::ostream& out, std::ostream* summary) {
