@@ -68,6 +68,7 @@ struct ServeFlags {
   std::size_t upstream_connections = 10'000;
   std::string ca_file;
   std::uint64_t simulator_seed = 0;  // 0: random
+  bool expose_upstream_errors = false;
 };
 
 // The flags read into GatewayOptions; gateway::validate then checks them
@@ -86,6 +87,7 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
   options.deadline_margin_max = parse_duration(flags.deadline_margin_max, "--deadline-margin-max");
   options.timeout_status = flags.timeout_status;
+  options.expose_upstream_errors = flags.expose_upstream_errors;
 
   const auto listen = parse_listen_address(flags.listen);
   options.server.address = listen.host;
@@ -200,6 +202,11 @@ CommandRunner add_serve_command(CLI::App& app) {
   flag("--ca-file", flags->ca_file, "CA certificates (PEM) to trust for an https upstream");
   flag("--simulator-seed", flags->simulator_seed, "seed of the embedded simulator (0: random)")
       ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));
+  command
+      ->add_flag("--expose-upstream-errors", flags->expose_upstream_errors,
+                 "502 and 504 bodies name each attempt's upstream URL and address\n"
+                 "(off: they say what failed without them; the log has them)")
+      ->envname(environment_name(environment_prefix, "--expose-upstream-errors"));
   return [flags] { return run_serve(*flags); };
 }
 

@@ -2,6 +2,8 @@
 // embedded upstream, and their ordered shutdown.
 #include "gateway/gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -29,7 +31,7 @@ asio::awaitable<void> report_pool(GatewayShard* shard) {
 
 // The metrics, with every worker's pool as of now: each worker is visited
 // in turn on its own thread.
-asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, const http::Server* server,
+asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Server* server,
                                               std::deque<GatewayShard>* shards, http::Request,
                                               http::RequestContext) {
   for (std::size_t worker = 0; worker < shards->size(); ++worker) {
@@ -40,6 +42,7 @@ asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, const http
         server->worker_executor(worker), report_pool(&(*shards)[worker]),
         asio::bind_cancellation_slot(asio::cancellation_slot{}, asio::use_awaitable));
   }
+  metrics->record_connections_rejected(server->stats().connections_rejected);
   auto response = http::json_response(beast_http::status::ok, metrics->serialize());
   response.set(beast_http::field::content_type, "text/plain; version=0.0.4");
   co_return response;
@@ -50,6 +53,13 @@ asio::awaitable<http::Response> serve_metrics(const Metrics* metrics, const http
 Gateway::Gateway(GatewayOptions options, upstream::SimulatorOptions embedded_upstream)
     : options_{std::move(options)}, embedded_options_{std::move(embedded_upstream)} {
   validate(options_);
+  // The server's lines (a refused connection, a handler that threw) go
+  // where the gateway's go.
+  if (!options_.server.error_log) {
+    options_.server.error_log = [](std::string_view line) {
+      spdlog::warn("http server: {}", line);
+    };
+  }
 }
 
 Gateway::~Gateway() { stop(); }
@@ -90,7 +100,7 @@ http::Router Gateway::worker_router(const http::WorkerContext& worker) {
   router.add(beast_http::verb::get, "/healthz", healthz);
   // The server is reached through its slot: it is set once the factory
   // has made every worker's routes, before any request.
-  const Metrics* metrics = metrics_.get();
+  Metrics* metrics = metrics_.get();
   const auto* server_slot = &server_;
   auto* shards = &shards_;
   router.add(beast_http::verb::get, "/metrics",

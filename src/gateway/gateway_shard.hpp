@@ -40,6 +40,9 @@ class GatewayShard {
   }
   // Warnings of calls answered after their timeout.
   [[nodiscard]] LogLineLimit& late_answer_log() noexcept { return late_answer_log_; }
+  // Lines of calls refused as bad requests (400): a client can send any
+  // number of them.
+  [[nodiscard]] LogLineLimit& bad_request_log() noexcept { return bad_request_log_; }
 
   // The request of one attempt. Built in place of the previous attempt's:
   // the session reads it before request() returns, and reusing its
@@ -56,6 +59,7 @@ class GatewayShard {
   DeadlineMargin margin_;
   std::optional<policy::HedgeBudget> budget_;
   LogLineLimit late_answer_log_;
+  LogLineLimit bad_request_log_;
   http::RequestOptions attempt_request_;
 };
 

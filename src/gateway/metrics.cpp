@@ -202,6 +202,14 @@ MetricsShard& Metrics::add_shard(std::size_t worker) {
   return *shards_.back();
 }
 
+void Metrics::record_connections_rejected(std::uint64_t total) noexcept {
+  // Two scrapes may race: the counter keeps the larger total.
+  std::uint64_t known = connections_rejected_.load(std::memory_order_relaxed);
+  while (total > known &&
+         !connections_rejected_.compare_exchange_weak(known, total, std::memory_order_relaxed)) {
+  }
+}
+
 std::string Metrics::serialize() const {
   using Counts = MetricsShard::Counts;
   const auto total = [this](const auto& count_of) {
@@ -259,6 +267,11 @@ std::string Metrics::serialize() const {
   families.push_back(histogram_family("tailcut_attempt_duration_seconds",
                                       "Duration of upstream attempts that finished on their own",
                                       &Counts::attempt_seconds));
+  MetricFamily rejected = family(
+      "tailcut_connections_rejected_total",
+      "Client connections closed at once because --max-connections were open", MetricType::Counter);
+  rejected.metric.push_back(counter(connections_rejected_.load(std::memory_order_relaxed)));
+  families.push_back(std::move(rejected));
   MetricFamily calls =
       family("tailcut_calls_total", "/api/smart calls answered, by outcome", MetricType::Counter);
   for (const CallOutcome outcome : all_outcomes) {

@@ -8,6 +8,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -77,12 +78,17 @@ class Metrics {
   // workers run (the server's router factory).
   MetricsShard& add_shard(std::size_t worker);
 
+  // The server's count of connections refused at --max-connections, as of
+  // now (fed when /metrics is served; from any thread).
+  void record_connections_rejected(std::uint64_t total) noexcept;
+
   // The text exposition format, for GET /metrics (from any thread).
   [[nodiscard]] std::string serialize() const;
 
  private:
   std::size_t max_attempts_;
   std::vector<std::unique_ptr<MetricsShard>> shards_;
+  std::atomic<std::uint64_t> connections_rejected_{0};
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>* pool_idle_;
   prometheus::Family<prometheus::Gauge>* pool_in_use_;

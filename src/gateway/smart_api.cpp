@@ -10,6 +10,7 @@
 #include "gateway/json_check.hpp"
 #include "gateway/timeout_param.hpp"
 #include "http/common/text_escape.hpp"
+#include "tailcut/http/client_error.hpp"
 
 namespace tailcut::gateway {
 
@@ -63,6 +64,21 @@ asio::awaitable<async::Outcome<std::string>> call_upstream(GatewayShard* shard,
   co_return judge_attempt(outcome);
 }
 
+// The most bytes of a client's text a log line holds: a request's target
+// can be 16 KB, and a line per bad call of that size would fill the log.
+constexpr std::size_t logged_text_bytes = 256;
+
+// `text` quoted for a log line (http::detail::quoted_for_log), cut after
+// logged_text_bytes at a character's start; "...(+N bytes)" then says how
+// much was left out.
+std::string capped_for_log(std::string_view text) {
+  if (text.size() <= logged_text_bytes) return http::detail::quoted_for_log(text);
+  std::size_t shown = logged_text_bytes;
+  while (shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xc0) == 0x80) --shown;
+  return fmt::format("{}...(+{} bytes)", http::detail::quoted_for_log(text.substr(0, shown)),
+                     text.size() - shown);
+}
+
 // Every answer says how many attempts were fired and which one won.
 void add_attempt_fields(http::Response& response, std::size_t fired, std::size_t winner) {
   // Inserted, not set: the response has neither yet. Named as unknown
@@ -88,7 +104,49 @@ std::string success_body(const std::string& upstream_json) {
   return body;
 }
 
-boost::json::array attempt_reports(const policy::HedgeResult<std::string>& result) {
+// What a client error kind means, in words that name no host or address.
+std::string_view meaning_of(http::ErrorKind kind) noexcept {
+  switch (kind) {
+    case http::ErrorKind::dns:
+      return "the upstream's host name did not resolve";
+    case http::ErrorKind::connect_refused:
+      return "the upstream refused the connection";
+    case http::ErrorKind::connect_failed:
+      return "the connection to the upstream failed";
+    case http::ErrorKind::connect_timeout:
+      return "no connection to the upstream in time";
+    case http::ErrorKind::tls:
+      return "the TLS handshake with the upstream failed";
+    case http::ErrorKind::read_timeout:
+      return "the upstream sent nothing in time";
+    case http::ErrorKind::total_timeout:
+      return "the upstream request took too long";
+    case http::ErrorKind::connection_closed:
+      return "the upstream closed the connection before its response was complete";
+    case http::ErrorKind::protocol:
+      return "the upstream's response is not valid HTTP";
+    case http::ErrorKind::body_too_large:
+      return "the upstream's response body is too large";
+    default:
+      return "the upstream request failed";
+  }
+}
+
+// What went wrong with a failed attempt, without the upstream's URL or
+// address: the kind of client error, or our judgement of the upstream's
+// answer (which names neither).
+std::string failure_without_addresses(const async::Failure& failure) {
+  if (const auto kind = http::error_kind_of(failure)) {
+    return fmt::format("{}: {}", http::to_string(*kind), meaning_of(*kind));
+  }
+  if (failure.code() == async::Error::failed) return failure.message();  // judge_attempt's
+  return "the upstream request failed";
+}
+
+// One report per attempt, for the body of a 502 or 504. `expose_upstream`:
+// failures as the client described them, URL and address included.
+boost::json::array attempt_reports(const policy::HedgeResult<std::string>& result,
+                                   bool expose_upstream) {
   boost::json::array reports;
   for (const auto& attempt : result.attempts) {
     boost::json::object report;
@@ -99,7 +157,8 @@ boost::json::array attempt_reports(const policy::HedgeResult<std::string>& resul
         break;
       case policy::AttemptState::failed:
         report["result"] = "failed";
-        report["reason"] = attempt.failure.message();
+        report["reason"] = expose_upstream ? attempt.failure.message()
+                                           : failure_without_addresses(attempt.failure);
         break;
       case policy::AttemptState::cancelled:
         report["result"] = "cancelled";
@@ -113,24 +172,45 @@ boost::json::array attempt_reports(const policy::HedgeResult<std::string>& resul
 }
 
 http::Response failure_response(beast_http::status status, CallOutcome outcome, std::string message,
-                                const policy::HedgeResult<std::string>& result) {
+                                const policy::HedgeResult<std::string>& result,
+                                bool expose_upstream) {
   boost::json::object error;
   error["code"] = to_string(outcome);
   error["message"] = std::move(message);
-  error["attempts"] = attempt_reports(result);
+  error["attempts"] = attempt_reports(result, expose_upstream);
   boost::json::object body;
   body["success"] = false;
   body["error"] = std::move(error);
   return http::json_response(status, boost::json::serialize(body));
 }
 
+// The failures of a call's attempts as the client described them (URL and
+// address included, whatever the 502 says), for its log line; empty when
+// none failed.
+std::string failures_for_log(const policy::HedgeResult<std::string>& result) {
+  std::string failures;
+  for (const auto& attempt : result.attempts) {
+    if (attempt.state != policy::AttemptState::failed) continue;
+    failures += fmt::format(" attempt{}_failure={}", attempt.number,
+                            capped_for_log(attempt.failure.message()));
+  }
+  return failures;
+}
+
 // A call whose target or timeout is not valid: counted, logged, 400.
 http::Response reject(GatewayShard& shard, const TimeoutParamError& invalid,
                       const http::RequestContext& context) {
-  shard.metrics().record_call(CallOutcome::bad_request, Clock::now() - context.received_at);
+  const auto now = Clock::now();
+  shard.metrics().record_call(CallOutcome::bad_request, now - context.received_at);
   if (spdlog::should_log(spdlog::level::info)) {
-    spdlog::info("call id={} outcome=bad_request reason={}", context.id,
-                 http::detail::quoted_for_log(invalid.message));
+    if (const auto untold = shard.bad_request_log().admit(now)) {
+      spdlog::info("call id={} outcome=bad_request reason={}{}", context.id,
+                   capped_for_log(invalid.message),
+                   *untold == 0 ? std::string{}
+                                : fmt::format("; {} more bad requests on this worker since the "
+                                              "previous line",
+                                              *untold));
+    }
   }
   return bad_request_response(invalid);
 }
@@ -211,8 +291,9 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
       break;
     case policy::HedgeOutcome::all_failed:
       outcome = CallOutcome::upstream_failed;
-      response = failure_response(beast_http::status::bad_gateway, outcome,
-                                  "every upstream attempt failed", result);
+      response =
+          failure_response(beast_http::status::bad_gateway, outcome,
+                           "every upstream attempt failed", result, options.expose_upstream_errors);
       break;
     case policy::HedgeOutcome::deadline_exceeded:
       outcome = CallOutcome::deadline_exceeded;
@@ -222,12 +303,14 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
               ? "no successful upstream response within " + std::to_string(timeout->count()) + " ms"
               : "no successful upstream response within the maximum wait of " +
                     std::to_string(options.max_wait.count()) + " ms",
-          result);
+          result, options.expose_upstream_errors);
       break;
     case policy::HedgeOutcome::cancelled:
       // The client left, or the server closes its connection: nobody reads
       // this answer (a bare 503, not a JSON body: thousands of them are made
-      // when clients leave at once), and the call is not counted.
+      // when clients leave at once), and the call is not counted; its
+      // attempts are, since they reached the upstream.
+      shard.metrics().record_hedge(result);
       return http::Response{beast_http::status::service_unavailable, 11};
   }
   add_attempt_fields(response, result.fired, result.winner);
@@ -250,10 +333,11 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
   metrics.record_deadline_margin(margin.current(now));
   metrics.record_hedge(result);
   if (spdlog::should_log(spdlog::level::info)) {
-    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}", context.id,
+    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}{}", context.id,
                  timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
                  to_string(outcome),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
+                 outcome == CallOutcome::success ? std::string{} : failures_for_log(result));
   }
   return response;
 }

@@ -58,7 +58,7 @@ TEST(ServerShutdownTest, StopFinishesTheRequestInFlightAndClosesIdleConnections)
   server.wait();  // returns at once when stopped
 }
 
-TEST(ServerShutdownTest, HandlersStillRunningAfterTheGraceAreCancelled) {
+TEST(ServerShutdownTest, HandlersStillRunningAfterTheGraceAreCancelledAndAnswered503) {
   testing::LogCapture log;
   auto entered = std::make_shared<testing::Event>();
   Router router;
@@ -74,8 +74,14 @@ TEST(ServerShutdownTest, HandlersStillRunningAfterTheGraceAreCancelled) {
   const auto started = std::chrono::steady_clock::now();
   server.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+  // The client is told its request was cut short, and the connection closes.
   const auto reply = client.read_response();
-  EXPECT_FALSE(reply.response);  // closed without an answer
+  ASSERT_TRUE(reply.response) << reply.error.message();
+  EXPECT_EQ(reply.response->result_int(), 503);
+  EXPECT_EQ((*reply.response)[bhttp::field::connection], "close");
+  EXPECT_NE(reply.response->body().find(R"("code":"shutting_down")"), std::string::npos)
+      << reply.response->body();
+  EXPECT_TRUE(client.wait_for_close(5000ms).has_value());
   EXPECT_EQ(server.stats().connections_open, 0u);
 }
 

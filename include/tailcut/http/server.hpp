@@ -99,8 +99,9 @@ class Server {
   //    connections that wait for a request;
   // 2. lets requests in progress finish: their responses are sent with
   //    `Connection: close`, then their connections close;
-  // 3. after options.shutdown_grace, closes what is left and cancels its
-  //    handlers;
+  // 3. after options.shutdown_grace, cancels the handlers still running
+  //    and answers their requests 503 (json_error code "shutting_down",
+  //    `Connection: close`), and closes the other connections;
   // 4. stops and joins the worker threads.
   // From a non-worker thread it returns when all is done. From a worker
   // thread (a handler) it only starts the shutdown and returns at once;

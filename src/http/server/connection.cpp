@@ -96,10 +96,12 @@ void ServerConnection::close_if_idle() {
   if (phase_ == Phase::waiting_for_request) socket_.cancel(ignored);
 }
 
+// A running handler is cancelled, and its client still gets an answer: a
+// 503 (serve_request()). A connection in any other phase closes now.
 void ServerConnection::force_close() {
   force_closed_ = true;
   cancel_->emit(boost::asio::cancellation_type::terminal);
-  worker_.closer.close(socket_, SocketCloser::How::graceful);
+  if (phase_ != Phase::handling) worker_.closer.close(socket_, SocketCloser::How::graceful);
 }
 
 awaitable<void> ServerConnection::run() {
@@ -194,7 +196,14 @@ awaitable<bool> ServerConnection::serve_request() {
     }
   }
   if (client_left() || dropped_) co_return false;
-  if (!failure.empty()) response = handler_failed(label, context.id, failure);
+  if (force_closed_) {
+    // Whatever the cancelled handler made of it: the call was cut short.
+    response = json_error(bhttp::status::service_unavailable, "shutting_down",
+                          "the server is shutting down and its grace period ended before this "
+                          "request was answered");
+  } else if (!failure.empty()) {
+    response = handler_failed(label, context.id, failure);
+  }
   const Framing framing = finish(response, facts, context.id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
   const SendProgress progress = send_at_once(response, framing, facts.head);

@@ -69,11 +69,36 @@ void close_on_worker(Worker& worker, tcp::socket socket) {
   });
 }
 
+// The line that tells connections were refused at max_connections: at most
+// one a second, telling how many more since the previous one (a flood of
+// them must not flood the log). Used by the accept loop alone.
+class RejectionLog {
+ public:
+  void note(const ServerCore& core) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next_line_) {
+      ++untold_;
+      return;
+    }
+    next_line_ = now + std::chrono::seconds{1};
+    std::string line = "connection refused: max_connections (" +
+                       std::to_string(core.options().max_connections) + ") are open";
+    if (untold_ > 0) line += "; " + std::to_string(untold_) + " more refused since the previous line";
+    untold_ = 0;
+    core.log_error(line);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point next_line_{};
+  std::uint64_t untold_ = 0;
+};
+
 // Accepts connections on worker 0 until the acceptor closes, each onto the
 // next worker's executor in turn.
 awaitable<void> accept_connections(ServerCore& core) {
   auto& acceptor = core.acceptor();
   std::size_t next_worker = 0;
+  RejectionLog rejections;
   while (acceptor.is_open()) {
     boost::asio::any_io_executor worker_executor = core.worker(next_worker).io.get_executor();
     boost::system::error_code error;
@@ -93,6 +118,7 @@ awaitable<void> accept_connections(ServerCore& core) {
     }
     if (core.at_connection_limit()) {
       core.count_rejected();
+      rejections.note(core);
       close_on_worker(core.worker(next_worker), std::move(socket));
       continue;
     }

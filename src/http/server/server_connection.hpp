@@ -48,7 +48,8 @@ class ServerConnection {
 
   // Ends the connection if it waits for a request (server shutdown).
   void close_if_idle();
-  // Ends the connection and cancels its handler.
+  // The shutdown grace has passed: cancels the handler, whose request is
+  // answered 503 before the connection ends; any other phase ends now.
   void force_close();
 
  private:
