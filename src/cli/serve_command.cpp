@@ -38,7 +38,8 @@ struct ServeFlags {
         header_timeout{duration_text(defaults.server.header_timeout)},
         max_header_bytes{defaults.server.max_header_bytes},
         max_body_bytes{defaults.server.max_body_bytes},
-        shutdown_grace{duration_text(defaults.server.shutdown_grace)} {
+        shutdown_grace{duration_text(defaults.server.shutdown_grace)},
+        expose_upstream_errors{defaults.expose_upstream_errors} {
     hedge_on_failure =
         defaults.hedge_on_failure == policy::HedgeOnFailure::immediate ? "immediate" : "at-delay";
   }
@@ -68,7 +69,7 @@ struct ServeFlags {
   std::size_t upstream_connections = 10'000;
   std::string ca_file;
   std::uint64_t simulator_seed = 0;  // 0: random
-  bool expose_upstream_errors = false;
+  bool expose_upstream_errors;
 };
 
 // The flags read into GatewayOptions; gateway::validate then checks them
