@@ -1,5 +1,9 @@
-# Installs the build tree into a scratch prefix, then configures, builds and
-# runs tests/consumer against it. Fails on any step.
+# Installs the build tree into a scratch prefix, builds examples/ against it
+# as an outside project (find_package(tailcut) only), then runs every
+# example against local servers (run_examples.sh). Fails on any step.
+#
+# EXAMPLES_CXX_FLAGS: compile and link flags of the outside build, e.g. the
+# sanitizers of a sanitizer build (a sanitized library needs them).
 file(REMOVE_RECURSE ${WORK_DIR})
 function(run_step)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result
@@ -7,9 +11,12 @@ function(run_step)
   if(NOT result EQUAL 0)
     message(FATAL_ERROR "step failed (${result}): ${ARGN}\n${output}")
   endif()
+  message(STATUS "${output}")
 endfunction()
 run_step(${CMAKE_COMMAND} --install ${TAILCUT_BUILD_DIR} --prefix ${WORK_DIR}/prefix)
-run_step(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build -G Ninja
-         -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+run_step(${CMAKE_COMMAND} -S ${EXAMPLES_SOURCE_DIR} -B ${WORK_DIR}/build -G Ninja
+         "-DCMAKE_BUILD_TYPE=${EXAMPLES_BUILD_TYPE}" -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+         "-DCMAKE_CXX_FLAGS=${EXAMPLES_CXX_FLAGS}"
+         "-DCMAKE_EXE_LINKER_FLAGS=${EXAMPLES_CXX_FLAGS}")
 run_step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
-run_step(${WORK_DIR}/build/consumer)
+run_step(${CMAKE_CURRENT_LIST_DIR}/run_examples.sh ${WORK_DIR}/build)
