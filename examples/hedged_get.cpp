@@ -41,12 +41,14 @@ asio::awaitable<int> hedged_get(std::string url, std::chrono::milliseconds hedge
       co_await policy::hedge<std::string>(std::move(attempt), options);
 
   for (const policy::AttemptRecord& record : result.attempts) {
-    const char* state = record.state == policy::AttemptState::succeeded ? "succeeded"
-                        : record.state == policy::AttemptState::failed  ? "failed"
-                                                                        : "cancelled";
-    std::printf("attempt %zu: started after %lld ms, %s after %lld ms %s\n", record.number,
+    const bool failed = record.state == policy::AttemptState::failed;
+    const char* state = failed                                            ? "failed"
+                        : record.state == policy::AttemptState::succeeded ? "succeeded"
+                                                                          : "cancelled";
+    std::printf("attempt %zu: started after %lld ms, %s after %lld ms%s%s\n", record.number,
                 static_cast<long long>(record.started_after.count()), state,
-                static_cast<long long>(record.elapsed.count()), record.failure().c_str());
+                static_cast<long long>(record.elapsed.count()), failed ? ": " : "",
+                failed ? record.failure().c_str() : "");
   }
   if (!result.value) co_return 1;  // all failed, or the deadline passed
   std::printf("attempt %zu won: %s\n", result.winner, result.value->c_str());
