@@ -48,7 +48,7 @@ asio::awaitable<int> hedged_get(std::string url, std::chrono::milliseconds hedge
     std::printf("attempt %zu: started after %lld ms, %s after %lld ms%s%s\n", record.number,
                 static_cast<long long>(record.started_after.count()), state,
                 static_cast<long long>(record.elapsed.count()), failed ? ": " : "",
-                failed ? record.failure().c_str() : "");
+                failed ? record.failure.message().c_str() : "");
   }
   if (!result.value) co_return 1;  // all failed, or the deadline passed
   std::printf("attempt %zu won: %s\n", result.winner, result.value->c_str());
