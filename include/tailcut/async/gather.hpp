@@ -5,14 +5,14 @@
 //   std::vector<Page> pages = co_await async::gather(std::move(page_fetches));
 //   auto outcomes = co_await async::gather(async::return_exceptions, std::move(fetches));
 //
-// Modes:
-// - default: the first operation to fail makes gather fail with its error;
-// - return_exceptions: every result or error comes back as an Outcome<T>.
-//
+// Default mode: the first operation to fail makes gather fail with its
+// error; return_exceptions: every result or error comes back as an Outcome.
 // Difference from asyncio: when one operation fails (default mode) or the
 // caller is cancelled, gather cancels the others and waits until they have
-// unwound before it returns or throws. asyncio leaves them running; in C++
-// they may refer to the caller's frame, so they must not outlive it.
+// unwound: they may refer to the caller's frame (asyncio leaves them running).
+// Operations are calls of named coroutine functions, as above, not capturing
+// lambdas called inside the co_await expression: g++ 12 destroys those
+// twice (see task.hpp).
 #pragma once
 
 #include <tuple>

@@ -2,17 +2,17 @@
 // asyncio.Task. It can be polled (done()), cancelled, and awaited.
 //
 //   auto task = async::spawn(executor, fetch(url));
-//   ...
 //   Response response = co_await task.result();
 //
 // Threading: a task, its handles and whoever awaits it live on one
 // single-threaded executor (an io_context run by one thread, or a strand).
-//
-// Ownership: the spawned coroutine owns its arguments. Dropping every handle
-// does not stop it; cancel() does. An operation must not refer to a frame
-// that can end before it does: the combinators that take awaitables (gather,
-// wait_for, TaskGroup::join, DeadlineScope::run) join what they spawned
-// before they return, so there it may.
+// Ownership: the spawned coroutine owns its arguments; dropping every handle
+// does not stop it, cancel() does. An operation must not refer to a frame
+// that can end before it, except in gather, wait_for, TaskGroup::join and
+// DeadlineScope::run, which join what they spawned before they return.
+// Make operations by calling named coroutine functions (fetch above): g++ 12
+// destroys twice a lambda capturing by copy (like any aggregate temporary)
+// made inside a co_await expression: `wait_for([u] { return f(u); }(), 1s)`.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

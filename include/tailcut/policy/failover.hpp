@@ -36,10 +36,10 @@
 //
 // Lifetime: the attempts may outlive the failover call (until `settled`):
 // they must own what they use, or it must outlive `settled` (join it).
-// `on_late` runs on the executor and must not throw.
-// Cancellation: cancelling the caller of failover cancels and joins every
-// attempt, then throws operation_aborted.
-// Single-threaded: runs on the caller's executor.
+// `on_late` must not throw. Cancelling the caller cancels and joins every
+// attempt, then throws operation_aborted. Single-threaded: runs on the
+// caller's executor. Make `endpoints` and `on_late` named variables: g++ 12
+// destroys twice a capturing lambda made in a co_await expression.
 #pragma once
 
 #include <algorithm>

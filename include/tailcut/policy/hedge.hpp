@@ -1,29 +1,29 @@
-// hedge: cut the tail latency of an unreliable operation by firing backup
-// attempts when the first is slow, taking the first success, and cancelling
-// the rest.
+// hedge: cut tail latency by firing backup attempts when the first is slow,
+// taking the first success, and cancelling the rest.
 //
 //   policy::HedgeOptions options;                 // 300 ms, 2 extra attempts
 //   options.deadline = received_at + 1s;          // no attempt outlives it
-//   auto result = co_await policy::hedge<Json>(call_upstream, options);
+//   // Named, not written in the co_await: g++ 12 destroys such a capturing lambda twice.
+//   policy::Attempt<Json> attempt = [&session, url](policy::AttemptContext) {
+//     return fetch_json(session, url);            // a named coroutine function
+//   };
+//   auto result = co_await policy::hedge<Json>(std::move(attempt), options);
 //   if (result.value) answer(*result.value, result.winner);
 //
 // Attempt 1 is fired at once. If no attempt has succeeded by `delay`, the
-// extra attempts are fired together. If attempt 1 fails before the delay,
-// the extra attempts are fired at once (HedgeOnFailure::immediate) or at the
-// delay (HedgeOnFailure::at_delay). The first
-// attempt to *succeed* wins, whichever it is: an Attempt succeeds by
-// returning and fails by throwing; an OutcomeAttempt returns an Outcome
-// either way, which spares an exception per failed or cancelled attempt.
-// As soon as there is a winner, the deadline passes, or the caller is
-// cancelled, every other attempt is cancelled and joined before hedge
-// returns: nothing of them runs on. With Losers::cancel_without_joining,
-// hedge returns as soon as it has cancelled them, and they unwind (close
-// their connections) after it: the answer leaves without waiting a trip
-// through a busy scheduler for them, but they must then own or outlive
-// everything they use. The caller's cancellation throws operation_aborted
+// extra attempts are fired together; if attempt 1 fails before the delay,
+// at once (HedgeOnFailure::immediate) or at the delay (at_delay). The first
+// attempt to *succeed* wins: an Attempt succeeds by returning and fails by
+// throwing; an OutcomeAttempt returns an Outcome either way, which spares an
+// exception per failed or cancelled attempt. As soon as there is a winner,
+// the deadline passes, or the caller is cancelled, every other attempt is
+// cancelled and joined before hedge returns: nothing of them runs on. With
+// Losers::cancel_without_joining, hedge returns once it has cancelled them
+// and they unwind (close their connections) after it: they must then own or
+// outlive all they use. The caller's cancellation throws operation_aborted
 // once the attempts are joined, or, with report_cancellation, ends the hedge
-// with HedgeOutcome::cancelled. A HedgeBudget, when given, can refuse extra
-// attempts. Single-threaded: runs on the caller's executor.
+// with HedgeOutcome::cancelled. A HedgeBudget can refuse extra attempts.
+// Single-threaded: runs on the caller's executor.
 //
 // With HedgeOptions::first_attempt_in_frame, hedge runs attempt 1 in its own
 // coroutine frame instead of spawning a task for it, and stops it through
