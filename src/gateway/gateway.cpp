@@ -84,6 +84,7 @@ void Gateway::start() {
   }
 
   metrics_ = std::make_unique<Metrics>(options_.hedge_count + 1);
+  options_.server.reserve_descriptor_table = true;  // opens connections under load
   server_ = std::make_unique<http::Server>(
       options_.server, [this](const http::WorkerContext& worker) { return worker_router(worker); });
   server_->start();

@@ -1,5 +1,6 @@
 // reserve_descriptor_table grows the descriptor table (FDSize in
-// /proc/self/status) without leaving a descriptor open.
+// /proc/self/status) without leaving a descriptor open; a Server does so
+// only when ServerOptions::reserve_descriptor_table asks it to.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "http/server/descriptor_table.hpp"
+#include "tailcut/http/server.hpp"
 
 namespace {
 
@@ -50,6 +52,30 @@ class HardOpenFilesLimit {
  private:
   rlimit saved_{};
 };
+
+// The table only grows: the server that must leave it alone starts first,
+// and this test before the others here.
+TEST(DescriptorTable, AServerGrowsItOnlyWhenAskedTo) {
+  const HardOpenFilesLimit limit;
+  const std::size_t before = descriptor_table_size();
+  const std::size_t wanted = std::min<std::size_t>(
+      {before * 4, limit.soft(), tailcut::http::detail::max_reserved_descriptors});
+  if (wanted <= before) GTEST_SKIP() << "the descriptor table cannot grow further here";
+  tailcut::http::ServerOptions options;
+  options.threads = 1;
+  options.max_connections = wanted / 4;
+  {
+    tailcut::http::Server server{options, tailcut::http::Router{}};
+    server.start();
+    EXPECT_LT(descriptor_table_size(), wanted);
+    server.stop();
+  }
+  options.reserve_descriptor_table = true;
+  tailcut::http::Server server{options, tailcut::http::Router{}};
+  server.start();
+  EXPECT_GE(descriptor_table_size(), wanted);
+  server.stop();
+}
 
 TEST(DescriptorTable, GrowsToTheRequestedSizeAndLeavesNothingOpen) {
   const HardOpenFilesLimit limit;

@@ -46,9 +46,18 @@ struct ServerOptions {
 
   // RequestContext::received_at counts the time a request waited in the
   // kernel before it was read, from the kernel's receive time stamps
-  // (SO_TIMESTAMPNS: one setsockopt per connection). Off: received_at is
-  // the end of the read.
+  // (SO_TIMESTAMPNS, set on the listening socket; each read then waits for
+  // readiness and reads with recvmsg). Off: received_at is the end of the
+  // read, and reads are Asio's own.
   bool count_kernel_wait = true;
+
+  // start() grows the whole process's descriptor table once, to room for
+  // four descriptors per connection (about 8 bytes each), rather than let
+  // the kernel double it under load: with several threads each doubling
+  // stalls the thread that opens a socket for milliseconds (an RCU grace
+  // period). Off by default since it changes the process, not the server
+  // alone; the gateway turns it on.
+  bool reserve_descriptor_table = false;
 
   // How long stop() lets requests in flight finish before it closes their
   // connections and cancels their handlers.

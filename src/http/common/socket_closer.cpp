@@ -69,6 +69,8 @@ void SocketCloser::run() {
   ::pthread_setname_np(::pthread_self(), "tailcut-closer");  // as top and perf show it
   // Background work: the event loops come first when the CPUs are busy (a
   // client leaving with thousands of calls in flight is when they are).
+  // Linux gives each thread its own nice value: this lowers the closer's
+  // thread alone, not the process that runs the server or the client.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), lowest_priority);
   std::vector<Pending> batch;
   std::unique_lock lock{mutex_};

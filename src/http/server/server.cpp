@@ -310,7 +310,9 @@ void Server::start() {
   }
   // Each connection may hold a few more descriptors (a gateway's upstream
   // calls): room for four per connection.
-  detail::reserve_descriptor_table(core_->options().max_connections * 4 + 64);
+  if (core_->options().reserve_descriptor_table) {
+    detail::reserve_descriptor_table(core_->options().max_connections * 4 + 64);
+  }
   core_->listen();
   boost::asio::co_spawn(core_->worker(0).io, detail::accept_connections(*core_),
                         detail::AcceptLoopEnded{core_.get()});
