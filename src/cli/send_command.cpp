@@ -76,7 +76,8 @@ CommandRunner add_send_command(CLI::App& app) {
       "Exit status: 0 delivered, 1 not delivered or the events could not be written (a\n"
       "write to stdout failed, said on stderr, or stdout is closed: then nothing is sent),\n"
       "2 usage error (checked before anything is sent: every --to must be an http:// or\n"
-      "https:// URL). Redirects are not followed.");
+      "https:// URL). Redirects are not followed. Text that is not valid UTF-8 (in a URL or\n"
+      "an error) has U+FFFD in place of its invalid bytes.");
   auto& c = *command;
   c.add_option("--to", flags->endpoints, "an endpoint URL; repeat it, in the order to try them")
       ->required()
