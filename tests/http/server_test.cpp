@@ -118,6 +118,20 @@ TEST_F(ServerTest, HandlerExceptionIs500LoggedAndTheServerKeepsServing) {
   EXPECT_NE(lines[0].find("GET /throw"), std::string::npos) << lines[0];
 }
 
+// The target is the client's bytes: quoted in the log line, so that they
+// can neither end it nor act on a terminal (a raw or an encoded CSI, a
+// bidirectional override).
+TEST_F(ServerTest, AFailedRequestsTargetIsQuotedInTheLog) {
+  Server& server = start();
+  ServerTestClient client{server.port()};
+  const auto failed = client.request("GET", "/throw?\x9b\xc2\x9b\xe2\x80\xae");
+  EXPECT_EQ(failed.result(), bhttp::status::internal_server_error);
+  const auto lines = log_.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find(R"("GET /throw?\x9b\u009b\u202e": handler failed)"), std::string::npos)
+      << lines[0];
+}
+
 TEST_F(ServerTest, HeadIsAnsweredByTheGetRouteWithoutBody) {
   Server& server = start();
   ServerTestClient client{server.port()};

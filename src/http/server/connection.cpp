@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "../common/socket_closer.hpp"
+#include "../common/text_escape.hpp"
 #include "server_connection.hpp"
 #include "server_core.hpp"
 
@@ -220,8 +221,9 @@ awaitable<bool> ServerConnection::serve_request() {
 Response ServerConnection::handler_failed(const RequestLabel& label, std::uint64_t id,
                                           const std::string& failure) {
   if (!force_closed_) {
-    core_.log_error("request " + std::to_string(id) + " (" + std::string{label.text()} +
-                    "): handler failed: " + failure);
+    // Quoted: the target is the client's bytes (see quoted_for_log).
+    core_.log_error("request " + std::to_string(id) + " " + detail::quoted_for_log(label.text()) +
+                    ": handler failed: " + failure);
   }
   return json_error(bhttp::status::internal_server_error, "internal_error",
                     "the server failed to handle the request");
