@@ -45,8 +45,8 @@ class Outcome {
   }
 
   // The failure. Precondition: !has_value().
-  [[nodiscard]] const Failure& failure() const noexcept { return std::get<1>(state_); }
-  [[nodiscard]] Failure& failure() noexcept { return std::get<1>(state_); }
+  [[nodiscard]] const Failure& failure() const noexcept { return *std::get_if<1>(&state_); }
+  [[nodiscard]] Failure& failure() noexcept { return *std::get_if<1>(&state_); }
   // The failure as an exception (Failure::to_exception_ptr), or null when
   // there is a value.
   [[nodiscard]] std::exception_ptr error() const {

@@ -50,7 +50,7 @@ enum class ErrorKind {
 // (http://127.0.0.1:9/)". A system_error whose code() is the kind's.
 class ClientError : public boost::system::system_error {
  public:
-  ClientError(ErrorKind kind, const std::string& message);
+  ClientError(ErrorKind kind, std::string message);
 
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
   // connect_timeout, read_timeout or total_timeout.

@@ -143,7 +143,11 @@ using OutcomeAttempt = std::function<boost::asio::awaitable<async::Outcome<T>>(A
 
 // Runs the hedge on the caller's executor. The attempt function is moved
 // into the coroutine frame that runs the hedge (hedge itself is not a
-// coroutine), so a temporary passed here need not outlive the call.
+// coroutine). With g++ 12, name a capturing lambda before the co_await:
+//   auto attempt = [&session, url](policy::AttemptContext) { ... };
+//   auto result = co_await policy::hedge<std::string>(attempt, options);
+// a closure temporary inside the co_await expression is destroyed twice
+// (a compiler bug; no signature of hedge avoids it).
 // Throws std::invalid_argument, at once, for first_attempt_in_frame with
 // an Attempt (it needs an OutcomeAttempt).
 template <typename T>

@@ -63,8 +63,10 @@ const boost::system::error_category& client_error_category() noexcept {
   return category;
 }
 
-ClientError::ClientError(ErrorKind kind, const std::string& message)
-    : boost::system::system_error{make_error_code(kind)}, kind_{kind}, message_{message} {}
+ClientError::ClientError(ErrorKind kind, std::string message)
+    : boost::system::system_error{make_error_code(kind)},
+      kind_{kind},
+      message_{std::move(message)} {}
 
 async::Failure client_failure(ErrorKind kind, std::string message) {
   return async::Failure{make_error_code(kind), std::move(message)};
