@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "cli/option_helpers.hpp"
@@ -25,8 +27,10 @@ constexpr std::string_view environment_prefix = "TAILCUT_";
 struct ServeFlags {
   explicit ServeFlags(const gateway::GatewayOptions& defaults = {})
       : hedge_delay{duration_text(defaults.hedge_delay)},
+        hedge_delay_min{duration_text(defaults.hedge_delay_min)},
+        hedge_delay_max{duration_text(defaults.hedge_delay_max)},
         hedge_count{defaults.hedge_count},
-        hedge_budget{defaults.hedge_budget_percent},
+        hedge_budget{defaults.hedge_budget_percent.value_or(0)},
         max_timeout{duration_text(defaults.max_timeout)},
         max_wait{duration_text(defaults.max_wait)},
         deadline_margin{duration_text(defaults.deadline_margin)},
@@ -45,11 +49,16 @@ struct ServeFlags {
   }
 
   std::string listen = "127.0.0.1:8080";
-  std::string upstream;
+  std::vector<std::string> upstream;
   std::string hedge_delay;
+  std::string hedge_delay_min;
+  std::string hedge_delay_max;
   std::size_t hedge_count;
   std::string hedge_on_failure;
   double hedge_budget;
+  // Whether --hedge-budget (or its variable) was given: without it, an
+  // adaptive delay gets GatewayOptions' default budget for it.
+  const CLI::Option* hedge_budget_option = nullptr;
   std::string max_timeout;
   std::string max_wait;
   std::string deadline_margin;
@@ -76,13 +85,21 @@ struct ServeFlags {
 // all, naming the flag of the first one out of range.
 gateway::GatewayOptions to_options(const ServeFlags& flags) {
   gateway::GatewayOptions options;
-  options.upstream_url = flags.upstream;
-  options.hedge_delay = parse_duration(flags.hedge_delay, "--hedge-delay");
+  options.upstream_urls = flags.upstream;
+  if (flags.hedge_delay == "auto") {
+    options.adaptive_hedge_delay = true;  // hedge_delay stays the fallback
+  } else {
+    options.hedge_delay = parse_duration(flags.hedge_delay, "--hedge-delay");
+  }
+  options.hedge_delay_min = parse_duration(flags.hedge_delay_min, "--hedge-delay-min");
+  options.hedge_delay_max = parse_duration(flags.hedge_delay_max, "--hedge-delay-max");
   options.hedge_count = flags.hedge_count;
   options.hedge_on_failure = flags.hedge_on_failure == "at-delay"
                                  ? policy::HedgeOnFailure::at_delay
                                  : policy::HedgeOnFailure::immediate;
-  options.hedge_budget_percent = flags.hedge_budget;
+  if (flags.hedge_budget_option == nullptr || flags.hedge_budget_option->count() > 0) {
+    options.hedge_budget_percent = flags.hedge_budget;
+  }
   options.max_timeout = parse_duration(flags.max_timeout, "--max-timeout");
   options.max_wait = parse_duration(flags.max_wait, "--max-wait");
   options.deadline_margin = parse_duration(flags.deadline_margin, "--deadline-margin");
@@ -108,6 +125,12 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   return options;
 }
 
+std::string joined(const std::vector<std::string>& urls) {
+  std::string text;
+  for (const auto& url : urls) text += (text.empty() ? "" : ", ") + url;
+  return text;
+}
+
 int run_serve(const ServeFlags& flags) {
   try {
     spdlog::set_level(spdlog::level::from_str(flags.log_level));
@@ -118,7 +141,7 @@ int run_serve(const ServeFlags& flags) {
     gateway.start();
     const auto host = flags.listen.substr(0, flags.listen.rfind(':'));
     std::cout << "tailcut serve listening on http://" << host << ":" << gateway.port() << "\n"
-              << "  upstream: " << gateway.upstream_url()
+              << "  upstream: " << joined(gateway.upstream_urls())
               << (flags.upstream.empty() ? " (embedded simulator)" : "") << "\n"
               << "  try: curl -i 'http://" << host << ":" << gateway.port()
               << "/api/smart?timeout=1000'" << std::endl;
@@ -151,21 +174,29 @@ CommandRunner add_serve_command(CLI::App& app) {
   };
   flag("--listen", flags->listen, "IP:PORT to listen on (port 0: any free port)");
   flag("--upstream", flags->upstream,
-       "upstream URL (http or https), checked at start-up;\n"
-       "empty: start the simulator in-process");
+       "upstream URL (http or https), checked at start-up; give it again\n"
+       "(or a comma-separated list) for replicas of one service, which may\n"
+       "differ only in host and port; none: start the simulator in-process")
+      ->delimiter(',');
   flag("--hedge-delay", flags->hedge_delay,
-       "fire the extra attempts when no success came within this time");
+       "fire the extra attempts when no success came within this time;\n"
+       "auto: the upstream's recent latency quantile that spends the hedge\n"
+       "budget, within --hedge-delay-min..max (the default delay until it\n"
+       "has seen 100 answers)");
+  flag("--hedge-delay-min", flags->hedge_delay_min, "the shortest delay --hedge-delay auto picks");
+  flag("--hedge-delay-max", flags->hedge_delay_max, "the longest delay --hedge-delay auto picks");
   flag("--hedge-count", flags->hedge_count, "extra attempts fired at the hedge delay (0 to 16)")
       ->check(whole_number(0));
   flag("--hedge-on-failure", flags->hedge_on_failure,
        "immediate: a failed first attempt fires the extras at once;\n"
        "at-delay: they wait for the hedge delay all the same")
       ->check(CLI::IsMember({"immediate", "at-delay"}));
-  flag("--hedge-budget", flags->hedge_budget,
-       "cap extra attempts at PERCENT of first attempts (token bucket);\n"
-       "0: no cap")
-      ->check(real_number(std::numeric_limits<double>::lowest(), std::numeric_limits<double>::max(),
-                          "a percentage; 0: no cap"));
+  flags->hedge_budget_option =
+      flag("--hedge-budget", flags->hedge_budget,
+           "cap extra attempts at PERCENT of first attempts (token bucket);\n"
+           "0: no cap; 5 by default with --hedge-delay auto")
+          ->check(real_number(std::numeric_limits<double>::lowest(),
+                              std::numeric_limits<double>::max(), "a percentage; 0: no cap"));
   flag("--max-timeout", flags->max_timeout,
        "largest accepted ?timeout= (a duration, at most 60m;\n"
        "a bare number is milliseconds)");

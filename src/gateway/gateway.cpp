@@ -66,8 +66,8 @@ Gateway::~Gateway() { stop(); }
 
 void Gateway::start() {
   if (server_) throw std::logic_error{"Gateway::start called twice"};
-  upstream_url_ = options_.upstream_url;
-  if (upstream_url_.empty()) {
+  upstream_urls_ = options_.upstream_urls;
+  if (upstream_urls_.empty()) {
     // The whole system on one machine: the simulator in-process, on a free port.
     http::ServerOptions upstream_server;
     upstream_server.address = "127.0.0.1";
@@ -80,7 +80,8 @@ void Gateway::start() {
     embedded_upstream_ =
         std::make_unique<http::Server>(upstream_server, std::move(upstream_routes));
     embedded_upstream_->start();
-    upstream_url_ = "http://127.0.0.1:" + std::to_string(embedded_upstream_->port()) + "/api/work";
+    upstream_urls_.push_back("http://127.0.0.1:" + std::to_string(embedded_upstream_->port()) +
+                             "/api/work");
   }
 
   metrics_ = std::make_unique<Metrics>(options_.hedge_count + 1);
@@ -91,8 +92,8 @@ void Gateway::start() {
 }
 
 http::Router Gateway::worker_router(const http::WorkerContext& worker) {
-  GatewayShard* shard = &shards_.emplace_back(options_, upstream_url_, worker.executor,
-                                              metrics_->add_shard(worker.worker));
+  GatewayShard* shard = &shards_.emplace_back(options_, upstream_urls_, worker.executor,
+                                              worker.worker, metrics_->add_shard(worker.worker));
   http::Router router;
   router.add(beast_http::verb::get, "/api/smart",
              [shard](http::Request request, http::RequestContext context) {

@@ -6,6 +6,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/gateway_options.hpp"
 #include "gateway/gateway_shard.hpp"
@@ -33,7 +34,10 @@ class Gateway {
 
   [[nodiscard]] http::Server& server() noexcept { return *server_; }
   [[nodiscard]] std::uint16_t port() const noexcept { return server_->port(); }
-  [[nodiscard]] const std::string& upstream_url() const noexcept { return upstream_url_; }
+  // The upstream replicas called (the embedded simulator's URL without --upstream).
+  [[nodiscard]] const std::vector<std::string>& upstream_urls() const noexcept {
+    return upstream_urls_;
+  }
   [[nodiscard]] const Metrics& metrics() const noexcept { return *metrics_; }
 
  private:
@@ -43,7 +47,7 @@ class Gateway {
   GatewayOptions options_;
   upstream::SimulatorOptions embedded_options_;
   std::unique_ptr<http::Server> embedded_upstream_;
-  std::string upstream_url_;
+  std::vector<std::string> upstream_urls_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<http::Server> server_;
   // The workers' shards, in worker order: made by worker_router(), visited

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "tailcut/http/client_error.hpp"
 #include "tailcut/http/url.hpp"
@@ -22,14 +23,48 @@ std::string ms(std::chrono::milliseconds duration) {
 }
 
 // Checked at start-up with the client's own parser: a URL it rejects would
-// otherwise only show as a 502 for every call.
-void validate_upstream_url(const std::string& url) {
-  if (url.empty()) return;  // the embedded simulator
-  try {
-    static_cast<void>(http::parse_http_url(url));
-  } catch (const http::ClientError& error) {
-    throw std::invalid_argument{std::string{"--upstream: "} + error.what()};
+// otherwise only show as a 502 for every call. Replicas serve one service:
+// they may differ in host and port only.
+void validate_upstream_urls(const std::vector<std::string>& urls) {
+  std::vector<http::HttpUrl> parsed;
+  for (const auto& url : urls) {
+    try {
+      parsed.push_back(http::parse_http_url(url));
+    } catch (const http::ClientError& error) {
+      throw std::invalid_argument{std::string{"--upstream: "} + error.what()};
+    }
   }
+  for (std::size_t i = 1; i < parsed.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      require(parsed[i].origin != parsed[j].origin, "--upstream",
+              "names the replica " + parsed[i].origin.authority() + " twice");
+    }
+    require(
+        parsed[i].origin.scheme == parsed[0].origin.scheme && parsed[i].target == parsed[0].target,
+        "--upstream",
+        "replicas may differ only in host and port (the same scheme, path and query): '" + urls[i] +
+            "' and '" + urls[0] + "'");
+  }
+}
+
+void validate_hedge_delay(const GatewayOptions& options) {
+  using std::chrono::milliseconds;
+  require(options.hedge_delay >= milliseconds::zero(), "--hedge-delay", "must not be negative");
+  require(options.hedge_delay_min >= milliseconds::zero(), "--hedge-delay-min",
+          "must not be negative");
+  require(options.hedge_delay_max >= options.hedge_delay_min, "--hedge-delay-max",
+          "(" + ms(options.hedge_delay_max) + ") must be at least --hedge-delay-min (" +
+              ms(options.hedge_delay_min) + ")");
+  if (options.hedge_budget_percent) {
+    require(*options.hedge_budget_percent >= 0, "--hedge-budget",
+            "must not be negative (0: no cap)");
+  }
+  require(!options.adaptive_hedge_delay || options.effective_hedge_budget_percent() > 0,
+          "--hedge-delay auto",
+          "needs a hedge budget above 0: the delay is chosen to spend it (--hedge-budget, 5 by "
+          "default with auto)");
+  require(!options.adaptive_hedge_delay || options.hedge_count > 0, "--hedge-delay auto",
+          "needs --hedge-count of at least 1");
 }
 
 void validate_server(const http::ServerOptions& server) {
@@ -49,11 +84,10 @@ void validate_server(const http::ServerOptions& server) {
 
 void validate(const GatewayOptions& options) {
   using std::chrono::milliseconds;
-  validate_upstream_url(options.upstream_url);
-  require(options.hedge_delay >= milliseconds::zero(), "--hedge-delay", "must not be negative");
+  validate_upstream_urls(options.upstream_urls);
+  validate_hedge_delay(options);
   require(options.hedge_count <= GatewayOptions::max_hedge_count, "--hedge-count",
           "must be at most " + std::to_string(GatewayOptions::max_hedge_count));
-  require(options.hedge_budget_percent >= 0, "--hedge-budget", "must not be negative (0: no cap)");
   require(options.max_timeout >= milliseconds{1}, "--max-timeout", "must be at least 1ms");
   require(options.max_timeout <= GatewayOptions::longest_max_timeout, "--max-timeout",
           "must be at most " + ms(GatewayOptions::longest_max_timeout) + " (60m)");

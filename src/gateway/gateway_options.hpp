@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tailcut/http/server_options.hpp"
 #include "tailcut/http/session_options.hpp"
@@ -20,15 +22,31 @@ struct GatewayOptions {
   // anyone waits for.
   static constexpr std::chrono::milliseconds longest_max_timeout = std::chrono::minutes{60};
 
-  // http:// or https:// URL of the upstream's work endpoint; empty: start the
+  // The budget an adaptive hedge delay aims at when none is given.
+  static constexpr double adaptive_hedge_budget_percent = 5;
+
+  // http:// or https:// URL of the upstream's work endpoint, or of each of
+  // its replicas: they differ only in host and port. Empty: start the
   // simulator in-process and use it.
-  std::string upstream_url;
+  std::vector<std::string> upstream_urls;
+  // The fixed hedge delay; with adaptive_hedge_delay, the one used until
+  // the latency window holds enough samples.
   std::chrono::milliseconds hedge_delay{300};
+  // --hedge-delay auto: the delay is the upstream's recent latency quantile
+  // that spends the hedge budget (policy::AdaptiveHedgeDelay), within
+  // [hedge_delay_min, hedge_delay_max].
+  bool adaptive_hedge_delay = false;
+  std::chrono::milliseconds hedge_delay_min{1};
+  std::chrono::milliseconds hedge_delay_max{1000};
   std::size_t hedge_count = 2;  // extra attempts fired at the hedge delay
   policy::HedgeOnFailure hedge_on_failure = policy::HedgeOnFailure::immediate;
   // Extra attempts allowed per 100 first attempts (a token bucket); 0: no
-  // cap. Negative is an error.
-  double hedge_budget_percent = 0;
+  // cap. Negative is an error. Unset: no cap with a fixed delay,
+  // adaptive_hedge_budget_percent with an adaptive one.
+  std::optional<double> hedge_budget_percent;
+  [[nodiscard]] double effective_hedge_budget_percent() const noexcept {
+    return hedge_budget_percent.value_or(adaptive_hedge_delay ? adaptive_hedge_budget_percent : 0);
+  }
   std::chrono::milliseconds max_timeout{60'000};
   std::chrono::milliseconds max_wait{30'000};  // bound of calls without timeout
   unsigned timeout_status = 504;               // or 408, as some clients expect

@@ -5,14 +5,36 @@
 
 namespace tailcut::gateway {
 
-GatewayShard::GatewayShard(const GatewayOptions& options, std::string upstream_url,
-                           boost::asio::any_io_executor executor, MetricsShard& metrics)
+namespace {
+
+policy::AdaptiveDelayOptions adaptive_delay_options(const GatewayOptions& options) {
+  policy::AdaptiveDelayOptions adaptive;
+  adaptive.budget = options.effective_hedge_budget_percent() / 100.0;
+  adaptive.extras_per_hedge = options.hedge_count;
+  adaptive.min = options.hedge_delay_min;
+  adaptive.max = options.hedge_delay_max;
+  adaptive.fallback = options.hedge_delay;
+  return adaptive;
+}
+
+}  // namespace
+
+GatewayShard::GatewayShard(const GatewayOptions& options,
+                           const std::vector<std::string>& upstream_urls,
+                           boost::asio::any_io_executor executor, std::size_t worker,
+                           MetricsShard& metrics)
     : options_{options},
+      upstream_urls_{upstream_urls},
       session_{std::move(executor), options.client},
       metrics_{metrics},
       margin_{options.deadline_margin, options.deadline_margin_max} {
-  if (options.hedge_budget_percent > 0) budget_.emplace(options.hedge_budget_percent);
-  attempt_request_.url = std::move(upstream_url);
+  const double budget_percent = options.effective_hedge_budget_percent();
+  if (budget_percent > 0) budget_.emplace(budget_percent);
+  if (options.adaptive_hedge_delay) adaptive_delay_.emplace(adaptive_delay_options(options));
+  // Each worker draws its own random choices.
+  if (upstream_urls.size() > 1)
+    replicas_.emplace(upstream_urls.size(), policy::ReplicaSetOptions{}, worker + 1);
+  attempt_request_.url = upstream_urls.front();
   metrics_.record_deadline_margin(margin_.current(DeadlineMargin::Clock::now()));
 }
 
@@ -26,7 +48,17 @@ const http::RequestOptions& GatewayShard::attempt_request(const policy::AttemptC
     request.headers[1].value = std::to_string(context.remaining->count());
   }
   request.stop = context.stop;  // attempt 1, run in the hedge's frame
+  const std::size_t replica = context.replica.value_or(0);
+  if (replica != attempt_replica_) {
+    request.url = upstream_urls_[replica];
+    attempt_replica_ = replica;
+  }
   return request;
+}
+
+policy::HedgeDelayPolicy GatewayShard::hedge_delay() noexcept {
+  if (adaptive_delay_) return policy::HedgeDelayPolicy::adaptive(*adaptive_delay_);
+  return options_.hedge_delay;
 }
 
 void GatewayShard::report_pool() { metrics_.record_pool(session_.stats()); }

@@ -1,5 +1,6 @@
 // GatewayShard: everything one worker of the gateway owns — its upstream
-// session, deadline margin, hedge budget, log limits and metrics shard —
+// session, replica set, hedge delay, deadline margin, hedge budget, log
+// limits and metrics shard —
 // in one object, made for the worker by the server's router factory and
 // used only on that worker's thread, so nothing in it is locked.
 #pragma once
@@ -7,6 +8,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "gateway/deadline_margin.hpp"
 #include "gateway/gateway_options.hpp"
@@ -15,14 +17,17 @@
 #include "tailcut/http/session.hpp"
 #include "tailcut/policy/hedge.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
+#include "tailcut/policy/hedge_delay.hpp"
+#include "tailcut/policy/replica_set.hpp"
 
 namespace tailcut::gateway {
 
 class GatewayShard {
  public:
-  // `options` outlives the shard; `executor` is the worker's.
-  GatewayShard(const GatewayOptions& options, std::string upstream_url,
-               boost::asio::any_io_executor executor, MetricsShard& metrics);
+  // `options` and `upstream_urls` (one or more replicas) outlive the shard;
+  // `executor` is the worker's, `worker` its number.
+  GatewayShard(const GatewayOptions& options, const std::vector<std::string>& upstream_urls,
+               boost::asio::any_io_executor executor, std::size_t worker, MetricsShard& metrics);
   GatewayShard(const GatewayShard&) = delete;
   GatewayShard& operator=(const GatewayShard&) = delete;
 
@@ -37,6 +42,19 @@ class GatewayShard {
   // size) is per worker.
   [[nodiscard]] policy::HedgeBudget* hedge_budget() noexcept {
     return budget_ ? &*budget_ : nullptr;
+  }
+  // When the calls' extra attempts are fired: the fixed --hedge-delay, or
+  // this worker's adaptive delay.
+  [[nodiscard]] policy::HedgeDelayPolicy hedge_delay() noexcept;
+  [[nodiscard]] const policy::AdaptiveHedgeDelay* adaptive_delay() const noexcept {
+    return adaptive_delay_ ? &*adaptive_delay_ : nullptr;
+  }
+  // Null with a single upstream: its attempts need no choice.
+  [[nodiscard]] policy::ReplicaSet* replicas() noexcept {
+    return replicas_ ? &*replicas_ : nullptr;
+  }
+  [[nodiscard]] const std::vector<std::string>& upstream_urls() const noexcept {
+    return upstream_urls_;
   }
   // Warnings of calls answered after their timeout.
   [[nodiscard]] LogLineLimit& late_answer_log() noexcept { return late_answer_log_; }
@@ -54,13 +72,17 @@ class GatewayShard {
 
  private:
   const GatewayOptions& options_;
+  const std::vector<std::string>& upstream_urls_;
   http::Session session_;
   MetricsShard& metrics_;
   DeadlineMargin margin_;
   std::optional<policy::HedgeBudget> budget_;
+  std::optional<policy::AdaptiveHedgeDelay> adaptive_delay_;
+  std::optional<policy::ReplicaSet> replicas_;
   LogLineLimit late_answer_log_;
   LogLineLimit bad_request_log_;
   http::RequestOptions attempt_request_;
+  std::size_t attempt_replica_ = 0;  // whose URL attempt_request_ holds
 };
 
 }  // namespace tailcut::gateway

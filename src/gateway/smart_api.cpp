@@ -223,7 +223,8 @@ policy::HedgeOptions hedge_options(GatewayShard& shard,
   const GatewayOptions& options = shard.options();
   const auto received_at = context.received_at;
   policy::HedgeOptions hedge_options;
-  hedge_options.delay = options.hedge_delay;
+  hedge_options.delay = shard.hedge_delay();
+  hedge_options.replicas = shard.replicas();
   hedge_options.extra_attempts = options.hedge_count;
   hedge_options.on_failure = options.hedge_on_failure;
   hedge_options.budget = shard.hedge_budget();

@@ -54,13 +54,15 @@ AdaptiveHedgeDelay::Clock::duration AdaptiveHedgeDelay::delay(Clock::time_point 
   return current_;
 }
 
-HedgeDelayPolicy::Clock::duration HedgeDelayPolicy::delay(Clock::time_point now) noexcept {
-  if (auto* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) return (*adaptive)->delay(now);
+HedgeDelayPolicy::Clock::duration HedgeDelayPolicy::delay(Clock::time_point now) const noexcept {
+  if (auto* const* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) {
+    return (*adaptive)->delay(now);
+  }
   return std::get<Clock::duration>(source_);
 }
 
-void HedgeDelayPolicy::record(Clock::duration latency, Clock::time_point now) noexcept {
-  if (auto* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) {
+void HedgeDelayPolicy::record(Clock::duration latency, Clock::time_point now) const noexcept {
+  if (auto* const* adaptive = std::get_if<AdaptiveHedgeDelay*>(&source_)) {
     (*adaptive)->record(latency, now);
   }
 }

@@ -162,6 +162,26 @@ TEST(ServeCommand, ReadsTailcutFlagVariables) {
                      "tailcut serve: --max-connections must be at least 1");
 }
 
+TEST(ServeCommand, AdaptiveDelayFlagsAreCheckedAtStartUp) {
+  expect_usage_error(serve({"--hedge-delay", "auto", "--hedge-budget", "0"}),
+                     "tailcut serve: --hedge-delay auto needs a hedge budget above 0: the delay is "
+                     "chosen to spend it (--hedge-budget, 5 by default with auto)");
+  expect_usage_error(serve({"--hedge-delay-min", "2s", "--hedge-delay-max", "1s"}),
+                     "tailcut serve: --hedge-delay-max (1000ms) must be at least "
+                     "--hedge-delay-min (2000ms)");
+  expect_usage_error(serve({"--hedge-delay", "soon"}),
+                     "tailcut serve: --hedge-delay: 'soon' is not a duration; use e.g. 300ms, "
+                     "2s, 1m (a bare number is ms)");
+}
+
+TEST(ServeCommand, ReplicasComeFromRepeatedFlagsOrACommaSeparatedVariable) {
+  expect_usage_error(serve({"--upstream", "http://a:1/w", "--upstream", "http://a:1/w"}),
+                     "tailcut serve: --upstream names the replica a:1 twice");
+  expect_usage_error(serve({}, {"TAILCUT_UPSTREAM=http://a:1/w,https://b:1/w"}),
+                     "tailcut serve: --upstream replicas may differ only in host and port (the "
+                     "same scheme, path and query): 'https://b:1/w' and 'http://a:1/w'");
+}
+
 TEST(ServeCommand, AnswersACallAndExitsZeroOnSigterm) {
   test::TailcutServer server{test::tailcut_binary(),
                              {"serve", "--listen", "127.0.0.1:0", "--threads", "1"}};

@@ -40,7 +40,7 @@ class GatewayTest : public ::testing::Test {
     upstream_ = std::make_unique<http::Server>(upstream_server, std::move(routes));
     upstream_->start();
 
-    options.upstream_url = "http://127.0.0.1:" + std::to_string(upstream_->port()) + "/api/work";
+    options.upstream_urls = {"http://127.0.0.1:" + std::to_string(upstream_->port()) + "/api/work"};
     options.hedge_delay = 100ms;
     options.server.threads = threads;
     gateway_ = std::make_unique<Gateway>(options);

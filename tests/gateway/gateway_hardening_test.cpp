@@ -18,7 +18,7 @@ using namespace test_support;
 http::Response call_refused_upstream(bool expose_upstream_errors, std::uint16_t& refused_port) {
   refused_port = test::closed_port();
   GatewayOptions options;
-  options.upstream_url = "http://127.0.0.1:" + std::to_string(refused_port) + "/api/work";
+  options.upstream_urls = {"http://127.0.0.1:" + std::to_string(refused_port) + "/api/work"};
   options.server.threads = 1;
   options.expose_upstream_errors = expose_upstream_errors;
   Gateway gateway{options};

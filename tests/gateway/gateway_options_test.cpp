@@ -89,10 +89,42 @@ TEST(GatewayOptionsTest, ServerOptionsAreCheckedUnderTheirFlags) {
 
 TEST(GatewayOptionsTest, AnUpstreamUrlTheClientRejectsIsAnError) {
   GatewayOptions options;
-  options.upstream_url = "ftp://example.com/";
+  options.upstream_urls = {"ftp://example.com/"};
   EXPECT_EQ(problem(options).rfind("--upstream: ", 0), 0u) << problem(options);
-  options.upstream_url = "http://127.0.0.1:9/api/work";
+  options.upstream_urls = {"http://127.0.0.1:9/api/work"};
   EXPECT_EQ(problem(options), "");
+}
+
+TEST(GatewayOptionsTest, ReplicasMayDifferOnlyInHostAndPort) {
+  GatewayOptions options;
+  options.upstream_urls = {"http://10.0.0.1:8081/api/work", "http://10.0.0.2:8081/api/work"};
+  EXPECT_EQ(problem(options), "");
+  options.upstream_urls = {"http://10.0.0.1:8081/api/work", "http://10.0.0.1:8081/api/work"};
+  EXPECT_EQ(problem(options), "--upstream names the replica 10.0.0.1:8081 twice");
+  options.upstream_urls = {"http://a:8081/api/work", "https://b:8081/api/work"};
+  EXPECT_EQ(problem(options),
+            "--upstream replicas may differ only in host and port (the same scheme, path and "
+            "query): 'https://b:8081/api/work' and 'http://a:8081/api/work'");
+  options.upstream_urls = {"http://a:8081/api/work", "http://b:8081/api/other"};
+  EXPECT_NE(problem(options).find("may differ only in host and port"), std::string::npos);
+}
+
+TEST(GatewayOptionsTest, AnAdaptiveDelayNeedsABudgetAndOrderedBounds) {
+  GatewayOptions options;
+  options.adaptive_hedge_delay = true;
+  EXPECT_EQ(problem(options), "");
+  EXPECT_EQ(options.effective_hedge_budget_percent(),
+            GatewayOptions::adaptive_hedge_budget_percent);
+  options.hedge_budget_percent = 0;
+  EXPECT_EQ(problem(options),
+            "--hedge-delay auto needs a hedge budget above 0: the delay is chosen to spend it "
+            "(--hedge-budget, 5 by default with auto)");
+  options = {};
+  options.hedge_delay_min = 50ms;
+  options.hedge_delay_max = 20ms;
+  EXPECT_EQ(problem(options), "--hedge-delay-max (20ms) must be at least --hedge-delay-min (50ms)");
+  options = {};
+  EXPECT_EQ(options.effective_hedge_budget_percent(), 0) << "no cap with a fixed delay";
 }
 
 }  // namespace

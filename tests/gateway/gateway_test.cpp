@@ -81,7 +81,7 @@ TEST_F(GatewayTest, WhenEveryAttemptFailsTheAnswerIs502WithAReasonPerAttempt) {
 
 TEST(GatewayUpstreamDown, AnUpstreamThatRefusesConnectionsIsAnswered502AtOnce) {
   GatewayOptions options;
-  options.upstream_url = "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/api/work";
+  options.upstream_urls = {"http://127.0.0.1:" + std::to_string(test::closed_port()) + "/api/work"};
   options.server.threads = 1;
   options.hedge_delay = 2s;  // far from the 1 s bound below
   Gateway gateway{options};

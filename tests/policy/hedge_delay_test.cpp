@@ -83,7 +83,7 @@ TEST(AdaptiveHedgeDelay, RejectsOptionsOutOfRange) {
 }
 
 TEST(HedgeDelayPolicy, FixedIgnoresSamplesAndAdaptiveFollowsThem) {
-  auto fixed = HedgeDelayPolicy::fixed(300ms);
+  const HedgeDelayPolicy fixed = 300ms;
   fixed.record(1ms, start);
   EXPECT_EQ(fixed.delay(start), 300ms);
   EXPECT_FALSE(fixed.is_adaptive());

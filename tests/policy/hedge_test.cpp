@@ -340,7 +340,7 @@ asio::awaitable<async::Outcome<int>> answer_as_the_delay_expires(Clock::time_poi
 
 asio::awaitable<HedgeResult<int>> hedge_answered_as_the_delay_expires(Mode mode) {
   const auto options = quick_options();
-  const auto delay_passed = Clock::now() + options.delay + 20ms;
+  const auto delay_passed = Clock::now() + options.delay.delay(Clock::now()) + 20ms;
   OutcomeAttempt<int> attempt = [delay_passed](AttemptContext context) {
     return answer_as_the_delay_expires(delay_passed, context);
   };

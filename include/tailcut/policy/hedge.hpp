@@ -48,6 +48,8 @@
 #include "tailcut/async/failure.hpp"
 #include "tailcut/async/outcome.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
+#include "tailcut/policy/hedge_delay.hpp"
+#include "tailcut/policy/replica_set.hpp"
 
 namespace tailcut::policy {
 
@@ -64,13 +66,20 @@ enum class Losers {
 
 struct HedgeOptions {
   using Clock = std::chrono::steady_clock;
-  std::chrono::milliseconds delay{300};
+  // When the extra attempts are fired: a fixed delay (`options.delay =
+  // 300ms`), or an adaptive one (HedgeDelayPolicy::adaptive), which hedge
+  // tells how long each attempt 1 ran (a failed one aside).
+  HedgeDelayPolicy delay{std::chrono::milliseconds{300}};
   std::size_t extra_attempts = 2;
   HedgeOnFailure on_failure = HedgeOnFailure::immediate;
   // No attempt runs past it; without one, hedge waits for a success or for
   // every attempt to fail.
   std::optional<Clock::time_point> deadline;
   HedgeBudget* budget = nullptr;  // not owned; may be null (no cap)
+  // Replicas of one service: hedge picks the replica of each attempt
+  // (AttemptContext::replica; ReplicaSet says how) and tells the set how
+  // each ended. Not owned; null: the attempts need no replica.
+  ReplicaSet* replicas = nullptr;
   // cancel_without_joining: each attempt's coroutine must hold (or point to
   // what outlives it) all it uses, nothing in the caller's frame. A caller's
   // cancellation always joins.
@@ -98,6 +107,8 @@ struct AttemptContext {
   // own frame: HedgeOptions::first_attempt_in_frame); the attempt must then
   // end promptly. Other attempts are cancelled through Asio instead.
   std::stop_token stop{};
+  // The replica to send it to, with HedgeOptions::replicas.
+  std::optional<std::size_t> replica{};
 };
 
 enum class AttemptState { succeeded, failed, cancelled };
@@ -109,6 +120,7 @@ struct AttemptRecord {
   std::chrono::milliseconds elapsed;
   // What went wrong, when failed (none otherwise).
   async::Failure failure{};
+  std::optional<std::size_t> replica{};  // with HedgeOptions::replicas
 };
 
 enum class HedgeOutcome {

@@ -68,27 +68,33 @@ class AdaptiveHedgeDelay {
   bool warmed_up_ = false;  // the window has held min_samples at the last refresh
 };
 
-// The delay a hedge uses: fixed, or read from an adaptive delay that the
-// caller owns (and that outlives the policy).
+// The delay a hedge uses (HedgeOptions::delay): fixed, as a duration
+// (`options.delay = 300ms`), or read from an adaptive delay that the caller
+// owns and that outlives every hedge using it (`HedgeDelayPolicy::adaptive`).
 class HedgeDelayPolicy {
  public:
   using Clock = LatencyWindow::Clock;
 
-  static HedgeDelayPolicy fixed(Clock::duration delay) noexcept { return HedgeDelayPolicy{delay}; }
+  // A fixed delay; implicit, so that a duration can be assigned.
+  template <typename Rep, typename Period>
+  HedgeDelayPolicy(
+      std::chrono::duration<Rep, Period> fixed) noexcept  // NOLINT(google-explicit-constructor)
+      : source_{std::chrono::duration_cast<Clock::duration>(fixed)} {}
   static HedgeDelayPolicy adaptive(AdaptiveHedgeDelay& delay) noexcept {
     return HedgeDelayPolicy{&delay};
   }
 
-  [[nodiscard]] Clock::duration delay(Clock::time_point now) noexcept;
-  // Feeds an adaptive delay; nothing for a fixed one.
-  void record(Clock::duration latency, Clock::time_point now) noexcept;
+  // The delay of a hedge that starts at `now`.
+  [[nodiscard]] Clock::duration delay(Clock::time_point now) const noexcept;
+  // How long a first attempt ran (see AdaptiveHedgeDelay); nothing for a
+  // fixed delay.
+  void record(Clock::duration latency, Clock::time_point now) const noexcept;
   [[nodiscard]] bool is_adaptive() const noexcept {
     return std::holds_alternative<AdaptiveHedgeDelay*>(source_);
   }
 
  private:
-  explicit HedgeDelayPolicy(std::variant<Clock::duration, AdaptiveHedgeDelay*> source) noexcept
-      : source_{source} {}
+  explicit HedgeDelayPolicy(AdaptiveHedgeDelay* adaptive) noexcept : source_{adaptive} {}
   std::variant<Clock::duration, AdaptiveHedgeDelay*> source_;
 };
 

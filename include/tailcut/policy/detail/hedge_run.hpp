@@ -37,7 +37,7 @@ using HedgeClock = HedgeOptions::Clock;
 class HedgeTimes {
  public:
   HedgeTimes(const HedgeOptions& options, HedgeClock::time_point began) noexcept
-      : began_{began}, hedge_at_{began + options.delay}, deadline_{options.deadline} {}
+      : began_{began}, hedge_at_{began + options.delay.delay(began)}, deadline_{options.deadline} {}
 
   [[nodiscard]] HedgeClock::time_point began() const noexcept { return began_; }
   [[nodiscard]] HedgeClock::time_point hedge_at() const noexcept { return hedge_at_; }
@@ -86,7 +86,8 @@ template <typename T>
 struct RunningAttempt {
   async::Task<T> task;
   HedgeClock::time_point started;
-  HedgeClock::time_point finished{};  // noted when hedge sees it done
+  HedgeClock::time_point finished{};     // noted when hedge sees it done
+  std::optional<std::size_t> replica{};  // with HedgeOptions::replicas
 };
 
 // What run_hedge does after attempt 1 ended in its frame.
@@ -131,10 +132,12 @@ class HedgeRun {
   // 1 at the deadline; an extra attempt that succeeds stops it too.
   [[nodiscard]] boost::asio::awaitable<async::Outcome<T>> first_attempt_in_frame() {
     first_stop_.emplace();
-    attempts_.push_back({async::Task<T>{}, HedgeClock::now()});  // its task once it ends
+    const auto now = HedgeClock::now();
+    const auto replica = choose_replica(1, now);
+    attempts_.push_back({async::Task<T>{}, now, {}, replica});  // its task once it ends
     wake_.emplace(async::detail::SharedTimer::of(executor_), &HedgeRun::wake_call, this);
     arm_wake();
-    return attempt_(context_of(1, first_stop_->token()));
+    return attempt_(context_of(1, first_stop_->token(), replica));
   }
 
   // Attempt 1 ended in hedge's frame with `outcome`; `caller_cancelled`:
@@ -170,6 +173,8 @@ class HedgeRun {
     result.attempts.push_back(AttemptRecord{
         1, AttemptState::succeeded, std::chrono::milliseconds{0},
         std::chrono::duration_cast<std::chrono::milliseconds>(first.finished - first.started)});
+    result.attempts.back().replica = first.replica;
+    report_end(0, AttemptState::succeeded);
     return result;
   }
 
@@ -255,6 +260,8 @@ class HedgeRun {
       if (record.state == AttemptState::failed) {
         record.failure = std::move(attempt.task.outcome().failure());
       }
+      record.replica = attempt.replica;
+      report_end(i, record.state);
       result.attempts.push_back(std::move(record));
     }
     result.outcome = caller_cancelled_    ? HedgeOutcome::cancelled
@@ -265,16 +272,56 @@ class HedgeRun {
   }
 
  private:
-  [[nodiscard]] AttemptContext context_of(std::size_t number, std::stop_token stop) const {
-    return AttemptContext{number, times_.remaining(HedgeClock::now()), std::move(stop)};
+  [[nodiscard]] AttemptContext context_of(std::size_t number, std::stop_token stop,
+                                          std::optional<std::size_t> replica) const {
+    return AttemptContext{number, times_.remaining(HedgeClock::now()), std::move(stop), replica};
+  }
+
+  // The replica of attempt `number`: the set's first choice for attempt 1,
+  // then the best one this call has not tried.
+  [[nodiscard]] std::optional<std::size_t> choose_replica(std::size_t number,
+                                                          HedgeClock::time_point now) {
+    ReplicaSet* replicas = options_.replicas;
+    if (replicas == nullptr) return std::nullopt;
+    std::size_t chosen = 0;
+    if (number == 1) {
+      chosen = replicas->pick_first(now);
+    } else {
+      boost::container::small_vector<std::size_t, 4> tried;
+      for (const auto& attempt : attempts_) {
+        if (attempt.replica) tried.push_back(*attempt.replica);
+      }
+      chosen = replicas->pick_next(tried, now);
+    }
+    replicas->on_attempt_start(chosen);
+    return chosen;
+  }
+
+  // Attempt `index` is over for hedge: its replica and, for attempt 1, an
+  // adaptive delay learn how it went. A failure says nothing of how slow
+  // the upstream is, so the delay does not learn it; an attempt stopped
+  // because another won ran at least as long as it did.
+  void report_end(std::size_t index, AttemptState state) {
+    const auto& attempt = attempts_[index];
+    const auto elapsed = attempt.finished - attempt.started;
+    if (attempt.replica) {
+      const auto result = state == AttemptState::succeeded ? ReplicaSet::Result::success
+                          : state == AttemptState::failed  ? ReplicaSet::Result::failure
+                                                           : ReplicaSet::Result::cancelled;
+      options_.replicas->on_attempt_end(*attempt.replica, result, elapsed, attempt.finished);
+    }
+    if (index == 0 && state != AttemptState::failed)
+      options_.delay.record(elapsed, attempt.finished);
   }
 
   void fire(std::size_t number) {
-    const AttemptContext context = context_of(number, {});
+    const auto now = HedgeClock::now();
+    const auto replica = choose_replica(number, now);
+    const AttemptContext context = context_of(number, {}, replica);
     if constexpr (returns_outcome) {
-      attempts_.push_back({async::spawn_outcome(executor_, attempt_(context)), HedgeClock::now()});
+      attempts_.push_back({async::spawn_outcome(executor_, attempt_(context)), now, {}, replica});
     } else {
-      attempts_.push_back({async::spawn(executor_, attempt_(context)), HedgeClock::now()});
+      attempts_.push_back({async::spawn(executor_, attempt_(context)), now, {}, replica});
     }
     watching().watch(attempts_.back().task.state());
   }
