@@ -51,6 +51,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tailcut/async/failure.hpp"
 #include "tailcut/async/task.hpp"
 #include "tailcut/async/wait.hpp"
 
@@ -78,7 +79,7 @@ struct EndpointOutcome {
   std::size_t endpoint = 0;  // index into the endpoints
   EndpointState state = EndpointState::running;
   std::optional<T> value{};                   // when succeeded
-  std::exception_ptr error;                   // when failed
+  async::Failure failure{};                   // when failed
   std::chrono::milliseconds started_after{};  // since failover began
   std::chrono::milliseconds elapsed{};        // from its start until it ended (or now)
 };
@@ -143,7 +144,7 @@ EndpointOutcome<T> outcome_of(TriedEndpoint<T>& attempt, FailoverClock::time_poi
     outcome.state = EndpointState::unknown;
   } else {
     outcome.state = EndpointState::failed;
-    outcome.error = attempt.task.outcome().error();
+    outcome.failure = attempt.task.outcome().failure();
   }
   return outcome;
 }
