@@ -24,8 +24,8 @@ asio::awaitable<http::Response> healthz(http::Request, http::RequestContext) {
 
 // Brings a worker's pool figures up to date; runs on that worker's thread,
 // which alone touches its shard.
-asio::awaitable<void> report_pool(GatewayShard* shard) {
-  shard->report_pool();
+asio::awaitable<void> report_gauges(GatewayShard* shard) {
+  shard->report_gauges();
   co_return;
 }
 
@@ -39,7 +39,7 @@ asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Serv
     // with a pointer to a signal that may be gone by the time it runs
     // (chriskohlhoff/asio#1332); a visit takes microseconds anyway.
     co_await asio::co_spawn(
-        server->worker_executor(worker), report_pool(&(*shards)[worker]),
+        server->worker_executor(worker), report_gauges(&(*shards)[worker]),
         asio::bind_cancellation_slot(asio::cancellation_slot{}, asio::use_awaitable));
   }
   metrics->record_connections_rejected(server->stats().connections_rejected);
@@ -84,7 +84,11 @@ void Gateway::start() {
                              "/api/work");
   }
 
-  metrics_ = std::make_unique<Metrics>(options_.hedge_count + 1);
+  std::vector<std::string> replica_names;
+  if (upstream_urls_.size() > 1) {
+    for (const auto& url : upstream_urls_) replica_names.push_back(replica_name(url));
+  }
+  metrics_ = std::make_unique<Metrics>(options_.hedge_count + 1, std::move(replica_names));
   options_.server.reserve_descriptor_table = true;  // opens connections under load
   server_ = std::make_unique<http::Server>(
       options_.server, [this](const http::WorkerContext& worker) { return worker_router(worker); });

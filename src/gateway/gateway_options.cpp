@@ -82,6 +82,10 @@ void validate_server(const http::ServerOptions& server) {
 
 }  // namespace
 
+std::string replica_name(const std::string& url) {
+  return http::parse_http_url(url).origin.authority();
+}
+
 void validate(const GatewayOptions& options) {
   using std::chrono::milliseconds;
   validate_upstream_urls(options.upstream_urls);

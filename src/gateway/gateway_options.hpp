@@ -64,6 +64,10 @@ struct GatewayOptions {
   http::SessionOptions client;
 };
 
+// The name of the replica at `url` (host:port), for metrics and logs.
+// `url` must be valid (validate() checks them).
+[[nodiscard]] std::string replica_name(const std::string& url);
+
 // Throws std::invalid_argument naming the `tailcut serve` flag of the first
 // option out of range, and what it must be. The server's own options
 // (listen address aside) are checked here too, under their flags' names.

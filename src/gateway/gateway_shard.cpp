@@ -32,8 +32,10 @@ GatewayShard::GatewayShard(const GatewayOptions& options,
   if (budget_percent > 0) budget_.emplace(budget_percent);
   if (options.adaptive_hedge_delay) adaptive_delay_.emplace(adaptive_delay_options(options));
   // Each worker draws its own random choices.
-  if (upstream_urls.size() > 1)
+  if (upstream_urls.size() > 1) {
     replicas_.emplace(upstream_urls.size(), policy::ReplicaSetOptions{}, worker + 1);
+    for (const auto& url : upstream_urls) replica_names_.push_back(replica_name(url));
+  }
   attempt_request_.url = upstream_urls.front();
   metrics_.record_deadline_margin(margin_.current(DeadlineMargin::Clock::now()));
 }
@@ -61,6 +63,16 @@ policy::HedgeDelayPolicy GatewayShard::hedge_delay() noexcept {
   return options_.hedge_delay;
 }
 
-void GatewayShard::report_pool() { metrics_.record_pool(session_.stats()); }
+void GatewayShard::report_gauges() {
+  metrics_.record_pool(session_.stats());
+  const auto now = policy::ReplicaSet::Clock::now();
+  std::vector<std::uint64_t> ejections;
+  if (replicas_) {
+    for (std::size_t replica = 0; replica < replicas_->size(); ++replica) {
+      ejections.push_back(replicas_->state(replica, now).ejections);
+    }
+  }
+  metrics_.record_upstreams(hedge_delay().delay(now), ejections);
+}
 
 }  // namespace tailcut::gateway

@@ -67,8 +67,13 @@ class GatewayShard {
   // strings' memory saves allocations on every call.
   const http::RequestOptions& attempt_request(const policy::AttemptContext& context);
 
-  // Brings this worker's pool figures in the metrics up to date.
-  void report_pool();
+  // Brings this worker's gauges in the metrics up to date: its pool, its
+  // hedge delay, its replicas' ejections.
+  void report_gauges();
+  // The replicas' names (host:port), for log lines; empty with one upstream.
+  [[nodiscard]] const std::vector<std::string>& replica_names() const noexcept {
+    return replica_names_;
+  }
 
  private:
   const GatewayOptions& options_;
@@ -79,6 +84,7 @@ class GatewayShard {
   std::optional<policy::HedgeBudget> budget_;
   std::optional<policy::AdaptiveHedgeDelay> adaptive_delay_;
   std::optional<policy::ReplicaSet> replicas_;
+  std::vector<std::string> replica_names_;
   LogLineLimit late_answer_log_;
   LogLineLimit bad_request_log_;
   http::RequestOptions attempt_request_;

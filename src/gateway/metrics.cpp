@@ -35,6 +35,8 @@ class Count {
   [[nodiscard]] std::uint64_t get() const noexcept {
     return value_.load(std::memory_order_relaxed);
   }
+  // For a total its writer learns whole (a replica's ejections so far).
+  void set(std::uint64_t value) noexcept { value_.store(value, std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> value_{0};
@@ -85,11 +87,33 @@ ClientMetric counter(std::uint64_t value, std::vector<ClientMetric::Label> label
   return metric;
 }
 
+// A histogram's family from its per-bucket counts (made cumulative here).
+MetricFamily histogram(std::string name, std::string help,
+                       const std::array<std::uint64_t, Histogram::buckets>& counts, double sum) {
+  ClientMetric metric;
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < Histogram::buckets; ++i) {
+    cumulative += counts[i];
+    metric.histogram.bucket.push_back({cumulative, i < latency_buckets.size()
+                                                       ? latency_buckets[i]
+                                                       : std::numeric_limits<double>::infinity()});
+  }
+  metric.histogram.sample_count = cumulative;
+  metric.histogram.sample_sum = sum;
+  MetricFamily histograms = family(std::move(name), std::move(help), MetricType::Histogram);
+  histograms.metric.push_back(std::move(metric));
+  return histograms;
+}
+
 }  // namespace
+
+// The results an attempt of a replica is counted under.
+constexpr std::array<std::string_view, 3> attempt_results{"succeeded", "failed", "cancelled"};
 
 // One worker's counts, on cache lines of their own.
 struct alignas(64) MetricsShard::Counts {
-  explicit Counts(std::size_t max_attempts) : wins(max_attempts) {}
+  Counts(std::size_t max_attempts, std::size_t replicas)
+      : wins(max_attempts), replica_attempts(replicas), replica_ejections(replicas) {}
 
   std::array<Count, all_outcomes.size()> calls_by_outcome;
   Count attempts;
@@ -100,6 +124,15 @@ struct alignas(64) MetricsShard::Counts {
   std::vector<CountLine> wins;  // [0] is attempt 1
   Histogram call_seconds;
   Histogram attempt_seconds;
+  // The ledger of what hedging bought.
+  Count hedged_calls;
+  Count hedge_wins;
+  Histogram first_attempt_seconds;
+  // Summed over the calls an extra attempt won: how long attempt 1 had run
+  // when the winner answered, which those calls would have waited at least.
+  std::atomic<double> hedge_win_first_attempt_seconds{0.0};
+  std::vector<std::array<Count, attempt_results.size()>> replica_attempts;
+  std::vector<Count> replica_ejections;
 };
 
 std::string_view to_string(CallOutcome outcome) noexcept {
@@ -116,8 +149,8 @@ std::string_view to_string(CallOutcome outcome) noexcept {
   return "unknown";
 }
 
-MetricsShard::MetricsShard(std::size_t max_attempts, Gauges gauges)
-    : counts_{std::make_unique<Counts>(max_attempts)}, gauges_{gauges} {}
+MetricsShard::MetricsShard(std::size_t max_attempts, std::size_t replicas, Gauges gauges)
+    : counts_{std::make_unique<Counts>(max_attempts, replicas)}, gauges_{gauges} {}
 
 MetricsShard::~MetricsShard() = default;
 
@@ -141,6 +174,28 @@ void MetricsShard::record_hedge(const policy::HedgeResult<std::string>& result) 
     } else {
       counts.attempt_seconds.observe(std::chrono::duration<double>(attempt.elapsed).count());
     }
+    if (attempt.replica && *attempt.replica < counts.replica_attempts.size()) {
+      counts.replica_attempts[*attempt.replica][static_cast<std::size_t>(attempt.state)].add();
+    }
+  }
+  if (result.attempts.empty()) return;
+  const double first_seconds = seconds(result.attempts.front().elapsed);
+  counts.first_attempt_seconds.observe(first_seconds);
+  if (result.fired > 1) counts.hedged_calls.add();
+  if (result.winner > 1) {
+    counts.hedge_wins.add();
+    counts.hedge_win_first_attempt_seconds.store(
+        counts.hedge_win_first_attempt_seconds.load(std::memory_order_relaxed) + first_seconds,
+        std::memory_order_relaxed);
+  }
+}
+
+void MetricsShard::record_upstreams(std::chrono::steady_clock::duration hedge_delay,
+                                    std::span<const std::uint64_t> ejections) {
+  gauges_.hedge_delay->Set(seconds(hedge_delay));
+  for (std::size_t replica = 0;
+       replica < std::min(ejections.size(), counts_->replica_ejections.size()); ++replica) {
+    counts_->replica_ejections[replica].set(ejections[replica]);
   }
 }
 
@@ -160,8 +215,10 @@ void MetricsShard::record_deadline_margin(std::chrono::steady_clock::duration ma
   gauges_.deadline_margin->Set(seconds(margin));
 }
 
-Metrics::Metrics(std::size_t max_attempts)
-    : max_attempts_{max_attempts}, registry_{std::make_shared<prometheus::Registry>()} {
+Metrics::Metrics(std::size_t max_attempts, std::vector<std::string> replicas)
+    : max_attempts_{max_attempts},
+      replicas_{std::move(replicas)},
+      registry_{std::make_shared<prometheus::Registry>()} {
   pool_idle_ = &prometheus::BuildGauge()
                     .Name("tailcut_upstream_pool_idle_connections")
                     .Help("Idle keep-alive upstream connections, by worker")
@@ -184,6 +241,12 @@ Metrics::Metrics(std::size_t max_attempts)
                               "How early answers are aimed before their deadlines: "
                               "--deadline-margin plus the recent peak of late timers, by worker")
                           .Register(*registry_);
+  hedge_delay_ = &prometheus::BuildGauge()
+                      .Name("tailcut_hedge_delay_seconds")
+                      .Help(
+                          "The hedge delay a call starting now would get (with --hedge-delay "
+                          "auto, as the worker's latency window says), by worker")
+                      .Register(*registry_);
 }
 
 Metrics::~Metrics() = default;
@@ -196,9 +259,11 @@ MetricsShard& Metrics::add_shard(std::size_t worker) {
       .pool_waiting = &pool_waiting_->Add(labels),
       .connections_opened = &connections_opened_->Add(labels),
       .deadline_margin = &deadline_margin_->Add(labels),
+      .hedge_delay = &hedge_delay_->Add(labels),
   };
   // Not make_unique: the constructor is private to the friend.
-  shards_.push_back(std::unique_ptr<MetricsShard>{new MetricsShard{max_attempts_, gauges}});
+  shards_.push_back(
+      std::unique_ptr<MetricsShard>{new MetricsShard{max_attempts_, replicas_.size(), gauges}});
   return *shards_.back();
 }
 
@@ -223,23 +288,11 @@ std::string Metrics::serialize() const {
     return counters;
   };
   const auto histogram_family = [this](std::string name, std::string help,
-                                       Histogram Counts::*histogram) {
+                                       Histogram Counts::*of_shard) {
     std::array<std::uint64_t, Histogram::buckets> counts{};
     double sum = 0.0;
-    for (const auto& shard : shards_) ((*shard->counts_).*histogram).add_to(counts, sum);
-    ClientMetric metric;
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < Histogram::buckets; ++i) {
-      cumulative += counts[i];
-      metric.histogram.bucket.push_back(
-          {cumulative, i < latency_buckets.size() ? latency_buckets[i]
-                                                  : std::numeric_limits<double>::infinity()});
-    }
-    metric.histogram.sample_count = cumulative;
-    metric.histogram.sample_sum = sum;
-    MetricFamily histograms = family(std::move(name), std::move(help), MetricType::Histogram);
-    histograms.metric.push_back(std::move(metric));
-    return histograms;
+    for (const auto& shard : shards_) ((*shard->counts_).*of_shard).add_to(counts, sum);
+    return histogram(std::move(name), std::move(help), counts, sum);
   };
 
   std::vector<MetricFamily> families;
@@ -292,8 +345,71 @@ std::string Metrics::serialize() const {
                                   {{"attempt", std::to_string(attempt)}}));
   }
   families.push_back(std::move(wins));
+  add_ledger(families);
   for (auto& family : registry_->Collect()) families.push_back(std::move(family));
   return prometheus::TextSerializer{}.Serialize(families);
+}
+
+void Metrics::add_ledger(std::vector<MetricFamily>& families) const {
+  std::uint64_t hedged_calls = 0;
+  std::uint64_t hedge_wins = 0;
+  double first_attempt_seconds_at_wins = 0.0;
+  std::array<std::uint64_t, Histogram::buckets> first_attempt_counts{};
+  double first_attempt_sum = 0.0;
+  std::vector<std::array<std::uint64_t, attempt_results.size()>> replica_attempts(replicas_.size());
+  std::vector<std::uint64_t> replica_ejections(replicas_.size());
+  for (const auto& shard : shards_) {
+    const MetricsShard::Counts& counts = *shard->counts_;
+    hedged_calls += counts.hedged_calls.get();
+    hedge_wins += counts.hedge_wins.get();
+    first_attempt_seconds_at_wins +=
+        counts.hedge_win_first_attempt_seconds.load(std::memory_order_relaxed);
+    counts.first_attempt_seconds.add_to(first_attempt_counts, first_attempt_sum);
+    for (std::size_t replica = 0; replica < replicas_.size(); ++replica) {
+      for (std::size_t result = 0; result < attempt_results.size(); ++result) {
+        replica_attempts[replica][result] += counts.replica_attempts[replica][result].get();
+      }
+      replica_ejections[replica] += counts.replica_ejections[replica].get();
+    }
+  }
+  MetricFamily hedged =
+      family("tailcut_hedged_calls_total", "Calls that fired extra attempts", MetricType::Counter);
+  hedged.metric.push_back(counter(hedged_calls));
+  families.push_back(std::move(hedged));
+  MetricFamily won =
+      family("tailcut_hedge_wins_total", "Calls won by an extra attempt", MetricType::Counter);
+  won.metric.push_back(counter(hedge_wins));
+  families.push_back(std::move(won));
+  MetricFamily waited = family(
+      "tailcut_hedge_wins_first_attempt_seconds_total",
+      "Summed over the calls an extra attempt won: how long attempt 1 had run when the winner "
+      "answered, which those calls would have waited at least without hedging",
+      MetricType::Counter);
+  ClientMetric seconds_metric;
+  seconds_metric.counter.value = first_attempt_seconds_at_wins;
+  waited.metric.push_back(std::move(seconds_metric));
+  families.push_back(std::move(waited));
+  families.push_back(histogram("tailcut_first_attempt_duration_seconds",
+                               "Time of each call's attempt 1: to its end, or until it was stopped",
+                               first_attempt_counts, first_attempt_sum));
+  if (replicas_.empty()) return;
+  MetricFamily attempts = family("tailcut_replica_attempts_total",
+                                 "Upstream attempts by replica and result", MetricType::Counter);
+  MetricFamily ejections =
+      family("tailcut_replica_ejections_total",
+             "Times a replica was left out after failures in a row (summed over the workers)",
+             MetricType::Counter);
+  for (std::size_t replica = 0; replica < replicas_.size(); ++replica) {
+    for (std::size_t result = 0; result < attempt_results.size(); ++result) {
+      attempts.metric.push_back(counter(
+          replica_attempts[replica][result],
+          {{"replica", replicas_[replica]}, {"result", std::string{attempt_results[result]}}}));
+    }
+    ejections.metric.push_back(
+        counter(replica_ejections[replica], {{"replica", replicas_[replica]}}));
+  }
+  families.push_back(std::move(attempts));
+  families.push_back(std::move(ejections));
 }
 
 }  // namespace tailcut::gateway

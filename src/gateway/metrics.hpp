@@ -1,6 +1,7 @@
 // The gateway's Prometheus metrics: calls by outcome, attempts and hedges,
-// winners, cancellations, latency, late answers, and the upstream connection
-// pools.
+// winners, cancellations, latency, late answers, the upstream connection
+// pools, and the ledger of what hedging bought (hedges won, attempts and
+// ejections by replica, the current hedge delay).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -13,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,10 @@ class MetricsShard {
   void record_pool(const http::PoolStats& pool);
   // How early the worker aims its answers before their deadlines.
   void record_deadline_margin(std::chrono::steady_clock::duration margin);
+  // The worker's hedge delay and each replica's ejections so far, as of
+  // now (when /metrics is served, like the pool).
+  void record_upstreams(std::chrono::steady_clock::duration hedge_delay,
+                        std::span<const std::uint64_t> ejections);
 
  private:
   friend class Metrics;
@@ -57,8 +63,9 @@ class MetricsShard {
     prometheus::Gauge* pool_waiting;
     prometheus::Counter* connections_opened;
     prometheus::Gauge* deadline_margin;
+    prometheus::Gauge* hedge_delay;
   };
-  MetricsShard(std::size_t max_attempts, Gauges gauges);
+  MetricsShard(std::size_t max_attempts, std::size_t replicas, Gauges gauges);
 
   std::unique_ptr<Counts> counts_;
   Gauges gauges_;
@@ -68,7 +75,9 @@ class MetricsShard {
 // The gateway's metrics: the shards of its workers, summed when served.
 class Metrics {
  public:
-  explicit Metrics(std::size_t max_attempts);
+  // `replicas`: the names of the upstream's replicas (host:port), as
+  // labels; attempts carry their index (AttemptRecord::replica).
+  explicit Metrics(std::size_t max_attempts, std::vector<std::string> replicas = {});
   ~Metrics();
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
@@ -86,7 +95,10 @@ class Metrics {
   [[nodiscard]] std::string serialize() const;
 
  private:
+  void add_ledger(std::vector<prometheus::MetricFamily>& families) const;
+
   std::size_t max_attempts_;
+  std::vector<std::string> replicas_;
   std::vector<std::unique_ptr<MetricsShard>> shards_;
   std::atomic<std::uint64_t> connections_rejected_{0};
   std::shared_ptr<prometheus::Registry> registry_;
@@ -95,6 +107,7 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* pool_waiting_;
   prometheus::Family<prometheus::Counter>* connections_opened_;
   prometheus::Family<prometheus::Gauge>* deadline_margin_;
+  prometheus::Family<prometheus::Gauge>* hedge_delay_;
 };
 
 }  // namespace tailcut::gateway

@@ -197,6 +197,20 @@ std::string failures_for_log(const policy::HedgeResult<std::string>& result) {
   return failures;
 }
 
+// With replicas: " replicas=a:80,b:80", the replica of each attempt in
+// firing order.
+std::string replicas_for_log(const GatewayShard& shard,
+                             const policy::HedgeResult<std::string>& result) {
+  const auto& names = shard.replica_names();
+  if (names.empty()) return {};
+  std::string replicas = " replicas=";
+  for (const auto& attempt : result.attempts) {
+    if (attempt.number > 1) replicas += ',';
+    replicas += attempt.replica && *attempt.replica < names.size() ? names[*attempt.replica] : "?";
+  }
+  return replicas;
+}
+
 // A call whose target or timeout is not valid: counted, logged, 400.
 http::Response reject(GatewayShard& shard, const TimeoutParamError& invalid,
                       const http::RequestContext& context) {
@@ -334,10 +348,11 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
   metrics.record_deadline_margin(margin.current(now));
   metrics.record_hedge(result);
   if (spdlog::should_log(spdlog::level::info)) {
-    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}{}", context.id,
+    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}{}{}", context.id,
                  timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
                  to_string(outcome),
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
+                 replicas_for_log(shard, result),
                  outcome == CallOutcome::success ? std::string{} : failures_for_log(result));
   }
   return response;

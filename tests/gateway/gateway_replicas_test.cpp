@@ -56,6 +56,14 @@ TEST(GatewayReplicas, CallsSucceedAndLeaveAFailingReplica) {
     const auto response = client.request("GET", "/api/smart?timeout=2000");
     ASSERT_EQ(response.result_int(), 200) << response.body();
   }
+  // The ledger names each replica.
+  const auto metrics = client.request("GET", "/metrics").body();
+  const std::string broken_name = "127.0.0.1:" + std::to_string(broken.server->port());
+  EXPECT_NE(metrics.find("tailcut_replica_attempts_total{replica=\"" + broken_name +
+                         "\",result=\"failed\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tailcut_hedge_delay_seconds{worker=\"0\"} 0.3"), std::string::npos);
   gateway.stop();
   const auto to_broken = broken.simulator->counters().received;
   EXPECT_LE(to_broken, 6U) << "a replica failing at once kept getting attempts";

@@ -96,5 +96,45 @@ TEST(MetricsTest, ConnectionsOpenedIsACounterFedByTheLatestTotal) {
   EXPECT_TRUE(has_line(text, R"(tailcut_upstream_pool_waiting_requests{worker="0"} 2)"));
 }
 
+// The ledger of what hedging bought: hedges won, attempt 1's time, the
+// attempts and ejections of each replica, the hedge delay per worker.
+TEST(MetricsTest, TheLedgerCountsHedgeWinsAndReplicas) {
+  Metrics metrics{3, {"a:80", "b:80"}};
+  MetricsShard& worker_0 = metrics.add_shard(0);
+  MetricsShard& worker_1 = metrics.add_shard(1);
+  auto call = hedged_call();
+  call.attempts[0].replica = 0;
+  call.attempts[1].replica = 1;
+  call.attempts[2].replica = 0;
+  worker_0.record_hedge(call);
+  worker_1.record_hedge(call);
+  const std::uint64_t ejections_0[] = {2, 0};
+  const std::uint64_t ejections_1[] = {1, 0};
+  worker_0.record_upstreams(12ms, ejections_0);
+  worker_1.record_upstreams(300ms, ejections_1);
+  const std::string text = metrics.serialize();
+  EXPECT_TRUE(has_line(text, "tailcut_hedged_calls_total 2")) << text;
+  EXPECT_TRUE(has_line(text, "tailcut_hedge_wins_total 2"));
+  EXPECT_TRUE(has_line(text, "tailcut_hedge_wins_first_attempt_seconds_total 0.8"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_first_attempt_duration_seconds_bucket{le="0.4"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(tailcut_replica_attempts_total{replica="a:80",result="cancelled"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(tailcut_replica_attempts_total{replica="a:80",result="failed"} 2)"));
+  EXPECT_TRUE(
+      has_line(text, R"(tailcut_replica_attempts_total{replica="b:80",result="succeeded"} 2)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_replica_ejections_total{replica="a:80"} 3)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_hedge_delay_seconds{worker="0"} 0.012)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_hedge_delay_seconds{worker="1"} 0.3)"));
+}
+
+TEST(MetricsTest, WithOneUpstreamNoReplicaFamilyIsShown) {
+  Metrics metrics{3};
+  metrics.add_shard(0).record_hedge(hedged_call());
+  const std::string text = metrics.serialize();
+  EXPECT_EQ(text.find("tailcut_replica_attempts_total"), std::string::npos);
+  EXPECT_TRUE(has_line(text, "tailcut_hedge_wins_total 1"));
+}
+
 }  // namespace
 }  // namespace tailcut::gateway
