@@ -15,6 +15,7 @@
 #include "cli/option_helpers.hpp"
 #include "cli/request_flags.hpp"
 #include "cli/standard_streams.hpp"
+#include "tailcut/policy/hedge_delay.hpp"
 
 namespace tailcut::cli {
 
@@ -48,22 +49,36 @@ struct FetchFlags {
   std::string order;
   bool fail_fast;
   std::string hedge;
+  double hedge_budget = 0;
+  // Whether --hedge-budget was given (its absence picks the default).
+  const CLI::Option* hedge_budget_option = nullptr;
   bool body;
   RequestFlags request;
 };
 
-// "200ms:2" -> 200 ms, 2 extra attempts.
+// "200ms:2" -> 200 ms, 2 extra attempts; "auto" or "auto:3" -> an adaptive
+// delay, 2 or 3 extra attempts. Only the form is checked here; validate()
+// checks the values.
 fetch::HedgeSpec parse_hedge(const std::string& text) {
   const auto colon = text.rfind(':');
+  const std::string_view head = std::string_view{text}.substr(0, colon);
   const std::string_view count =
       colon == std::string::npos ? std::string_view{} : std::string_view{text}.substr(colon + 1);
-  if (count.empty() || count.find_first_not_of("0123456789") != std::string_view::npos) {
-    throw std::invalid_argument{"--hedge: '" + text +
-                                "' is not DELAY:COUNT; use e.g. 200ms:2 (fire 2 more attempts "
-                                "when no answer came within 200 ms)"};
-  }
   fetch::HedgeSpec spec;
-  spec.delay = parse_duration(std::string_view{text}.substr(0, colon), "--hedge");
+  spec.adaptive_delay = head == "auto";
+  const bool count_optional = spec.adaptive_delay && colon == std::string::npos;
+  if (!count_optional &&
+      (count.empty() || count.find_first_not_of("0123456789") != std::string_view::npos)) {
+    throw std::invalid_argument{
+        "--hedge: '" + text +
+        "' is not DELAY:COUNT nor auto[:COUNT]; use e.g. 200ms:2 (fire 2 more attempts when no "
+        "answer came within 200 ms) or auto:2 (a delay per host that follows its latency)"};
+  }
+  if (count_optional) {
+    spec.extra_attempts = fetch::FetchOptions::default_hedge_extra_attempts;
+    return spec;
+  }
+  if (!spec.adaptive_delay) spec.delay = parse_duration(head, "--hedge");
   const auto parsed =
       std::from_chars(count.data(), count.data() + count.size(), spec.extra_attempts);
   if (parsed.ec != std::errc{}) {  // validate() says how many are allowed
@@ -83,6 +98,9 @@ fetch::FetchOptions to_options(const FetchFlags& flags) {
       flags.order == "completion" ? fetch::OutputOrder::completion : fetch::OutputOrder::input;
   options.fail_fast = flags.fail_fast;
   if (!flags.hedge.empty()) options.hedge = parse_hedge(flags.hedge);
+  if (flags.hedge_budget_option != nullptr && flags.hedge_budget_option->count() > 0) {
+    options.hedge_budget_percent = flags.hedge_budget;
+  }
   options.request = to_request_template(flags.request);
   options.include_body = flags.body;
   options.ca_file = checked_ca_file(flags.request.ca_file);
@@ -219,7 +237,20 @@ CommandRunner add_fetch_command(CLI::App& app) {
              "on the first failure (error or non-2xx), cancel the rest (reported \"cancelled\")");
   c.add_option("--hedge", flags->hedge,
                "DELAY:COUNT: when no answer came within DELAY, fire COUNT (0 to 16) more\n"
-               "attempts; the first success wins (a 5xx counts as a failure)");
+               "attempts; the first success wins (a 5xx counts as a failure).\n"
+               "auto[:COUNT] (COUNT " +
+                   std::to_string(fetch::FetchOptions::default_hedge_extra_attempts) +
+                   " by default): each host's delay is its recent latency\n"
+                   "quantile that spends the --hedge-budget (" +
+                   duration_text(fetch::HedgeSpec{}.delay) + " until " +
+                   std::to_string(policy::AdaptiveDelayOptions{}.min_samples) + " answers)");
+  flags->hedge_budget_option =
+      c.add_option("--hedge-budget", flags->hedge_budget,
+                   "cap each host's extra attempts at PERCENT of its first attempts;\n"
+                   "0: no cap; 5 by default with --hedge auto")
+          ->type_name("PERCENT")
+          ->check(real_number(std::numeric_limits<double>::lowest(),
+                              std::numeric_limits<double>::max(), "a percentage; 0: no cap"));
   c.add_flag("--body", flags->body, "include each response body in its record");
   add_request_flags(c, flags->request);
   return [flags] { return run_fetch_command(*flags); };

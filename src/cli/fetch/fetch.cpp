@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "cli/fetch/fetch_request.hpp"
+#include "cli/fetch/host_hedging.hpp"
 #include "cli/fetch/host_limiter.hpp"
 #include "cli/fetch/record.hpp"
 #include "cli/fetch/report.hpp"
@@ -46,6 +47,23 @@ http::SessionOptions session_options(const FetchOptions& options) {
   return session;
 }
 
+// What the adaptive delay of each origin is made with (--hedge auto).
+std::optional<policy::AdaptiveDelayOptions> adaptive_delay_options(const FetchOptions& options) {
+  if (!options.hedge || !options.hedge->adaptive_delay) return std::nullopt;
+  policy::AdaptiveDelayOptions adaptive;
+  adaptive.budget = options.effective_hedge_budget_percent() / 100.0;
+  adaptive.extras_per_hedge = options.hedge->extra_attempts;
+  adaptive.fallback = options.hedge->delay;
+  return adaptive;
+}
+
+// Origins get hedge state only when they hedge.
+double hedge_budget_percent(const FetchOptions& options) {
+  return options.hedge && options.hedge->extra_attempts > 0
+             ? options.effective_hedge_budget_percent()
+             : 0;
+}
+
 // Everything one batch shares; lives in fetch_all's frame, which joins
 // every task before it ends.
 struct FetchRun {
@@ -59,6 +77,8 @@ struct FetchRun {
         window{executor,
                options.order == OutputOrder::input ? 2 * options.concurrency : options.concurrency},
         hosts{executor, options.per_host},
+        hedging{adaptive_delay_options(options), hedge_budget_percent(options),
+                FetchOptions::max_hedge_hosts},
         writer{executor, *streams.out, std::move(streams.out_name), options.order,
                options.include_body},
         report{streams.progress, streams.summary, streams.expected_total},
@@ -89,6 +109,7 @@ struct FetchRun {
   async::Limiter window;                   // URLs read and not yet written
   std::optional<async::Limiter> requests;  // URLs in flight (input order)
   HostLimiter hosts;
+  HostHedging hedging;
   RecordWriter writer;
   FetchReport report;
   std::vector<async::Task<void>> tasks;  // done ones are pruned now and then
@@ -110,10 +131,16 @@ asio::awaitable<void> fetch_one(FetchRun* run, std::size_t index, std::string ur
     std::optional<Permit> in_flight;
     if (run->requests) in_flight.emplace(co_await run->requests->acquire());
     std::string origin = parsed.origin.scheme + "://" + parsed.origin.authority();
+    std::shared_ptr<HostHedge> host_hedge;
+    if (run->hedging.enabled()) host_hedge = run->hedging.of(origin);
     auto lease = co_await run->hosts.acquire(std::move(origin));
     started = Clock::now();
-    RequestPlan plan{&run->session, request_for(run->options, url), run->options.include_body,
-                     run->options.hedge, run->options.timeout};
+    RequestPlan plan{.session = &run->session,
+                     .request = request_for(run->options, url),
+                     .include_body = run->options.include_body,
+                     .hedge = run->options.hedge,
+                     .host_hedge = std::move(host_hedge),
+                     .timeout = run->options.timeout};
     co_await perform_request(std::move(plan), &record);
   } catch (...) {
     record.error = run->classify(std::current_exception(), started.has_value());
@@ -247,12 +274,28 @@ void report_unstarted(FetchRun& run) {
   }
 }
 
+void require(bool holds, const std::string& flag, const std::string& what) {
+  if (!holds) throw std::invalid_argument{flag + ": " + what};
+}
+
+void validate_hedge_budget(const FetchOptions& options) {
+  if (options.hedge_budget_percent) {
+    const double percent = *options.hedge_budget_percent;
+    require(percent >= 0, "--hedge-budget", "must not be negative (0: no cap)");
+    require(options.hedge.has_value(), "--hedge-budget",
+            "caps the extra attempts of --hedge, which is not given");
+  }
+  if (!options.hedge || !options.hedge->adaptive_delay) return;
+  const double percent = options.effective_hedge_budget_percent();
+  require(percent > 0, "--hedge auto",
+          "needs a hedge budget above 0: the delay is chosen to spend it (--hedge-budget, 5 by "
+          "default with auto)");
+  require(percent <= 100, "--hedge-budget", "must be at most 100 with --hedge auto");
+}
+
 }  // namespace
 
 void validate(const FetchOptions& options) {
-  const auto require = [](bool holds, const std::string& flag, const std::string& what) {
-    if (!holds) throw std::invalid_argument{flag + ": " + what};
-  };
   const auto zero = std::chrono::milliseconds::zero();
   require(options.concurrency >= 1, "--concurrency", "must be at least 1");
   require(options.timeout > zero, "--timeout", "must be more than 0");
@@ -263,7 +306,11 @@ void validate(const FetchOptions& options) {
             "COUNT " + std::to_string(options.hedge->extra_attempts) +
                 " is too many extra attempts; use 0 to " +
                 std::to_string(FetchOptions::max_hedge_extra_attempts));
+    require(!options.hedge->adaptive_delay || options.hedge->extra_attempts > 0, "--hedge auto",
+            "COUNT must be at least 1: auto:0 fires no extra attempts, whose delay it would "
+            "choose (omit --hedge to fetch without hedging)");
   }
+  validate_hedge_budget(options);
 }
 
 namespace {

@@ -49,13 +49,27 @@ enum class OutputOrder {
 };
 
 struct HedgeSpec {
-  std::chrono::milliseconds delay{};
+  // The fixed delay; with adaptive_delay, the one used until an origin's
+  // window knows enough (policy::AdaptiveDelayOptions::min_samples).
+  std::chrono::milliseconds delay{300};
   std::size_t extra_attempts = 0;
+  // --hedge auto: each origin's delay follows its recent first attempts
+  // (policy::AdaptiveHedgeDelay): the latency quantile that spends the
+  // hedge budget.
+  bool adaptive_delay = false;
 };
 
 struct FetchOptions {
   // The most extra attempts of a hedge.
   static constexpr std::size_t max_hedge_extra_attempts = 16;
+  // The extra attempts of --hedge auto when no count is given.
+  static constexpr std::size_t default_hedge_extra_attempts = 2;
+  // The hedge budget of an adaptive delay when none is given (percent).
+  static constexpr double adaptive_hedge_budget_percent = 5;
+  // The most origins whose hedge delay and budget are kept (about 13 KB
+  // each), least recently used dropped first: constant memory however many
+  // distinct hosts the input names.
+  static constexpr std::size_t max_hedge_hosts = 1024;
 
   std::size_t concurrency = 100;  // URLs in flight at once (>= 1)
   std::size_t per_host = 0;       // requests in flight to one origin; 0 = no limit
@@ -68,6 +82,14 @@ struct FetchOptions {
   // The first failure (an error or a non-2xx status) cancels the rest.
   bool fail_fast = false;
   std::optional<HedgeSpec> hedge{};
+  // Extra attempts allowed per 100 first attempts, for each origin
+  // (policy::HedgeBudget); 0: no cap. Unset: adaptive_hedge_budget_percent
+  // with an adaptive delay, no cap with a fixed one.
+  std::optional<double> hedge_budget_percent{};
+  [[nodiscard]] double effective_hedge_budget_percent() const noexcept {
+    const bool adaptive = hedge && hedge->adaptive_delay;
+    return hedge_budget_percent.value_or(adaptive ? adaptive_hedge_budget_percent : 0);
+  }
   // Method, headers and body of every request (url and timeouts are set per URL).
   http::RequestOptions request{};
   bool include_body = false;  // the "body" field in each record

@@ -66,6 +66,10 @@ asio::awaitable<void> perform_hedged(RequestPlan plan, FetchRecord* record) {
   auto attempt = make_attempt(plan.session, plan.request, &leftovers);
   policy::HedgeOptions options;
   options.delay = plan.hedge->delay;
+  if (plan.host_hedge && plan.host_hedge->delay) {
+    options.delay = policy::HedgeDelayPolicy::adaptive(*plan.host_hedge->delay);
+  }
+  if (plan.host_hedge && plan.host_hedge->budget) options.budget = &*plan.host_hedge->budget;
   options.extra_attempts = plan.hedge->extra_attempts;
   options.on_failure = policy::HedgeOnFailure::immediate;
   options.deadline = policy::HedgeOptions::Clock::now() + plan.timeout;

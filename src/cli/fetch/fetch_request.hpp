@@ -1,13 +1,15 @@
 // One URL's request for tailcut fetch: a single request, or a hedge of
-// them (--hedge DELAY:COUNT) through tailcut::policy::hedge.
+// them (--hedge DELAY:COUNT or auto[:COUNT]) through tailcut::policy::hedge.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "cli/fetch/fetch.hpp"
+#include "cli/fetch/host_hedging.hpp"
 #include "cli/fetch/record.hpp"
 #include "tailcut/http/session.hpp"
 
@@ -18,6 +20,9 @@ struct RequestPlan {
   http::RequestOptions request;  // url and timeouts set
   bool include_body = false;
   std::optional<HedgeSpec> hedge{};
+  // The URL's origin's adaptive delay and budget, if it has them; held
+  // until the request ends.
+  std::shared_ptr<HostHedge> host_hedge{};
   std::chrono::milliseconds timeout{};  // the URL's whole budget
 };
 
