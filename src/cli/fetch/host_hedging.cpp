@@ -7,7 +7,7 @@ namespace tailcut::cli::fetch {
 
 HostHedging::HostHedging(std::optional<policy::AdaptiveDelayOptions> adaptive,
                          double budget_percent, std::size_t capacity)
-    : adaptive_{std::move(adaptive)},
+    : adaptive_{adaptive},
       budget_percent_{budget_percent},
       capacity_{std::max<std::size_t>(capacity, 1)} {}
 
