@@ -43,6 +43,8 @@ struct ServeFlags {
         max_header_bytes{defaults.server.max_header_bytes},
         max_body_bytes{defaults.server.max_body_bytes},
         shutdown_grace{duration_text(defaults.server.shutdown_grace)},
+        upstream_buffer_bytes{defaults.upstream_buffer_bytes},
+        upstream_max_body_bytes{defaults.upstream_max_body_bytes},
         expose_upstream_errors{defaults.expose_upstream_errors} {
     hedge_on_failure =
         defaults.hedge_on_failure == policy::HedgeOnFailure::immediate ? "immediate" : "at-delay";
@@ -78,6 +80,8 @@ struct ServeFlags {
   std::size_t upstream_connections = 10'000;
   std::string ca_file;
   std::uint64_t simulator_seed = 0;  // 0: random
+  std::size_t upstream_buffer_bytes;
+  std::size_t upstream_max_body_bytes;
   bool expose_upstream_errors;
 };
 
@@ -106,6 +110,8 @@ gateway::GatewayOptions to_options(const ServeFlags& flags) {
   options.deadline_margin_max = parse_duration(flags.deadline_margin_max, "--deadline-margin-max");
   options.timeout_status = flags.timeout_status;
   options.expose_upstream_errors = flags.expose_upstream_errors;
+  options.upstream_buffer_bytes = flags.upstream_buffer_bytes;
+  options.upstream_max_body_bytes = flags.upstream_max_body_bytes;
 
   const auto listen = parse_listen_address(flags.listen);
   options.server.address = listen.host;
@@ -231,6 +237,14 @@ CommandRunner add_serve_command(CLI::App& app) {
        "upstream connections at most, shared among the workers;\n"
        "an attempt beyond it waits for one, within its deadline")
       ->check(whole_number(1, 1'000'000));
+  flag("--upstream-buffer-bytes", flags->upstream_buffer_bytes,
+       "upstream response bodies held at once, over all workers; an attempt\n"
+       "whose body would pass it fails at once as too large (the call hedges\n"
+       "on, or answers 502 saying so) rather than waiting for room")
+      ->check(whole_number(1));
+  flag("--upstream-max-body-bytes", flags->upstream_max_body_bytes,
+       "an upstream response body larger than this fails its attempt")
+      ->check(whole_number(1));
   flag("--ca-file", flags->ca_file, "CA certificates (PEM) to trust for an https upstream");
   flag("--simulator-seed", flags->simulator_seed, "seed of the embedded simulator (0: random)")
       ->check(whole_number(0, std::numeric_limits<std::uint64_t>::max()));

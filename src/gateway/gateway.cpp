@@ -6,9 +6,11 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <stdexcept>
 
+#include "gateway/memory_release.hpp"
 #include "gateway/smart_api.hpp"
 
 namespace tailcut::gateway {
@@ -51,7 +53,9 @@ asio::awaitable<http::Response> serve_metrics(Metrics* metrics, const http::Serv
 }  // namespace
 
 Gateway::Gateway(GatewayOptions options, upstream::SimulatorOptions embedded_upstream)
-    : options_{std::move(options)}, embedded_options_{std::move(embedded_upstream)} {
+    : options_{std::move(options)},
+      embedded_options_{std::move(embedded_upstream)},
+      upstream_buffer_{options_.upstream_buffer_bytes} {
   validate(options_);
   // The server's lines (a refused connection, a handler that threw) go
   // where the gateway's go.
@@ -93,11 +97,15 @@ void Gateway::start() {
   server_ = std::make_unique<http::Server>(
       options_.server, [this](const http::WorkerContext& worker) { return worker_router(worker); });
   server_->start();
+  // One worker watches the bodies' peak for all: the budget is shared.
+  asio::co_spawn(server_->worker_executor(0), release_memory_after_bursts(&upstream_buffer_),
+                 asio::detached);
 }
 
 http::Router Gateway::worker_router(const http::WorkerContext& worker) {
-  GatewayShard* shard = &shards_.emplace_back(options_, upstream_urls_, worker.executor,
-                                              worker.worker, metrics_->add_shard(worker.worker));
+  GatewayShard* shard =
+      &shards_.emplace_back(options_, upstream_urls_, worker.executor, worker.worker,
+                            metrics_->add_shard(worker.worker), upstream_buffer_);
   http::Router router;
   router.add(beast_http::verb::get, "/api/smart",
              [shard](http::Request request, http::RequestContext context) {

@@ -11,6 +11,7 @@
 #include "gateway/gateway_options.hpp"
 #include "gateway/gateway_shard.hpp"
 #include "gateway/metrics.hpp"
+#include "tailcut/http/body_budget.hpp"
 #include "tailcut/http/server.hpp"
 #include "upstream/simulator.hpp"
 
@@ -39,6 +40,11 @@ class Gateway {
     return upstream_urls_;
   }
   [[nodiscard]] const Metrics& metrics() const noexcept { return *metrics_; }
+  // The upstream bodies buffered at once, over all workers
+  // (GatewayOptions::upstream_buffer_bytes).
+  [[nodiscard]] const http::BodyBudget& upstream_buffer() const noexcept {
+    return upstream_buffer_;
+  }
 
  private:
   // The routes of one worker, on its own shard (the server's router factory).
@@ -49,6 +55,7 @@ class Gateway {
   std::unique_ptr<http::Server> embedded_upstream_;
   std::vector<std::string> upstream_urls_;
   std::unique_ptr<Metrics> metrics_;
+  http::BodyBudget upstream_buffer_;  // outlives the server's workers
   std::unique_ptr<http::Server> server_;
   // The workers' shards, in worker order: made by worker_router(), visited
   // by /metrics, and gone after the server's workers stop.

@@ -104,6 +104,12 @@ void validate(const GatewayOptions& options) {
           "(" + ms(options.deadline_margin_max) + ") must be at least --deadline-margin (" +
               ms(options.deadline_margin) + ")");
   require(options.client.connection_limit >= 1, "--upstream-connections", "must be at least 1");
+  require(options.upstream_max_body_bytes >= 1, "--upstream-max-body-bytes", "must be at least 1");
+  require(options.upstream_buffer_bytes >= options.upstream_max_body_bytes,
+          "--upstream-buffer-bytes",
+          "(" + std::to_string(options.upstream_buffer_bytes) +
+              ") must be at least --upstream-max-body-bytes (" +
+              std::to_string(options.upstream_max_body_bytes) + ")");
   validate_server(options.server);
 }
 

@@ -60,6 +60,14 @@ struct GatewayOptions {
   // on. Off: it says what failed without them (the log line keeps them),
   // since they tell a client about the network behind the gateway.
   bool expose_upstream_errors = false;
+  // The upstream response bodies buffered at once, over all workers. An
+  // attempt whose body would pass it fails at once as too large (its call
+  // hedges on, or answers 502 saying so) rather than waiting for room: a
+  // wait would hold its connection and deadline on memory that other calls
+  // free at their own pace. The default holds 32 bodies of the largest size.
+  std::size_t upstream_buffer_bytes = 256 * std::size_t{1024 * 1024};
+  // The largest upstream response body one attempt accepts.
+  std::size_t upstream_max_body_bytes = http::default_max_body_bytes;
   http::ServerOptions server;
   http::SessionOptions client;
 };

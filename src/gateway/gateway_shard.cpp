@@ -22,11 +22,12 @@ policy::AdaptiveDelayOptions adaptive_delay_options(const GatewayOptions& option
 GatewayShard::GatewayShard(const GatewayOptions& options,
                            const std::vector<std::string>& upstream_urls,
                            boost::asio::any_io_executor executor, std::size_t worker,
-                           MetricsShard& metrics)
+                           MetricsShard& metrics, http::BodyBudget& upstream_buffer)
     : options_{options},
       upstream_urls_{upstream_urls},
       session_{std::move(executor), options.client},
       metrics_{metrics},
+      upstream_buffer_{upstream_buffer},
       margin_{options.deadline_margin, options.deadline_margin_max} {
   const double budget_percent = options.effective_hedge_budget_percent();
   if (budget_percent > 0) budget_.emplace(budget_percent);
@@ -37,11 +38,14 @@ GatewayShard::GatewayShard(const GatewayOptions& options,
     for (const auto& url : upstream_urls) replica_names_.push_back(replica_name(url));
   }
   attempt_request_.url = upstream_urls.front();
+  attempt_request_.max_body_bytes = options.upstream_max_body_bytes;
   metrics_.record_deadline_margin(margin_.current(DeadlineMargin::Clock::now()));
 }
 
-const http::RequestOptions& GatewayShard::attempt_request(const policy::AttemptContext& context) {
+const http::RequestOptions& GatewayShard::attempt_request(const policy::AttemptContext& context,
+                                                          http::BodyCharge& charge) {
   http::RequestOptions& request = attempt_request_;
+  request.body_charge = &charge;  // read by the session before the next attempt's
   request.headers.resize(context.remaining ? 2 : 1);
   request.headers[0].name = "X-Tailcut-Attempt";
   request.headers[0].value = std::to_string(context.number);

@@ -14,6 +14,7 @@
 #include "gateway/gateway_options.hpp"
 #include "gateway/log_line_limit.hpp"
 #include "gateway/metrics.hpp"
+#include "tailcut/http/body_budget.hpp"
 #include "tailcut/http/session.hpp"
 #include "tailcut/policy/hedge.hpp"
 #include "tailcut/policy/hedge_budget.hpp"
@@ -24,16 +25,20 @@ namespace tailcut::gateway {
 
 class GatewayShard {
  public:
-  // `options` and `upstream_urls` (one or more replicas) outlive the shard;
-  // `executor` is the worker's, `worker` its number.
+  // `options`, `upstream_urls` (one or more replicas) and `upstream_buffer`
+  // (shared by every worker) outlive the shard; `executor` is the worker's,
+  // `worker` its number.
   GatewayShard(const GatewayOptions& options, const std::vector<std::string>& upstream_urls,
-               boost::asio::any_io_executor executor, std::size_t worker, MetricsShard& metrics);
+               boost::asio::any_io_executor executor, std::size_t worker, MetricsShard& metrics,
+               http::BodyBudget& upstream_buffer);
   GatewayShard(const GatewayShard&) = delete;
   GatewayShard& operator=(const GatewayShard&) = delete;
 
   [[nodiscard]] const GatewayOptions& options() const noexcept { return options_; }
   [[nodiscard]] http::Session& session() noexcept { return session_; }
   [[nodiscard]] MetricsShard& metrics() noexcept { return metrics_; }
+  // The upstream bodies buffered at once, over all workers.
+  [[nodiscard]] http::BodyBudget& upstream_buffer() noexcept { return upstream_buffer_; }
   [[nodiscard]] DeadlineMargin& deadline_margin() noexcept { return margin_; }
   // Null when --hedge-budget is 0 (no cap). Per worker, not shared: one
   // bucket for all would be a cache line every worker writes on every
@@ -62,10 +67,11 @@ class GatewayShard {
   // number of them.
   [[nodiscard]] LogLineLimit& bad_request_log() noexcept { return bad_request_log_; }
 
-  // The request of one attempt. Built in place of the previous attempt's:
-  // the session reads it before request() returns, and reusing its
-  // strings' memory saves allocations on every call.
-  const http::RequestOptions& attempt_request(const policy::AttemptContext& context);
+  // The request of one attempt, its body charged to `charge`. Built in
+  // place of the previous attempt's: the session reads it before request()
+  // returns, and reusing its strings' memory saves allocations on every call.
+  const http::RequestOptions& attempt_request(const policy::AttemptContext& context,
+                                              http::BodyCharge& charge);
 
   // Brings this worker's gauges in the metrics up to date: its pool, its
   // hedge delay, its replicas' ejections.
@@ -80,6 +86,7 @@ class GatewayShard {
   const std::vector<std::string>& upstream_urls_;
   http::Session session_;
   MetricsShard& metrics_;
+  http::BodyBudget& upstream_buffer_;
   DeadlineMargin margin_;
   std::optional<policy::HedgeBudget> budget_;
   std::optional<policy::AdaptiveHedgeDelay> adaptive_delay_;

@@ -35,10 +35,24 @@ std::optional<std::string> upstream_failure(const http::ClientResponse& response
   return std::nullopt;
 }
 
+// An attempt refused for the gateway-wide bound on buffered upstream
+// bodies: said without the upstream's address, which it does not depend on.
+async::Failure over_upstream_buffer(const http::BodyCharge& charge) {
+  return async::Failure{
+      async::Error::failed,
+      fmt::format("body_too_large: the upstream's response would take the upstream bodies the "
+                  "gateway holds at once over --upstream-buffer-bytes ({} bytes)",
+                  charge.budget()->limit_bytes())};
+}
+
 // An attempt's response judged: its body, or why it failed (a value, no
 // exception). Not in call_upstream's coroutine, whose frame would hold each
 // temporary.
-async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& outcome) {
+async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& outcome,
+                                          const http::BodyCharge& charge) {
+  if (!outcome && charge.refused()) {
+    return async::Outcome<std::string>::failure(over_upstream_buffer(charge));
+  }
   if (!outcome) return async::Outcome<std::string>::failure(std::move(outcome.failure()));
   if (auto failure = upstream_failure(outcome.value())) {
     return async::Outcome<std::string>::failure(
@@ -50,18 +64,21 @@ async::Outcome<std::string> judge_attempt(async::Outcome<http::ClientResponse>& 
 // Not a coroutine: the request options are handed to the session here,
 // rather than kept in call_upstream's frame.
 asio::awaitable<async::Outcome<http::ClientResponse>> send_attempt(
-    GatewayShard& shard, const policy::AttemptContext& context) {
-  return shard.session().try_request(shard.attempt_request(context));
+    GatewayShard& shard, const policy::AttemptContext& context, http::BodyCharge& charge) {
+  return shard.session().try_request(shard.attempt_request(context, charge));
 }
 
 // One attempt: GET the upstream. The shard outlives every call.
 // Failures, cancellation included, are returned, never thrown: thousands of
 // attempts a second fail or are cancelled, and no exception is raised for
-// them on the way.
+// them on the way. The body is charged to the gateway's upstream buffer
+// while the attempt holds it; the winner's is moved into the answer, which
+// is built as soon as the attempt returns.
 asio::awaitable<async::Outcome<std::string>> call_upstream(GatewayShard* shard,
                                                            policy::AttemptContext context) {
-  auto outcome = co_await send_attempt(*shard, context);
-  co_return judge_attempt(outcome);
+  http::BodyCharge charge{&shard->upstream_buffer()};
+  auto outcome = co_await send_attempt(*shard, context, charge);
+  co_return judge_attempt(outcome, charge);
 }
 
 // The most bytes of a client's text a log line holds: a request's target

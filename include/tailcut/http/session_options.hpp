@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tailcut/http/body_budget.hpp"
 #include "tailcut/http/client_headers.hpp"
 #include "tailcut/http/url.hpp"
 
@@ -86,6 +87,12 @@ struct RequestOptions {
   std::size_t max_redirects = 10;
   // A larger response body fails with ErrorKind::body_too_large.
   std::size_t max_body_bytes = default_max_body_bytes;
+  // When set, the response body's bytes are charged to it as they arrive
+  // (a redirect's or a failed exchange's body given back as it is dropped);
+  // a body its budget has no room for fails as ErrorKind::body_too_large,
+  // with refused() set. The caller keeps it alive over the request, and
+  // releases it when it frees the body.
+  BodyCharge* body_charge = nullptr;
 
   // Stops the request from outside: after request_stop() on its source (on
   // the session's thread), the request ends at once as cancelled (the

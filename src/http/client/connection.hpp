@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tailcut/async/failure.hpp"
+#include "tailcut/http/body_budget.hpp"
 #include "tailcut/http/client_error.hpp"
 #include "tailcut/http/client_headers.hpp"
 #include "tailcut/http/url.hpp"
@@ -66,7 +67,8 @@ struct ExchangeResult {
 
 struct ExchangeLimits {
   std::size_t max_body_bytes = 0;
-  bool head_request = false;  // the response has no body whatever it says
+  bool head_request = false;          // the response has no body whatever it says
+  BodyCharge* body_charge = nullptr;  // RequestOptions::body_charge
 };
 
 class Connection {

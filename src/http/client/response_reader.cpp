@@ -21,9 +21,10 @@ constexpr std::uint32_t max_header_bytes = 64 * 1024;
 class ResponseReader::Parser final : public http::basic_parser<false> {
  public:
   // Room for a typical response's fields, taken at once.
-  Parser() { response.headers.reserve(8); }
+  explicit Parser(BodyCharge* charge) : charge_{charge} { response.headers.reserve(8); }
 
   RawResponse response;
+  bool over_budget = false;  // the body charge was refused
 
  private:
   using string_view = boost::beast::string_view;
@@ -62,29 +63,45 @@ class ResponseReader::Parser final : public http::basic_parser<false> {
     }
   }
 
-  std::size_t on_body_impl(string_view bytes, error_code&) override { return append(bytes); }
+  std::size_t on_body_impl(string_view bytes, error_code& error) override {
+    return append(bytes, error);
+  }
 
   void on_chunk_header_impl(std::uint64_t, string_view, error_code&) override {}
 
-  std::size_t on_chunk_body_impl(std::uint64_t, string_view bytes, error_code&) override {
-    return append(bytes);
+  std::size_t on_chunk_body_impl(std::uint64_t, string_view bytes, error_code& error) override {
+    return append(bytes, error);
   }
 
   void on_finish_impl(error_code&) override {}
 
-  std::size_t append(string_view bytes) {
+  std::size_t append(string_view bytes, error_code& error) {
+    if (charge_ != nullptr && !charge_->grow(bytes.size())) {
+      over_budget = true;
+      error = http::error::body_limit;
+      return 0;
+    }
     response.body.append(bytes.data(), bytes.size());
     return bytes.size();
   }
+
+  BodyCharge* charge_;
 };
 
 ResponseReader::ResponseReader(ExchangeLimits limits, std::string_view peer, std::string_view url)
-    : limits_{limits}, peer_{peer}, url_{url} {}  // parser: at the first byte
+    : limits_{limits}, peer_{peer}, url_{url} {  // parser: at the first byte
+  // A previous exchange's body (a redirect's, a stale connection's) is gone.
+  if (limits_.body_charge != nullptr) limits_.body_charge->release();
+}
 
-ResponseReader::~ResponseReader() = default;
+// A body not taken is dropped with the reader: its charge goes with it.
+ResponseReader::~ResponseReader() {
+  if (!taken_ && limits_.body_charge != nullptr) limits_.body_charge->release();
+}
 
 void ResponseReader::start_parser() {
-  parser_ = std::make_unique<Parser>();
+  if (limits_.body_charge != nullptr) limits_.body_charge->release();  // a 1xx had no body
+  parser_ = std::make_unique<Parser>(limits_.body_charge);
   auto& parser = *parser_;
   parser.header_limit(max_header_bytes);
   parser.body_limit(limits_.max_body_bytes);
@@ -101,6 +118,12 @@ ResponseReader::Fed ResponseReader::feed(boost::beast::flat_buffer& buffer) {
     const std::size_t used = parser_->put(buffer.data(), error);
     buffer.consume(used);
     if (error == http::error::need_more) return Fed::need_more;
+    if (error == http::error::body_limit && parser_->over_budget) {
+      return fail(ErrorKind::body_too_large,
+                  "the response body of " + std::string{url_} +
+                      " would take the bodies buffered at once over their limit (" +
+                      std::to_string(limits_.body_charge->budget()->limit_bytes()) + " bytes)");
+    }
     if (error == http::error::body_limit) {
       return fail(ErrorKind::body_too_large,
                   "the response body of " + std::string{url_} + " is larger than max_body_bytes (" +
@@ -154,6 +177,8 @@ bool ResponseReader::take_usual_response(boost::beast::flat_buffer& buffer) {
     return false;
   }
   const auto length = static_cast<std::size_t>(*head.content_length);
+  // No room: the parser reads it, and fails at the body's first bytes.
+  if (limits_.body_charge != nullptr && !limits_.body_charge->grow(length)) return false;
   received_any_ = true;
   RawResponse& response = usual_.emplace();
   response.status = head.status;
@@ -188,6 +213,7 @@ std::string ResponseReader::progress() const {
 }
 
 RawResponse ResponseReader::take() {
+  taken_ = true;  // the body and its charge are the caller's now
   if (usual_) {
     RawResponse response = std::move(*usual_);
     usual_.reset();

@@ -31,6 +31,7 @@ class ResponseReader {
   // misbehaving upstream is routine for a gateway, and an exception costs
   // every coroutine frame it crosses), on bytes that are not HTTP or a
   // header over 64 KiB (ErrorKind::protocol), or on a body over the limit
+  // or with no room left in the body charge's budget
   // (ErrorKind::body_too_large).
   [[nodiscard]] Fed feed(boost::beast::flat_buffer& buffer);
 
@@ -61,6 +62,7 @@ class ResponseReader {
   std::optional<RawResponse> usual_;  // read by take_usual_response()
   async::Failure error_;              // why feed() failed
   bool received_any_ = false;
+  bool taken_ = false;  // take() handed the body on
 };
 
 }  // namespace tailcut::http::detail

@@ -46,6 +46,7 @@ class RequestPlan {
         follow_redirects_{options.follow_redirects},
         max_redirects_{options.max_redirects},
         max_body_bytes_{options.max_body_bytes},
+        body_charge_{options.body_charge},
         stop_{options.stop} {}
 
   [[nodiscard]] const PreparedRequest& request() const noexcept { return request_; }
@@ -54,7 +55,8 @@ class RequestPlan {
   [[nodiscard]] const std::stop_token& stop() const noexcept { return stop_; }
   [[nodiscard]] ExchangeLimits limits() const noexcept {
     return ExchangeLimits{.max_body_bytes = max_body_bytes_,
-                          .head_request = request_.method == boost::beast::http::verb::head};
+                          .head_request = request_.method == boost::beast::http::verb::head,
+                          .body_charge = body_charge_};
   }
 
   // The final response, or nullopt after switching to the redirect target.
@@ -91,6 +93,7 @@ class RequestPlan {
   bool follow_redirects_;
   std::size_t max_redirects_;
   std::size_t max_body_bytes_;
+  BodyCharge* body_charge_;
   std::size_t redirects_ = 0;
   std::stop_token stop_;
 };
