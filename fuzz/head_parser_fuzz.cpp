@@ -196,7 +196,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::size_t limit_seed = data[0] >> 2;  // 0..63
 
   ServerOptions options;
-  ExchangeLimits limits{4096, false};
+  ExchangeLimits limits{4096, false, nullptr};
   if (small_limits) {
     options.max_header_bytes = 32 + limit_seed * 4;
     options.max_body_bytes = limit_seed;

@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 2) return 0;
   const std::string_view bytes{reinterpret_cast<const char*>(data) + 2, size - 2};
   const std::size_t split = bytes.empty() ? 0 : data[0] % (bytes.size() + 1);
-  const ExchangeLimits limits{max_body_bytes, (data[1] & 1) != 0};
+  const ExchangeLimits limits{max_body_bytes, (data[1] & 1) != 0, nullptr};
 
   ResponseReader reader{limits, "127.0.0.1:1", "http://127.0.0.1:1/fuzz"};
   boost::beast::flat_buffer buffer;
