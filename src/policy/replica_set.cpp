@@ -31,6 +31,12 @@ void check(std::size_t count, const ReplicaSetOptions& options) {
   if (options.decay <= std::chrono::milliseconds::zero()) {
     throw std::invalid_argument{"replica set: the decay time constant must be positive"};
   }
+  if (!(options.sample_weight > 0.0 && options.sample_weight <= 1.0)) {
+    throw std::invalid_argument{"replica set: sample_weight must be above 0 and at most 1"};
+  }
+  if (!(options.first_attempt_slow_factor >= 1.0)) {
+    throw std::invalid_argument{"replica set: first_attempt_slow_factor must be at least 1"};
+  }
 }
 
 }  // namespace
@@ -57,37 +63,59 @@ std::size_t ReplicaSet::ejected_count(Clock::time_point now) const noexcept {
                                                 [&](const Replica& r) { return is_out(r, now); }));
 }
 
+double ReplicaSet::expected_latency(const Replica& replica, Clock::time_point now) const noexcept {
+  if (!replica.has_sample) return min_latency_ns;  // a replica never measured is tried first
+  // Decays toward zero while nobody calls it (Finagle's peak EWMA does the
+  // same): a replica that was slow is tried again after a while.
+  const double idle = Nanoseconds{now - replica.last_sample}.count();
+  const double decay = Nanoseconds{options_.decay}.count();
+  return std::max(std::exp(replica.log_latency_ns - std::max(idle, 0.0) / decay), min_latency_ns);
+}
+
 double ReplicaSet::cost(const Replica& replica, Clock::time_point now) const noexcept {
-  double expected = 0;  // a replica never measured is tried first
-  if (replica.has_sample) {
-    // Decays toward zero while nobody calls it (Finagle's peak EWMA does
-    // the same): a replica that was slow is tried again after a while.
-    const double idle = Nanoseconds{now - replica.last_sample}.count();
-    const double decay = Nanoseconds{options_.decay}.count();
-    expected = replica.latency_ns * std::exp(-std::max(idle, 0.0) / decay);
-  }
-  return std::max(expected, min_latency_ns) * static_cast<double>(replica.in_flight + 1);
+  return expected_latency(replica, now) * static_cast<double>(replica.in_flight + 1);
+}
+
+bool ReplicaSet::may_go_first(const Replica& replica, double best_latency,
+                              Clock::time_point now) const noexcept {
+  // Below a millisecond, differences are noise to a hedge.
+  constexpr double noise_ns = 1e6;
+  if (is_out(replica, now)) return false;
+  // Not measured yet: one first attempt at a time until its first answer,
+  // so that a slow replica is not handed a burst of calls at start.
+  if (!replica.has_sample) return replica.in_flight == 0;
+  return expected_latency(replica, now) <=
+         options_.first_attempt_slow_factor * std::max(best_latency, noise_ns);
 }
 
 ReplicaSet::Index ReplicaSet::pick_first(Clock::time_point now) {
   const std::size_t count = replicas_.size();
   if (count == 1) return 0;
-  // Two distinct replicas that are in: at most half are out, so a bounded
-  // number of draws finds them; a scan settles the rare unlucky case.
-  auto draw_in = [&](std::size_t skip) -> Index {
+  double best = std::numeric_limits<double>::infinity();
+  for (const Replica& replica : replicas_) {
+    if (replica.has_sample && !is_out(replica, now)) {
+      best = std::min(best, expected_latency(replica, now));
+    }
+  }
+  // Two distinct replicas that may go first, drawn at random: a bounded
+  // number of draws, then a scan for the rare unlucky case.
+  auto draw = [&](std::optional<Index> skip) -> std::optional<Index> {
     for (int tries = 0; tries < 16; ++tries) {
       const Index index = next_random() % count;
-      if (index != skip && !is_out(replicas_[index], now)) return index;
+      if (index != skip && may_go_first(replicas_[index], best, now)) return index;
     }
     for (Index index = 0; index < count; ++index) {
-      if (index != skip && !is_out(replicas_[index], now)) return index;
+      if (index != skip && may_go_first(replicas_[index], best, now)) return index;
     }
-    return skip;
+    return std::nullopt;
   };
-  const Index first = draw_in(count);
-  const Index second = draw_in(first);
-  if (second == first) return first;
-  return cost(replicas_[second], now) < cost(replicas_[first], now) ? second : first;
+  const auto first = draw(std::nullopt);
+  // None may (every replica measured so far is out, the others busy with
+  // their first attempt): the cheapest that is in.
+  if (!first) return pick_next({}, now);
+  const auto second = draw(first);
+  if (!second) return *first;
+  return cost(replicas_[*second], now) < cost(replicas_[*first], now) ? *second : *first;
 }
 
 ReplicaSet::Index ReplicaSet::pick_next(std::span<const Index> tried, Clock::time_point now) {
@@ -114,16 +142,19 @@ ReplicaSet::Index ReplicaSet::pick_next(std::span<const Index> tried, Clock::tim
 void ReplicaSet::on_attempt_start(Index replica) noexcept { ++replicas_[replica].in_flight; }
 
 void ReplicaSet::add_sample(Replica& replica, double latency_ns, Clock::time_point now) noexcept {
-  if (!replica.has_sample) {
-    replica.latency_ns = latency_ns;
-    replica.has_sample = true;
-  } else {
-    // Weighted by the time since the last sample: an average over about
-    // `decay` of time, whatever the request rate.
-    const double since = std::max(Nanoseconds{now - replica.last_sample}.count(), 0.0);
-    const double keep = std::exp(-since / Nanoseconds{options_.decay}.count());
-    replica.latency_ns = replica.latency_ns * keep + latency_ns * (1.0 - keep);
-  }
+  const double log_latency = std::log(std::max(latency_ns, min_latency_ns));
+  // In the log domain (a geometric mean): a heavy tail's rare slow answer
+  // moves the estimate by a factor, not by its whole size, so a healthy
+  // replica with a few slow answers stays far from a slow one.
+  // An estimate nobody refreshed for a while is stale: the newer the
+  // answer is against it, the more that answer weighs.
+  const double since = std::max(Nanoseconds{now - replica.last_sample}.count(), 0.0);
+  const double weight = std::max(options_.sample_weight,
+                                 1.0 - std::exp(-since / Nanoseconds{options_.decay}.count()));
+  replica.log_latency_ns =
+      replica.has_sample ? replica.log_latency_ns + weight * (log_latency - replica.log_latency_ns)
+                         : log_latency;
+  replica.has_sample = true;
   replica.last_sample = now;
 }
 
@@ -160,7 +191,7 @@ void ReplicaSet::on_attempt_end(Index index, Result result, Clock::duration elap
       maybe_eject(replica, now);
       break;
     case Result::cancelled:
-      if (!replica.has_sample || elapsed_ns > replica.latency_ns) {
+      if (replica.has_sample && elapsed_ns > std::exp(replica.log_latency_ns)) {
         add_sample(replica, elapsed_ns, now);
       }
       break;
@@ -170,8 +201,8 @@ void ReplicaSet::on_attempt_end(Index index, Result result, Clock::duration elap
 ReplicaSet::ReplicaState ReplicaSet::state(Index index, Clock::time_point now) const noexcept {
   const Replica& replica = replicas_[index];
   return ReplicaState{
-      .expected_latency =
-          std::chrono::duration_cast<Clock::duration>(Nanoseconds{replica.latency_ns}),
+      .expected_latency = std::chrono::duration_cast<Clock::duration>(
+          Nanoseconds{replica.has_sample ? std::exp(replica.log_latency_ns) : 0.0}),
       .in_flight = replica.in_flight,
       .consecutive_failures = replica.consecutive_failures,
       .ejected = is_out(replica, now),

@@ -67,8 +67,9 @@ TEST(GatewayReplicas, CallsSucceedAndLeaveAFailingReplica) {
   gateway.stop();
   const auto to_broken = broken.simulator->counters().received;
   EXPECT_LE(to_broken, 6U) << "a replica failing at once kept getting attempts";
-  EXPECT_GT(first.simulator->counters().received, 10U);
-  EXPECT_GT(second.simulator->counters().received, 10U);
+  // Every call was answered by a healthy replica.
+  EXPECT_GE(first.simulator->counters().received + second.simulator->counters().received,
+            static_cast<std::uint64_t>(calls));
 }
 
 TEST(GatewayReplicas, AnExtraAttemptGoesToAnotherReplica) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <vector>
@@ -63,6 +64,38 @@ TEST(ReplicaSet, AttemptsInFlightCountAgainstAReplica) {
   answer(replicas, 1, 10ms, start);
   for (int i = 0; i < 5; ++i) replicas.on_attempt_start(0);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(replicas.pick_first(start), 1U);
+}
+
+// Many attempts in flight on the fast replicas do not make a replica ten
+// times slower the better choice for a first attempt.
+TEST(ReplicaSet, AMuchSlowerReplicaGetsNoFirstAttemptWhateverIsInFlight) {
+  ReplicaSet replicas{3};
+  answer(replicas, 0, 300ms, start);
+  answer(replicas, 1, 30ms, start);
+  answer(replicas, 2, 30ms, start);
+  for (int i = 0; i < 25; ++i) {
+    replicas.on_attempt_start(1);
+    replicas.on_attempt_start(2);
+  }
+  for (int i = 0; i < 100; ++i) EXPECT_NE(replicas.pick_first(start), 0U);
+  std::array<ReplicaSet::Index, 1> tried{1};
+  EXPECT_EQ(replicas.pick_next(tried, start), 0U) << "extra attempts still reach it";
+}
+
+TEST(ReplicaSet, AReplicaNotMeasuredYetGetsOneFirstAttemptAtATime) {
+  ReplicaSet replicas{3};
+  std::vector<int> started(3);
+  for (int call = 0; call < 30; ++call) {
+    const auto index = replicas.pick_first(start);
+    replicas.on_attempt_start(index);  // none answers yet
+    ++started[index];
+  }
+  // The first three went one to each; the rest were spread by attempts in flight.
+  EXPECT_GE(*std::min_element(started.begin(), started.end()), 1);
+  replicas.on_attempt_end(0, Result::success, 300ms, start + 300ms);
+  replicas.on_attempt_end(1, Result::success, 10ms, start + 300ms);
+  replicas.on_attempt_end(2, Result::success, 10ms, start + 300ms);
+  for (int i = 0; i < 50; ++i) EXPECT_NE(replicas.pick_first(start + 300ms), 0U);
 }
 
 TEST(ReplicaSet, LaterAttemptsGoToReplicasNotTriedYet) {
@@ -141,6 +174,7 @@ TEST(ReplicaSet, RejectsOptionsOutOfRange) {
   EXPECT_THROW(ReplicaSet(0), std::invalid_argument);
   EXPECT_THROW(ReplicaSet(2, {.failures_to_eject = 0}), std::invalid_argument);
   EXPECT_THROW(ReplicaSet(2, {.base_ejection = 2s, .max_ejection = 1s}), std::invalid_argument);
+  EXPECT_THROW(ReplicaSet(2, {.first_attempt_slow_factor = 0.5}), std::invalid_argument);
 }
 
 }  // namespace

@@ -2,9 +2,14 @@
 // replicas are left out for a while because they keep failing.
 //
 // - The first attempt of a call goes to the better of two replicas drawn at
-//   random (power of two choices) by expected latency: an exponentially
-//   weighted moving average of its latency, times its attempts in flight
-//   plus one (Finagle's P2C-EWMA, Envoy's least-request).
+//   random (power of two choices) by expected latency: a moving
+//   geometric average of its recent latencies, times its attempts in flight
+//   plus one (Finagle's P2C-EWMA, Envoy's least-request). A replica
+//   expected to be several times slower than the best one
+//   (first_attempt_slow_factor) is not drawn: attempts in flight elsewhere
+//   must not make a slow replica look like the better choice, since a slow
+//   first attempt is what hedging then pays for. A replica not measured
+//   yet gets one first attempt at a time until its first answer.
 // - Each later attempt of the call goes to the best replica the call has not
 //   tried yet, while one is left; then to the best one overall.
 // - Passive outlier ejection: a replica that fails `failures_to_eject` times
@@ -39,10 +44,17 @@ struct ReplicaSetOptions {
   std::size_t failures_to_eject = 5;
   std::chrono::milliseconds base_ejection{1000};
   std::chrono::milliseconds max_ejection{30000};
-  std::chrono::milliseconds decay{10000};  // the EWMA's time constant
+  // The weight of each answer in a replica's expected latency: a moving
+  // average of the logarithms of its latencies (a geometric mean).
+  double sample_weight = 0.1;
+  // How fast the estimate of a replica nobody calls decays toward zero.
+  std::chrono::milliseconds decay{10000};
   // What a failure counts as in the latency estimate when it came faster:
   // a replica that fails at once must not look like the fastest.
   std::chrono::milliseconds failure_penalty{1000};
+  // A replica expected to be more than this many times slower than the
+  // best one gets no first attempt (it still gets extra attempts).
+  double first_attempt_slow_factor = 3.0;
 };
 
 class ReplicaSet {
@@ -85,7 +97,7 @@ class ReplicaSet {
 
  private:
   struct Replica {
-    double latency_ns = 0;  // EWMA
+    double log_latency_ns = 0;  // the moving average of ln(latency in ns)
     bool has_sample = false;
     Clock::time_point last_sample{};
     std::size_t in_flight = 0;
@@ -97,7 +109,11 @@ class ReplicaSet {
   };
 
   [[nodiscard]] bool is_out(const Replica& replica, Clock::time_point now) const noexcept;
+  [[nodiscard]] double expected_latency(const Replica& replica,
+                                        Clock::time_point now) const noexcept;
   [[nodiscard]] double cost(const Replica& replica, Clock::time_point now) const noexcept;
+  [[nodiscard]] bool may_go_first(const Replica& replica, double best_latency,
+                                  Clock::time_point now) const noexcept;
   void add_sample(Replica& replica, double latency_ns, Clock::time_point now) noexcept;
   void maybe_eject(Replica& replica, Clock::time_point now) noexcept;
   [[nodiscard]] std::uint64_t next_random() noexcept;
