@@ -215,5 +215,28 @@ TEST_F(ServerFramingTest, EmptyLinesBeforeARequestAreIgnored) {
   EXPECT_EQ(server_->stats().connections_accepted, 1u);
 }
 
+// An empty line after a request is not the start of the next: the
+// connection waits for one under the idle timeout, not the header timeout.
+TEST_F(ServerFramingTest, AnEmptyLineAfterARequestLeavesTheConnectionIdle) {
+  Router router;
+  router.add(bhttp::verb::get, "/describe", testing::describe_request);
+  ServerOptions options;
+  options.threads = 1;
+  options.header_timeout = 200ms;
+  options.idle_timeout = 5s;
+  options.error_log = log_.sink();
+  Server server{std::move(options), std::move(router)};
+  server.start();
+  for (const std::string_view after : {"\r\n"sv, "\r\n\r\n"sv, "\r"sv}) {
+    SCOPED_TRACE(after.size());
+    ServerTestClient client{server.port()};
+    client.send(std::string{"GET /describe HTTP/1.1\r\nHost: test\r\n\r\n"} + std::string{after});
+    const auto reply = client.read_response();
+    ASSERT_TRUE(reply.response) << reply.error.message();
+    EXPECT_EQ(reply.response->result(), bhttp::status::ok);
+    EXPECT_FALSE(client.wait_for_close(600ms));  // three header timeouts
+  }
+}
+
 }  // namespace
 }  // namespace tailcut::http

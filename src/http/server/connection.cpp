@@ -111,8 +111,12 @@ awaitable<void> ServerConnection::run() {
       // Here rather than in a coroutine of its own: once per request.
       if (begin_wait_for_request(first)) {
         boost::system::error_code error;
-        const std::size_t received = co_await read_some(buffer_.prepare(first_read_bytes), error);
-        buffer_.commit(received);
+        // Empty lines before the request (RFC 9112 2.2): still waiting,
+        // under the same timeout.
+        do {
+          const std::size_t received = co_await read_some(buffer_.prepare(first_read_bytes), error);
+          buffer_.commit(received);
+        } while (!error && !starts_request(buffer_));
         if (!end_wait_for_request(first, error)) break;
       }
       if (!co_await serve_request()) break;
@@ -127,10 +131,11 @@ awaitable<void> ServerConnection::run() {
 
 // Waits for the first bytes of the next request under the idle timeout; on a
 // new connection under the header timeout, which counts from its opening.
-// Returns false when the next request is there already (pipelined).
+// Returns false when the next request is there already (pipelined); empty
+// lines after the last one are not.
 bool ServerConnection::begin_wait_for_request(bool first) {
   const ServerOptions& options = core_.options();
-  if (buffer_.size() > 0) {
+  if (starts_request(buffer_)) {
     phase_ = Phase::reading_request;
     watchdog_.expires_after(options.header_timeout);
     return false;

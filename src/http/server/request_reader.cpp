@@ -83,6 +83,11 @@ void skip_empty_lines(boost::beast::flat_buffer& buffer) {
 
 bool is_lone_cr(const boost::beast::flat_buffer& buffer) { return buffered_text(buffer) == "\r"sv; }
 
+bool starts_request(boost::beast::flat_buffer& buffer) {
+  skip_empty_lines(buffer);
+  return buffer.size() > 0 && !is_lone_cr(buffer);
+}
+
 void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
   char* const bytes = static_cast<char*>(buffer.data().data());
   const std::string_view buffered{bytes, buffer.size()};
@@ -141,8 +146,7 @@ Request release_request(RequestParser& parser, const HeadFields& head) {
 std::optional<Request> take_buffered_request(boost::beast::flat_buffer& buffer,
                                              const ServerOptions& options,
                                              boost::system::error_code& error, bool fast_path) {
-  skip_empty_lines(buffer);
-  if (buffer.size() == 0 || is_lone_cr(buffer)) return std::nullopt;
+  if (!starts_request(buffer)) return std::nullopt;
   if (fast_path) {
     std::size_t usual_bytes = 0;
     if (auto request = read_usual_request(buffered_text(buffer), options, usual_bytes)) {

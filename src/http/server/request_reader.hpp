@@ -32,6 +32,11 @@ void skip_empty_lines(boost::beast::flat_buffer& buffer);
 // be given to Beast's parser (which refuses it) until more comes.
 [[nodiscard]] bool is_lone_cr(const boost::beast::flat_buffer& buffer);
 
+// Drops the empty lines at the front of `buffer`: whether what is left
+// starts a request (not a lone CR, which may start one more empty line).
+// Empty lines alone are no request yet: they start no header timeout.
+[[nodiscard]] bool starts_request(boost::beast::flat_buffer& buffer);
+
 // RFC 9110 2.5: a request in a higher minor version of HTTP/1 (HTTP/1.2 to
 // HTTP/1.9) is served as HTTP/1.1; Beast refuses every version but 1.0 and
 // 1.1, so the request line at the front of `buffer` is rewritten.
