@@ -148,6 +148,23 @@ TEST_F(ServerFramingTest, MissingRepeatedOrInvalidHostIs400) {
   expect_refused("GET /describe HTTP/1.1\r\nHost: user@a\r\n\r\n", "", bhttp::status::bad_request);
 }
 
+// RFC 9112 5.2: a framing field continued on a further line (obs-fold) is
+// refused, whatever its joined value would say; another field may be.
+TEST_F(ServerFramingTest, AFramingFieldContinuedOnAFurtherLineIs400) {
+  expect_refused(post_head("Transfer-Encoding: \r\n chunked\r\n"), "0\r\n\r\n",
+                 bhttp::status::bad_request);
+  expect_refused(post_head("Transfer-Encoding: chunked\r\n\t\r\n"), "0\r\n\r\n",
+                 bhttp::status::bad_request);
+  expect_refused(post_head("Content-Length:\r\n 5\r\n"), "12345", bhttp::status::bad_request);
+  expect_refused("GET /describe HTTP/1.1\r\nHost: \r\n test\r\n\r\n", "",
+                 bhttp::status::bad_request);
+  ServerTestClient client{server_->port()};
+  client.send(post_head("X-Folded: a\r\n b\r\nContent-Length: 2\r\n") + "ok");
+  const auto reply = client.read_response();
+  ASSERT_TRUE(reply.response) << reply.error.message();
+  EXPECT_EQ(reply.response->result(), bhttp::status::ok) << reply.response->body();
+}
+
 // The shapes next to the refused ones are served, and a request after
 // them on the same connection too.
 TEST_F(ServerFramingTest, ValidFramingIsServed) {

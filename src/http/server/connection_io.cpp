@@ -62,9 +62,14 @@ awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
   RequestParser parser;
   set_limits(parser, options);
 
-  co_await parse(parser, ParseUntil::header_done, error);
+  const std::size_t head_size = co_await parse(parser, ParseUntil::header_done, error);
   HeadFields head;
-  if (!error) head = check_head(parser, error);  // before the body and any 100 Continue
+  if (!error) {
+    // Before the body and any 100 Continue.
+    const std::string_view head_bytes{static_cast<const char*>(buffer_.data().data()), head_size};
+    head = check_head(parser, head_bytes, error);
+  }
+  buffer_.consume(head_size);
   if (!error && !parser.is_done()) {
     watchdog_.expires_after(options.body_timeout);
     if (expects_continue(parser.get())) {
@@ -79,9 +84,11 @@ awaitable<void> ServerConnection::read_request(std::optional<Request>& request,
 // Feeds the parser what the buffer holds, reading more only while it needs
 // more: what Beast's http::async_read does, without the composed operations
 // and the trip through the scheduler that cost more than the rest of
-// reading a small request (which is usually in the buffer already).
-awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
-                                        boost::system::error_code& error) {
+// reading a small request (which is usually in the buffer already). Until
+// header_done, returns the head's size: its bytes are left at the front of
+// the buffer, for the caller to check and consume; 0 otherwise.
+awaitable<std::size_t> ServerConnection::parse(RequestParser& parser, ParseUntil until,
+                                               boost::system::error_code& error) {
   const auto finished = [&] {
     return until == ParseUntil::header_done ? parser.is_header_done() : parser.is_done();
   };
@@ -93,10 +100,10 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     }
     if (buffer_.size() > 0 && (parser.is_header_done() || !is_lone_cr(buffer_))) {
       const std::size_t used = parser.put(buffer_.data(), error);
+      if (error == bhttp::error::need_more) error = {};
+      if (!error && until == ParseUntil::header_done && parser.is_header_done()) co_return used;
       buffer_.consume(used);
-      if (error && error != bhttp::error::need_more) co_return;
-      error = {};
-      if (finished()) co_return;
+      if (error || finished()) co_return 0;
       if (used > 0 && buffer_.size() > 0) continue;
     }
     const std::size_t room =
@@ -106,13 +113,13 @@ awaitable<void> ServerConnection::parse(RequestParser& parser, ParseUntil until,
     if (error == boost::asio::error::eof) {
       if (!parser.got_some()) {
         error = bhttp::error::end_of_stream;
-        co_return;
+        co_return 0;
       }
       parser.put_eof(error);  // ends a message delimited by the close, or fails it
       if (!error && !finished()) error = bhttp::error::partial_message;
-      co_return;
+      co_return 0;
     }
-    if (error) co_return;
+    if (error) co_return 0;
   }
 }
 

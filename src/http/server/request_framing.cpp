@@ -68,6 +68,26 @@ constexpr std::array<bool, 256> make_host_table() {
 }
 constexpr std::array<bool, 256> host_bytes = make_host_table();
 
+// The fields FramingFields notes.
+enum class FramingField { other, host, content_length, transfer_encoding };
+
+FramingField framing_field_named(std::string_view name) noexcept {
+  switch (name.size()) {
+    case 4:
+      if (equals_lower(name, "host")) return FramingField::host;
+      break;
+    case 14:
+      if (equals_lower(name, "content-length")) return FramingField::content_length;
+      break;
+    case 17:
+      if (equals_lower(name, "transfer-encoding")) return FramingField::transfer_encoding;
+      break;
+    default:
+      break;
+  }
+  return FramingField::other;
+}
+
 class FramingCategory final : public boost::system::error_category {
  public:
   [[nodiscard]] const char* name() const noexcept override { return "tailcut.request_framing"; }
@@ -95,6 +115,9 @@ class FramingCategory final : public boost::system::error_category {
         return "its Host field is not a host and an optional port";
       case FramingError::framing_mismatch:
         return "the end of its body is ambiguous";
+      case FramingError::folded_framing_field:
+        return "its Host, Content-Length or Transfer-Encoding field is continued on a further "
+               "line (obs-fold)";
     }
     return "the framing of its body is invalid";
   }
@@ -112,18 +135,36 @@ boost::system::error_code make_error_code(FramingError error) noexcept {
 }
 
 void FramingFields::note(std::string_view name, std::string_view value) noexcept {
-  switch (name.size()) {
-    case 4:
-      if (equals_lower(name, "host")) note_host(value);
+  switch (framing_field_named(name)) {
+    case FramingField::host:
+      note_host(value);
       break;
-    case 14:
-      if (equals_lower(name, "content-length")) note_content_length(value);
+    case FramingField::content_length:
+      note_content_length(value);
       break;
-    case 17:
-      if (equals_lower(name, "transfer-encoding")) note_transfer_encoding(value);
+    case FramingField::transfer_encoding:
+      note_transfer_encoding(value);
       break;
-    default:
+    case FramingField::other:
       break;
+  }
+}
+
+// A line that starts with a space or tab continues the field line before it.
+void FramingFields::note_folds(std::string_view head) noexcept {
+  std::string_view name;                       // of the last field line
+  std::size_t line_start = head.find("\r\n");  // after the request line
+  while (line_start != std::string_view::npos) {
+    line_start += 2;
+    const std::size_t line_end = head.find("\r\n", line_start);
+    const std::string_view line = head.substr(line_start, line_end - line_start);
+    if (line.empty()) return;  // the head's end
+    if (!is_space(line.front())) {
+      name = line.substr(0, line.find(':'));
+    } else if (framing_field_named(name) != FramingField::other) {
+      framing_field_folded_ = true;
+    }
+    line_start = line_end;
   }
 }
 
@@ -167,8 +208,10 @@ BodyFraming FramingFields::decide(unsigned version,
                                   boost::system::error_code& error) const noexcept {
   error = {};
   BodyFraming framing;
-  // RFC 9112 3.2.
-  if (host_count_ > 1) {
+  if (framing_field_folded_) {
+    error = FramingError::folded_framing_field;
+  } else if (host_count_ > 1) {  // RFC 9112 3.2
+
     error = FramingError::repeated_host;
   } else if (host_count_ == 0 && version >= 11) {
     error = FramingError::missing_host;

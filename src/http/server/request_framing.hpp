@@ -25,8 +25,9 @@ enum class FramingError {
   conflicting_content_length,  // different numbers
   missing_host,                // HTTP/1.1 without Host
   repeated_host,
-  bad_host,          // not a host and an optional port
-  framing_mismatch,  // Beast's parser framed the body otherwise (a safeguard)
+  bad_host,              // not a host and an optional port
+  framing_mismatch,      // Beast's parser framed the body otherwise (a safeguard)
+  folded_framing_field,  // Host, Content-Length or Transfer-Encoding continued (obs-fold)
 };
 
 [[nodiscard]] const boost::system::error_category& framing_category() noexcept;
@@ -45,6 +46,13 @@ class FramingFields {
  public:
   // Notes one field; fields of other names are ignored.
   void note(std::string_view name, std::string_view value) noexcept;
+  // Notes the fields continued on a further line (obs-fold, RFC 9112 5.2)
+  // in `head`, the request head's bytes from its request line on: a parser
+  // joins such lines, so their values no longer tell. Host, Content-Length
+  // and Transfer-Encoding may not be continued (RFC 9112 5.2 lets a server
+  // refuse them): a value read otherwise by another parser would frame the
+  // body otherwise.
+  void note_folds(std::string_view head) noexcept;
 
   // The body's framing for a request of `version` (10 or 11) with the noted
   // fields, or in `error` why it is refused.
@@ -56,6 +64,7 @@ class FramingFields {
   void note_content_length(std::string_view value) noexcept;
   void note_transfer_encoding(std::string_view value) noexcept;
 
+  bool framing_field_folded_ = false;
   unsigned host_count_ = 0;
   bool host_valid_ = true;
   bool has_content_length_ = false;
@@ -69,12 +78,15 @@ class FramingFields {
 };
 
 // The framing of a request whose fields are `fields` (a range of items with
-// name_string() and value(), as Beast's), see FramingFields::decide.
+// name_string() and value(), as Beast's), read from `head` (see
+// FramingFields::note_folds), see FramingFields::decide.
 template <typename Fields>
 [[nodiscard]] BodyFraming decide_request_framing(unsigned version, const Fields& fields,
+                                                 std::string_view head,
                                                  boost::system::error_code& error) noexcept {
   FramingFields noted;
   for (const auto& field : fields) noted.note(field.name_string(), field.value());
+  noted.note_folds(head);
   return noted.decide(version, error);
 }
 

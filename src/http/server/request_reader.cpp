@@ -52,7 +52,12 @@ std::optional<Request> parse_buffered_request(boost::beast::flat_buffer& buffer,
       error = {};
       return std::nullopt;
     }
-    if (!error && !head_was_done && parser.is_header_done()) head = check_head(parser, error);
+    if (!error && !head_was_done && parser.is_header_done()) {
+      // Beast reads a head in one piece, once all of it is there.
+      const std::string_view head_bytes{static_cast<const char*>(bytes.data()) + used - parsed,
+                                        parsed};
+      head = check_head(parser, head_bytes, error);
+    }
     if (error) return std::nullopt;
     if (parsed == 0) break;
     // A body announced but not all here: left to the reads, before this
@@ -103,9 +108,10 @@ void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer) {
   }
 }
 
-HeadFields check_head(const RequestParser& parser, boost::system::error_code& error) {
+HeadFields check_head(const RequestParser& parser, std::string_view head_bytes,
+                      boost::system::error_code& error) {
   const Request& request = parser.get();
-  const BodyFraming framing = decide_request_framing(request.version(), request, error);
+  const BodyFraming framing = decide_request_framing(request.version(), request, head_bytes, error);
   if (error) return {};
   const auto beast_length = parser.content_length();
   bool agrees = false;

@@ -46,10 +46,11 @@ void read_higher_minor_version_as_1_1(boost::beast::flat_buffer& buffer);
 // section adds (see release_request); empty for other requests.
 using HeadFields = std::vector<const Request::value_type*>;
 
-// Once `parser` has read a head: sets `error` (request_framing.hpp) when
-// its framing or Host is refused, or when Beast framed its body otherwise
-// than the server's decision.
-[[nodiscard]] HeadFields check_head(const RequestParser& parser, boost::system::error_code& error);
+// Once `parser` has read a head, whose bytes are `head_bytes`: sets `error`
+// (request_framing.hpp) when its framing or Host is refused, or when Beast
+// framed its body otherwise than the server's decision.
+[[nodiscard]] HeadFields check_head(const RequestParser& parser, std::string_view head_bytes,
+                                    boost::system::error_code& error);
 
 // The request `parser` has read, without the fields of a chunked body's
 // trailer section, which Beast adds to the head's (`head`): RFC 9112 7.1.2

@@ -65,7 +65,8 @@ class ServerConnection {
   // in the caller's frame for as long as the connection lives.
   awaitable<void> read_request(std::optional<Request>& request, boost::system::error_code& error);
   enum class ParseUntil { header_done, done };
-  awaitable<void> parse(RequestParser& parser, ParseUntil until, boost::system::error_code& error);
+  awaitable<std::size_t> parse(RequestParser& parser, ParseUntil until,
+                               boost::system::error_code& error);
   awaitable<std::size_t> read_some(boost::asio::mutable_buffer space,
                                    boost::system::error_code& error);
   // The handler is about to run / has run (see serve_request()).
