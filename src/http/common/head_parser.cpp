@@ -137,29 +137,6 @@ Iterator skip_token(Iterator p, Iterator end) { return skip(p, end, is_token); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
-
-// ASCII case-insensitive, for a token or a field value against `lower`,
-// made of lower-case letters and '-' only. Setting bit 0x20 of a byte turns
-// an upper-case letter into its lower case; of the bytes a token or value
-// holds, no other one becomes a lower-case letter or '-'. Eight at a time.
-bool equals_lower(std::string_view text, std::string_view lower) {
-  if (text.size() != lower.size()) return false;
-  constexpr std::uint64_t case_bits = 0x2020202020202020;
-  std::size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    std::uint64_t word = 0;
-    std::uint64_t expected = 0;
-    std::memcpy(&word, text.data() + i, sizeof word);
-    std::memcpy(&expected, lower.data() + i, sizeof expected);
-    if ((word | case_bits) != expected) return false;
-  }
-  for (; i < text.size(); ++i) {
-    if (static_cast<char>(text[i] | 0x20) != lower[i]) return false;
-  }
-  return true;
-}
-
 // "HTTP/1.1" or "HTTP/1.0".
 bool read_version(Iterator& p, Iterator end, int& version) {
   constexpr std::string_view prefix = "HTTP/1.";
@@ -262,6 +239,26 @@ bool read_fields(Iterator p, Iterator begin, Iterator end, ParsedHead& head) {
 }
 
 }  // namespace
+
+// Setting bit 0x20 of a byte turns an upper-case letter into its lower
+// case; of the bytes a token or value holds (no CR), no other one becomes a
+// lower-case letter or '-'. Eight at a time.
+bool equals_lower(std::string_view text, std::string_view lower) noexcept {
+  if (text.size() != lower.size()) return false;
+  constexpr std::uint64_t case_bits = 0x2020202020202020;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::uint64_t expected = 0;
+    std::memcpy(&word, text.data() + i, sizeof word);
+    std::memcpy(&expected, lower.data() + i, sizeof expected);
+    if ((word | case_bits) != expected) return false;
+  }
+  for (; i < text.size(); ++i) {
+    if (static_cast<char>(text[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
 
 bool is_token(std::string_view text) noexcept {
   const Iterator end = text.data() + text.size();

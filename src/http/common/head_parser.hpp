@@ -57,4 +57,11 @@ struct ParsedHead {
 [[nodiscard]] bool is_token(std::string_view text) noexcept;
 [[nodiscard]] bool parse_response_head(std::string_view bytes, ParsedHead& head);
 
+// A space or a horizontal tab (RFC 9110 5.6.3).
+[[nodiscard]] constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// ASCII case-insensitive comparison of a token or a field value with
+// `lower`, made of lower-case letters and '-' only.
+[[nodiscard]] bool equals_lower(std::string_view text, std::string_view lower) noexcept;
+
 }  // namespace tailcut::http::detail

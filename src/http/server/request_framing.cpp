@@ -4,22 +4,11 @@
 #include <array>
 #include <string>
 
+#include "../common/head_parser.hpp"
+
 namespace tailcut::http::detail {
 
 namespace {
-
-// ASCII case-insensitive comparison with `lower`, in lower case.
-bool equals_lower(std::string_view text, std::string_view lower) noexcept {
-  if (text.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
-  }
-  return true;
-}
-
-bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 
 std::string_view trimmed(std::string_view text) noexcept {
   while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
