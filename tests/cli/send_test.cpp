@@ -105,7 +105,9 @@ TEST_F(SendTest, AFirstEndpointThatAnswersInTimeGetsTheOnlyRequest) {
 TEST_F(SendTest, ASlowFirstEndpointGetsCompanyAtThePerTryLimitAndItsLateSuccessIsReported) {
   Endpoint first{io_, Reply::text(200, "ok").delayed(300ms)};
   Endpoint second{io_, Reply::text(201, "ok")};
-  const auto run = send_on(io_, {first.server.url(), second.server.url()});
+  // A linger far above the first one's 300 ms, so that "not for the whole
+  // linger" holds even under ThreadSanitizer on a loaded machine.
+  const auto run = send_on(io_, {first.server.url(), second.server.url()}, 3s);
   EXPECT_TRUE(run.delivered);
   ASSERT_EQ(second.arrivals.size(), 1u);
   ASSERT_EQ(first.arrivals.size(), 1u);
@@ -121,7 +123,7 @@ TEST_F(SendTest, ASlowFirstEndpointGetsCompanyAtThePerTryLimitAndItsLateSuccessI
   EXPECT_EQ(run.events[1].url, first.server.url());
   EXPECT_EQ(run.events[1].status, 200);
   EXPECT_GE(run.took, 290ms);  // waited for the first one's answer
-  EXPECT_LT(run.took, 900ms);  // and not for the whole linger
+  EXPECT_LT(run.took, 2s);     // and not for the whole linger
 }
 
 TEST_F(SendTest, AFirstEndpointThatFailsFastHandsOverAtOnce) {
