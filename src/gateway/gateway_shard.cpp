@@ -1,8 +1,8 @@
 #include <cstdio>
 // GatewayShard: one worker's session, margin, budget and metrics.
-#include "gateway/gateway_shard.hpp"
-
 #include <utility>
+
+#include "gateway/gateway_shard.hpp"
 
 namespace tailcut::gateway {
 
@@ -76,7 +76,8 @@ void GatewayShard::report_gauges() {
     for (std::size_t replica = 0; replica < replicas_->size(); ++replica) {
       ejections.push_back(replicas_->state(replica, now).ejections);
       const auto st = replicas_->state(replica, now);
-      fprintf(stderr, "replica %zu ewma_ms=%.1f inflight=%zu\n", replica, std::chrono::duration<double, std::milli>(st.expected_latency).count(), st.in_flight);
+      fprintf(stderr, "replica %zu ewma_ms=%.1f inflight=%zu\n", replica,
+              std::chrono::duration<double, std::milli>(st.expected_latency).count(), st.in_flight);
     }
   }
   metrics_.record_upstreams(hedge_delay().delay(now), ejections);

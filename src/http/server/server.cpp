@@ -83,7 +83,8 @@ class RejectionLog {
     next_line_ = now + std::chrono::seconds{1};
     std::string line = "connection refused: max_connections (" +
                        std::to_string(core.options().max_connections) + ") are open";
-    if (untold_ > 0) line += "; " + std::to_string(untold_) + " more refused since the previous line";
+    if (untold_ > 0)
+      line += "; " + std::to_string(untold_) + " more refused since the previous line";
     untold_ = 0;
     core.log_error(line);
   }
