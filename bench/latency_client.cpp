@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "count_arg.hpp"
 #include "tailcut/http/response.hpp"
 #include "tailcut/http/session.hpp"
 #include "tailcut/http/session_options.hpp"
@@ -67,17 +68,9 @@ double percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-std::size_t parse_count(const char* text, const char* what) {
-  char* end = nullptr;
-  const unsigned long long value = std::strtoull(text, &end, 10);
-  if (end == text || *end != '\0' || value == 0) {
-    throw std::invalid_argument{std::string{what} + " must be a positive whole number, got '" +
-                                text + "'"};
-  }
-  return static_cast<std::size_t>(value);
-}
-
 }  // namespace
+
+using tailcut::bench::parse_count;
 
 int main(int argc, char** argv) {
   try {
