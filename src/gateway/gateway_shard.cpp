@@ -1,4 +1,3 @@
-#include <cstdio>
 // GatewayShard: one worker's session, margin, budget and metrics.
 #include <utility>
 
@@ -75,9 +74,6 @@ void GatewayShard::report_gauges() {
   if (replicas_) {
     for (std::size_t replica = 0; replica < replicas_->size(); ++replica) {
       ejections.push_back(replicas_->state(replica, now).ejections);
-      const auto st = replicas_->state(replica, now);
-      fprintf(stderr, "replica %zu ewma_ms=%.1f inflight=%zu\n", replica,
-              std::chrono::duration<double, std::milli>(st.expected_latency).count(), st.in_flight);
     }
   }
   metrics_.record_upstreams(hedge_delay().delay(now), ejections);
