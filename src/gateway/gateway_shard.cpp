@@ -1,7 +1,9 @@
 // GatewayShard: one worker's session, margin, budget and metrics.
-#include <utility>
-
 #include "gateway/gateway_shard.hpp"
+
+#include <array>
+#include <charconv>
+#include <utility>
 
 namespace tailcut::gateway {
 
@@ -15,6 +17,13 @@ policy::AdaptiveDelayOptions adaptive_delay_options(const GatewayOptions& option
   adaptive.max = options.hedge_delay_max;
   adaptive.fallback = options.hedge_delay;
   return adaptive;
+}
+
+template <class Integer>
+void assign_decimal(std::string& text, Integer number) {
+  std::array<char, 24> digits;
+  const auto end = std::to_chars(digits.data(), digits.data() + digits.size(), number).ptr;
+  text.assign(digits.data(), end);
 }
 
 }  // namespace
@@ -46,12 +55,15 @@ const http::RequestOptions& GatewayShard::attempt_request(const policy::AttemptC
                                                           http::BodyCharge& charge) {
   http::RequestOptions& request = attempt_request_;
   request.body_charge = &charge;  // read by the session before the next attempt's
-  request.headers.resize(context.remaining ? 2 : 1);
-  request.headers[0].name = "X-Tailcut-Attempt";
-  request.headers[0].value = std::to_string(context.number);
+  // The fields keep their names and their strings' room from call to call.
+  http::HeaderFields& fields = request.headers;
+  if (fields.empty()) fields.push_back({"X-Tailcut-Attempt", {}});
+  assign_decimal(fields[0].value, context.number);
   if (context.remaining) {
-    request.headers[1].name = "X-Tailcut-Deadline-Remaining-Ms";
-    request.headers[1].value = std::to_string(context.remaining->count());
+    if (fields.size() < 2) fields.push_back({"X-Tailcut-Deadline-Remaining-Ms", {}});
+    assign_decimal(fields[1].value, context.remaining->count());
+  } else {
+    fields.resize(1);
   }
   request.stop = context.stop;  // attempt 1, run in the hedge's frame
   const std::size_t replica = context.replica.value_or(0);

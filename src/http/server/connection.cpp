@@ -114,8 +114,11 @@ awaitable<void> ServerConnection::run() {
         // Empty lines before the request (RFC 9112 2.2): still waiting,
         // under the same timeout.
         do {
-          const std::size_t received = co_await read_some(buffer_.prepare(first_read_bytes), error);
-          buffer_.commit(received);
+          co_await wait_readable(error);
+          std::size_t received = 0;
+          if (!error && receive(buffer_.prepare(first_read_bytes), error, received)) {
+            buffer_.commit(received);
+          }
         } while (!error && !starts_request(buffer_));
         if (!end_wait_for_request(first, error)) break;
       }

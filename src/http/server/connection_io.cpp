@@ -108,7 +108,9 @@ awaitable<std::size_t> ServerConnection::parse(RequestParser& parser, ParseUntil
     }
     const std::size_t room =
         std::clamp(buffer_.capacity() - buffer_.size(), min_read_bytes, max_read_bytes);
-    const std::size_t received = co_await read_some(buffer_.prepare(room), error);
+    co_await wait_readable(error);
+    std::size_t received = 0;
+    if (!error && !receive(buffer_.prepare(room), error, received)) continue;  // nothing after all
     buffer_.commit(received);
     if (error == boost::asio::error::eof) {
       if (!parser.got_some()) {
@@ -123,23 +125,16 @@ awaitable<std::size_t> ServerConnection::parse(RequestParser& parser, ParseUntil
   }
 }
 
-// One read into `space`. With count_kernel_wait, a recvmsg once the socket
-// is readable, which notes the kernel's time stamp of the bytes; waiting
-// first spares the recvmsg that would find nothing on a connection kept
-// alive. Otherwise Asio's read.
-awaitable<std::size_t> ServerConnection::read_some(boost::asio::mutable_buffer space,
-                                                   boost::system::error_code& error) {
-  if (!core_.options().count_kernel_wait) {
-    co_return co_await socket_.async_read_some(space, redirect_error(use_awaitable, error));
-  }
-  for (;;) {  // until bytes, the end of the stream or an error; each turn waits for an event
-    co_await socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, error));
-    if (error) co_return 0;
-    std::size_t received = 0;
-    if (receive_noting_time(socket_.native_handle(), space, last_receive_time_, error, received)) {
-      co_return received;
-    }
-  }
+awaitable<void> ServerConnection::wait_readable(boost::system::error_code& error) {
+  return socket_.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, error));
+}
+
+// Waiting first spares the receive that would find nothing on a connection
+// kept alive. Without time stamps on the socket (count_kernel_wait off, or
+// a system without them) the receive notes none.
+bool ServerConnection::receive(boost::asio::mutable_buffer space, boost::system::error_code& error,
+                               std::size_t& received) {
+  return receive_noting_time(socket_.native_handle(), space, last_receive_time_, error, received);
 }
 
 // Answers a request that could not be read, when there is anything to say.

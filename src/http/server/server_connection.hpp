@@ -67,8 +67,13 @@ class ServerConnection {
   enum class ParseUntil { header_done, done };
   awaitable<std::size_t> parse(RequestParser& parser, ParseUntil until,
                                boost::system::error_code& error);
-  awaitable<std::size_t> read_some(boost::asio::mutable_buffer space,
-                                   boost::system::error_code& error);
+  // A read is a wait for the socket to be readable, then one recvmsg that
+  // notes the kernel's time stamp of the bytes (see last_receive_time_).
+  // Not coroutines: the wait is the socket's own operation.
+  awaitable<void> wait_readable(boost::system::error_code& error);
+  // False when the socket had nothing to read after all (wait again).
+  bool receive(boost::asio::mutable_buffer space, boost::system::error_code& error,
+               std::size_t& received);
   // The handler is about to run / has run (see serve_request()).
   void enter_handler();
   Response handler_failed(const RequestLabel& label, std::uint64_t id, const std::string& failure);
