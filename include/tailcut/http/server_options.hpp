@@ -46,9 +46,9 @@ struct ServerOptions {
 
   // RequestContext::received_at counts the time a request waited in the
   // kernel before it was read, from the kernel's receive time stamps
-  // (SO_TIMESTAMPNS, set on the listening socket; each read then waits for
+  // (SO_TIMESTAMPNS, set on the listening socket; every read waits for
   // readiness and reads with recvmsg). Off: received_at is the end of the
-  // read, and reads are Asio's own.
+  // read.
   bool count_kernel_wait = true;
 
   // start() grows the whole process's descriptor table once, to room for
