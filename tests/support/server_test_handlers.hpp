@@ -95,7 +95,7 @@ inline boost::asio::awaitable<http::Response> describe_request(http::Request req
 }
 
 inline boost::asio::awaitable<http::Response> throw_error(http::Request, http::RequestContext) {
-  throw std::runtime_error{"handler exploded"};
+  throw std::runtime_error{"handler exploded\non a second line"};
   co_return http::Response{};
 }
 

@@ -61,7 +61,9 @@ struct ParsedHead {
 [[nodiscard]] constexpr bool is_space(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // ASCII case-insensitive comparison of a token or a field value with
-// `lower`, made of lower-case letters and '-' only.
+// `lower`, made of lower-case letters and '-' only. `text` must hold no
+// control character (the head parsers refuse them): the comparison sets the
+// case bit of every byte, so it would take a CR (0x0D) for a '-' (0x2D).
 [[nodiscard]] bool equals_lower(std::string_view text, std::string_view lower) noexcept;
 
 }  // namespace tailcut::http::detail

@@ -231,7 +231,7 @@ Response ServerConnection::handler_failed(const RequestLabel& label, std::uint64
   if (!force_closed_) {
     // Quoted: the target is the client's bytes (see quoted_for_log).
     core_.log_error("request " + std::to_string(id) + " " + detail::quoted_for_log(label.text()) +
-                    ": handler failed: " + failure);
+                    ": handler failed: " + detail::quoted_for_log(failure));
   }
   return json_error(bhttp::status::internal_server_error, "internal_error",
                     "the server failed to handle the request");
