@@ -115,7 +115,7 @@ TEST_F(ServerTest, HandlerExceptionIs500LoggedAndTheServerKeepsServing) {
   const auto lines = log_.lines();
   ASSERT_EQ(lines.size(), 1u);
   // The exception's text is quoted too: its line break cannot end the line.
-  EXPECT_NE(lines[0].find(R"("handler exploded\non a second line")"), std::string::npos)
+  EXPECT_NE(lines[0].find(R"("handler exploded\x0aon a second line")"), std::string::npos)
       << lines[0];
   EXPECT_NE(lines[0].find("GET /throw"), std::string::npos) << lines[0];
 }
