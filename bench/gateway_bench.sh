@@ -13,7 +13,8 @@
 # The overhead test alternates nginx and tailcut for OVERHEAD_ROUNDS rounds
 # (default 5) of OVERHEAD_SECONDS (default 4) each, and reports every
 # process's CPU time per call (proxy, simulator, wrk) and how busy the
-# machine's cores were, beside calls/s.
+# machine's cores were, beside calls/s. BASELINE=<binary>: another tailcut
+# build joins the one-worker rounds (a previous build, same run).
 source "$(dirname "$0")/lib.sh"
 what=${1:-all}
 duration=${BENCH_SECONDS:-10}
@@ -27,9 +28,9 @@ start_upstream() {  # port, extra flags...
   pids+=($!)
   wait_port "$port"
 }
-start_gateway() {  # port, upstream port, extra flags...
+start_gateway() {  # port, upstream port, extra flags...  (GATEWAY=<binary>: another build)
   local port=$1 upstream=$2; shift 2
-  $tailcut serve --listen 127.0.0.1:"$port" --upstream "http://127.0.0.1:$upstream/api/work" \
+  ${GATEWAY:-$tailcut} serve --listen 127.0.0.1:"$port" --upstream "http://127.0.0.1:$upstream/api/work" \
     --log-level warn --upstream-connections 20000 "$@" >"$work/serve-$port.log" 2>&1 &
   pids+=($!)
   wait_port "$port"
@@ -85,6 +86,15 @@ overhead() {
   nginx_workers=$(pgrep -P "${pids[-1]}" | paste -sd,)
   start_nginx 18084 18081 2
   nginx2_workers=$(pgrep -P "${pids[-1]}" | paste -sd,)
+  local contenders=("nginx|http://127.0.0.1:18082/api/work|$nginx_workers"
+                    "tailcut|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid")
+  if [[ -n ${BASELINE:-} ]]; then
+    log "   baseline: $BASELINE, one worker"
+    GATEWAY=$BASELINE start_gateway 18085 18081 --threads 1
+    contenders+=("baseline|http://127.0.0.1:18085/api/smart?timeout=1000|${pids[-1]}")
+  fi
+  contenders+=("nginx-2w|http://127.0.0.1:18084/api/work|$nginx2_workers"
+               "tailcut-2w|http://127.0.0.1:18083/api/smart?timeout=1000|$gateway2_pid")
   log "-- simulator directly"
   wrk -t1 -c64 -d"${duration}s" --latency http://127.0.0.1:18081/api/work | tee -a "$out"
   # The proxies take turns, round after round: this machine's speed drifts
@@ -95,10 +105,7 @@ overhead() {
   local rows="$work/overhead.rows"
   : >"$rows"
   for round in $(seq "$rounds"); do
-    for target in "nginx|http://127.0.0.1:18082/api/work|$nginx_workers" \
-                  "tailcut|http://127.0.0.1:18080/api/smart?timeout=1000|$gateway_pid" \
-                  "nginx-2w|http://127.0.0.1:18084/api/work|$nginx2_workers" \
-                  "tailcut-2w|http://127.0.0.1:18083/api/smart?timeout=1000|$gateway2_pid"; do
+    for target in "${contenders[@]}"; do
       IFS='|' read -r name url proxy_pid <<<"$target"
       local proxy_before upstream_before machine_before
       proxy_before=$(cpu_ticks "$proxy_pid")
@@ -126,12 +133,18 @@ overhead() {
   log "round proxy calls/s | CPU us per call: proxy user, proxy system, simulator, wrk | busy cores"
   awk '{ printf "  %s %-10s %7s | %s %s %s %s | %s\n", $1, $2, $3, $4, $5, $6, $7, $8 }' "$rows" | tee -a "$out"
   log "medians over the rounds:"
-  for name in nginx tailcut nginx-2w tailcut-2w; do
+  local names=(nginx tailcut nginx-2w tailcut-2w) pairs=("nginx|tailcut|one worker each"
+                                                        "nginx-2w|tailcut-2w|two workers each")
+  if [[ -n ${BASELINE:-} ]]; then
+    names+=(baseline)
+    pairs+=("nginx|baseline|one worker each" "baseline|tailcut|one worker each")
+  fi
+  for name in "${names[@]}"; do
     log "  $name: $(awk -v n="$name" '$2 == n' "$rows" | median_columns)"
   done
-  for workers in "|one worker each" "-2w|two workers each"; do
-    IFS='|' read -r suffix what <<<"$workers"
-    log "  tailcut / nginx, $what, round by round: $(awk -v n="nginx$suffix" -v t="tailcut$suffix" '
+  for pair in "${pairs[@]}"; do
+    IFS='|' read -r reference contender what <<<"$pair"
+    log "  $contender / $reference, $what, round by round: $(awk -v n="$reference" -v t="$contender" '
       $2 == n { a[$1] = $3 } $2 == t { b[$1] = $3 }
       END { for (r = 1; r in a; ++r) printf "%d%% ", 100 * b[r] / a[r] }' "$rows")"
   done
