@@ -42,10 +42,11 @@ int main(int argc, char** argv) {
     router.add(beast_http::verb::get, "/hello", hello);
 
     http::Server server{std::move(options), std::move(router)};
+    tailcut::cli::StopSignals stop_signals;  // caught from before the server says it listens
     server.start();
     std::cout << "port " << server.port() << std::endl;
 
-    tailcut::cli::run_until_signal(server);
+    stop_signals.run_until_signal(server);
     return EXIT_SUCCESS;
   } catch (const std::exception& error) {
     std::cerr << "tailcut_bench_server: " << error.what() << '\n';
