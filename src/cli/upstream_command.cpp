@@ -36,6 +36,7 @@ struct UpstreamFlags {
 
   std::string listen = "127.0.0.1:8081";
   std::size_t threads = http::default_worker_count();
+  std::size_t max_connections = http::ServerOptions{}.max_connections;
   std::string min_delay;
   std::string max_delay;
   double error_rate;
@@ -112,6 +113,7 @@ int run_upstream(const UpstreamFlags& flags, const CLI::App& command) {
     server_options.address = listen.host;
     server_options.port = listen.port;
     server_options.threads = flags.threads;
+    server_options.max_connections = flags.max_connections;
     server_options.count_kernel_wait = false;  // the simulator keeps no deadlines
     http::Router router;
     upstream::add_routes(router, simulator);
@@ -156,6 +158,8 @@ CommandRunner add_upstream_command(CLI::App& app) {
   };
   flag("--listen", flags->listen, "IP:PORT to listen on (port 0: any free port)");
   flag("--threads", flags->threads, "worker threads")->check(whole_number(1, 1024));
+  flag("--max-connections", flags->max_connections, "open client connections at most")
+      ->check(whole_number(1));
   flag("--min-delay", flags->min_delay, "shortest answer delay");
   flag("--max-delay", flags->max_delay, "longest answer delay");
   flag("--error-rate", flags->error_rate, "share of HTTP 500 answers")->check(share);

@@ -56,6 +56,15 @@ TEST(UpstreamCommand, DurationsTakeUnitsAndSayWhatIsExpected) {
                      "tailcut upstream: --error-rate: must be from 0 to 1, got '2'");
 }
 
+TEST(UpstreamCommand, TheConnectionCapIsAWholeNumberOfAtLeastOne) {
+  const auto refused = upstream({"--max-connections", "0"});
+  EXPECT_EQ(refused.status, 2);
+  EXPECT_NE(refused.err.find("--max-connections"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("1 or more"), std::string::npos) << refused.err;
+  const auto help = run_tailcut({"upstream", "--help"});
+  EXPECT_NE(help.out.find("--max-connections UINT:INT >= 1=10000"), std::string::npos) << help.out;
+}
+
 TEST(UpstreamCommand, AScriptWithAnUnknownKeyIsRejectedNamingTheEntryAndTheKey) {
   const ScriptFile script{R"([{"delay_ms": 1}, {"delay": 5}])"};
   expect_usage_error(upstream({"--script", script.path()}),
