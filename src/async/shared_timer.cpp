@@ -17,15 +17,28 @@ void TimedWake::disarm() noexcept {
   if (armed()) timer_->disarm(*this);
 }
 
-SharedTimer::SharedTimer(asio::execution_context& context) : service{context} {}
+// Holds its context's SharedTimer, made with the first executor seen.
+class SharedTimer::OfContext final : public asio::execution_context::service {
+ public:
+  static inline asio::execution_context::id id;
+  explicit OfContext(asio::execution_context& context) : service{context} {}
+  std::optional<SharedTimer> timer;
+
+ private:
+  void shutdown() override {
+    if (timer) timer->shutdown();
+  }
+};
+
+SharedTimer::SharedTimer(asio::any_io_executor executor) : timer_{std::in_place, executor} {}
 
 SharedTimer& SharedTimer::of(const asio::any_io_executor& executor) {
-  auto& timer = asio::use_service<SharedTimer>(asio::query(executor, asio::execution::context));
-  if (!timer.timer_) timer.timer_.emplace(executor);
-  return timer;
+  auto& of_context = asio::use_service<OfContext>(asio::query(executor, asio::execution::context));
+  if (!of_context.timer) of_context.timer.emplace(executor);
+  return *of_context.timer;
 }
 
-void SharedTimer::shutdown() {
+void SharedTimer::shutdown() noexcept {
   shut_down_ = true;
   for (TimedWake* wake : heap_) wake->index_ = TimedWake::not_armed;
   heap_.clear();

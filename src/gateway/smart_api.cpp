@@ -375,26 +375,43 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
   return response;
 }
 
-}  // namespace
-
-asio::awaitable<http::Response> handle_smart_call(GatewayShard& shard, http::Request request,
-                                                  http::RequestContext context) {
-  const auto timeout_param = parse_timeout_param(request.target(), shard.options().max_timeout);
-  if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
-    co_return reject(shard, *invalid, context);
-  }
-  const auto timeout = std::get<0>(timeout_param);
-  // Read: its memory goes now, not when the call ends (a slow call in
-  // flight holds this frame).
-  request = http::Request{};
+// The hedge of a call, its options and attempt made here rather than as
+// temporaries of hedged_call's coroutine, whose frame each call in flight
+// holds.
+asio::awaitable<policy::HedgeResult<std::string>> start_hedge(
+    GatewayShard& shard, std::optional<std::chrono::milliseconds> timeout,
+    const http::RequestContext& context) {
   GatewayShard* shard_of_call = &shard;
   policy::OutcomeAttempt<std::string> attempt =
       [shard_of_call](policy::AttemptContext attempt_context) {
         return call_upstream(shard_of_call, attempt_context);
       };
-  const auto result = co_await policy::hedge(std::move(attempt),
-                                             hedge_options(shard, timeout, context, Clock::now()));
+  return policy::hedge(std::move(attempt), hedge_options(shard, timeout, context, Clock::now()));
+}
+
+// A valid call: hedged, then answered.
+asio::awaitable<http::Response> hedged_call(GatewayShard& shard,
+                                            std::optional<std::chrono::milliseconds> timeout,
+                                            http::RequestContext context) {
+  const policy::HedgeResult<std::string> result = co_await start_hedge(shard, timeout, context);
+  // Apart from the co_await: the frame would otherwise hold the answer too.
   co_return answer(shard, result, timeout, context);
+}
+
+// An invalid call, answered when awaited.
+asio::awaitable<http::Response> rejected_call(http::Response response) { co_return response; }
+
+}  // namespace
+
+// Not a coroutine: the request is read here and goes before the call waits
+// (a call in flight holds hedged_call's frame, not the request).
+asio::awaitable<http::Response> handle_smart_call(GatewayShard& shard, http::Request request,
+                                                  http::RequestContext context) {
+  const auto timeout_param = parse_timeout_param(request.target(), shard.options().max_timeout);
+  if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
+    return rejected_call(reject(shard, *invalid, context));
+  }
+  return hedged_call(shard, std::get<0>(timeout_param), context);
 }
 
 }  // namespace tailcut::gateway

@@ -19,6 +19,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+using tailcut::async::detail::SharedTimer;
 using tailcut::http::detail::SocketWatchdog;
 using Clock = std::chrono::steady_clock;
 using tailcut::test::SocketPair;
@@ -45,7 +46,7 @@ struct PendingRead {
 TEST(SocketWatchdog, APassedDeadlineClosesTheSocket) {
   asio::io_context io;
   SocketPair sockets{io};
-  SocketWatchdog watchdog{sockets.near, closer_of(io), 10s};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), SharedTimer::of(io.get_executor()), 10s};
   const auto started = Clock::now();
   watchdog.expires_after(50ms);
   PendingRead read{sockets.near};
@@ -61,7 +62,7 @@ TEST(SocketWatchdog, ADeadlineMovedLaterWaitsForTheNewOne) {
   asio::io_context io;
   SocketPair sockets{io};
   // Wakes every 20 ms: the first deadline's wake-up must not close it.
-  SocketWatchdog watchdog{sockets.near, closer_of(io), 20ms};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), SharedTimer::of(io.get_executor()), 20ms};
   const auto started = Clock::now();
   watchdog.expires_after(30ms);
   watchdog.expires_after(200ms);
@@ -75,7 +76,7 @@ TEST(SocketWatchdog, ADeadlineMovedLaterWaitsForTheNewOne) {
 TEST(SocketWatchdog, NoDeadlineNeverCloses) {
   asio::io_context io;
   SocketPair sockets{io};
-  SocketWatchdog watchdog{sockets.near, closer_of(io), 10ms};
+  SocketWatchdog watchdog{sockets.near, closer_of(io), SharedTimer::of(io.get_executor()), 10ms};
   watchdog.expires_after(30ms);
   watchdog.expires_never();
   PendingRead read{sockets.near};
@@ -95,7 +96,7 @@ TEST(SocketWatchdog, DestroyedBeforeItsDeadlineLeavesTheSocketOpen) {
   asio::io_context io;
   SocketPair sockets{io};
   {
-    SocketWatchdog watchdog{sockets.near, closer_of(io), 10ms};
+    SocketWatchdog watchdog{sockets.near, closer_of(io), SharedTimer::of(io.get_executor()), 10ms};
     watchdog.expires_after(20ms);
   }
   asio::steady_timer later{io, 100ms};

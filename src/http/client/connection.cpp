@@ -81,16 +81,17 @@ async::Failure timeout_failure(const Deadline& deadline, const std::string& what
 }
 
 struct Connection::Impl {
-  Impl(const asio::any_io_executor& executor, Origin origin_to, ssl::context* tls_context)
-      : origin{std::move(origin_to)},
-        peer{origin.authority()},
+  Impl(const asio::any_io_executor& executor, const Origin& origin, ssl::context* tls_context,
+       std::shared_ptr<async::detail::SharedTimer> session_timers)
+      : peer{origin.authority()},
         plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
         tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
                         : nullptr},
         // Looked up now rather than in close(), which may run as the context
         // is being destroyed (and would pay the service registry's lock).
         closer{asio::use_service<SocketCloser>(asio::query(executor, asio::execution::context))},
-        watchdog{socket(), closer, watchdog_check_interval, SocketCloser::How::reset} {}
+        timers{std::move(session_timers)},
+        watchdog{socket(), closer, *timers, watchdog_check_interval, SocketCloser::How::reset} {}
   ~Impl() { close(); }
 
   tcp::socket& socket() noexcept { return tls ? tls->next_layer() : *plain; }
@@ -129,10 +130,11 @@ struct Connection::Impl {
   }
 
   void disarm() noexcept {
-    armed.reset();
+    armed = Deadline{};
     watchdog.expires_never();
   }
 
+  [[nodiscard]] bool is_armed() const noexcept { return armed.at != Clock::time_point::max(); }
   [[nodiscard]] bool timed_out() const noexcept { return passed_when_armed || watchdog.fired(); }
 
   // After a failed operation: the timeout or the cancellation that caused
@@ -140,57 +142,43 @@ struct Connection::Impl {
   // armed: the socket closed under the operation that just failed.
   [[nodiscard]] async::Failure interruption(const error_code& error,
                                             const std::string& what) const {
-    if (timed_out() && armed) return timeout_failure(*armed, what);
+    if (timed_out() && is_armed()) return timeout_failure(armed, what);
     if (error == asio::error::operation_aborted) return async::Failure::cancelled();
     return {};
   }
   // Whether interruption() would return a failure.
   [[nodiscard]] bool interrupted(const error_code& error) const noexcept {
-    return (timed_out() && armed) || error == asio::error::operation_aborted;
+    return (timed_out() && is_armed()) || error == asio::error::operation_aborted;
   }
 
   // A request usually fits in the socket's send buffer: on plain TCP it is
   // written here by one system call, without an asynchronous operation or a
   // coroutine (the socket is in non-blocking mode, see connect_any, so this
   // never waits). Returns true when the write is over (done, or failed:
-  // see `error`); false when write_rest() must write from `written` on.
-  bool write_at_once(const std::string& bytes, std::size_t& written, error_code& error) {
+  // see wait_error); false when write_rest() must write from `written` on.
+  bool write_at_once(const std::string& bytes) {
     written = 0;
     if (tls) return false;
-    written = plain->write_some(asio::buffer(bytes), error);
-    if (!error && written == bytes.size()) return true;
-    if (error && error != asio::error::would_block) return true;
-    error = {};
+    written = plain->write_some(asio::buffer(bytes), wait_error);
+    if (!wait_error && written == bytes.size()) return true;
+    if (wait_error && wait_error != asio::error::would_block) return true;
+    wait_error = {};
     return false;
   }
 
-  asio::awaitable<void> write_rest(const std::string& bytes, std::size_t written,
-                                   error_code& error) {
+  asio::awaitable<void> write_rest(const std::string& bytes) {
     if (tls) {
-      co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(error));
+      co_await asio::async_write(*tls, asio::buffer(bytes), use_awaitable_into(wait_error));
     } else {
-      co_await asio::async_write(*plain, asio::buffer(bytes) + written, use_awaitable_into(error));
+      co_await asio::async_write(*plain, asio::buffer(bytes) + written,
+                                 use_awaitable_into(wait_error));
     }
   }
 
-  // The read to await next, into `buffer`; pass its byte count to
-  // after_read(). Reads start small (most answers are small, and thousands
-  // of connections may wait at once) and grow while they come back full.
-  // Not a coroutine: the usual read is the socket's own operation.
-  asio::awaitable<std::size_t> read_some(error_code& error) {
-    if (!tls && buffer.capacity() == 0) return first_read(error);
-    const auto space = buffer.prepare(read_chunk_bytes);
-    if (tls) return tls->async_read_some(space, use_awaitable_into(error));
-    return plain->async_read_some(space, use_awaitable_into(error));
-  }
-
-  // A connection that never read waits until the answer is there before
-  // taking memory for it, so a slow upstream costs no buffer per call.
-  asio::awaitable<std::size_t> first_read(error_code& error) {
-    co_await plain->async_wait(tcp::socket::wait_read, use_awaitable_into(error));
-    if (error) co_return 0;
-    co_return co_await plain->async_read_some(buffer.prepare(read_chunk_bytes),
-                                              use_awaitable_into(error));
+  // A TLS read into `buffer`; its byte count goes to tls_read_bytes.
+  asio::awaitable<void> tls_read_some() {
+    tls_read_bytes = co_await tls->async_read_some(buffer.prepare(read_chunk_bytes),
+                                                   use_awaitable_into(wait_error));
   }
 
   void after_read(std::size_t bytes) {
@@ -200,20 +188,52 @@ struct Connection::Impl {
 
   static constexpr std::size_t max_read_chunk_bytes = 64 * 1024;
 
-  Origin origin;
-  std::string peer;  // origin.authority(), for messages
+  // The steps of an exchange (Connection::begin_exchange ...), below.
+  void after_send(ExchangeResult& result);
+  void read_available(ExchangeResult& result);
+  void after_read_of(std::size_t bytes, ExchangeResult& result);
+  void complete(ExchangeResult& result, bool ended_by_eof);
+  void end_exchange(ExchangeResult& result, ExchangeResult ending);
+  void forget_exchange() noexcept;
+  // The reader of this exchange's response, made at its first byte.
+  ResponseReader& response_reader() {
+    if (!reader) reader = std::make_unique<ResponseReader>(request->limits, peer, *request->url);
+    return *reader;
+  }
+
+  // Stopped from outside: the socket closes under whatever is pending,
+  // which then fails as cancelled (interruption()).
+  struct CloseOnStop {
+    Impl* impl;
+    void operator()() const noexcept { impl->close(); }
+  };
+  enum class Stage { none, sending, reading };
+
+  std::string peer;  // the origin's authority, for messages
   std::optional<tcp::socket> plain;
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.
   std::unique_ptr<ssl::stream<tcp::socket>> tls;
   SocketCloser& closer;  // the context's: resets this socket off the event loop
+  // The session's (a TLS goodbye may outlive it): the watchdog's wake-ups.
+  std::shared_ptr<async::detail::SharedTimer> timers;
   SocketWatchdog watchdog;
-  std::optional<Deadline> armed;
-  bool passed_when_armed = false;  // arm() was given a deadline already passed
-  bool mid_exchange = false;       // a request was sent and its answer is not all read
+  Deadline armed;  // the last arm()'s; none (at max) after disarm()
   boost::beast::flat_buffer buffer;
   std::size_t read_chunk_bytes = 2 * 1024;
-  std::size_t exchanges = 0;
+  // The exchange in progress.
+  const ExchangeRequest* request = nullptr;
+  std::optional<std::stop_callback<CloseOnStop>> stop_watch;
+  std::unique_ptr<ResponseReader> reader;  // from the first response byte
+  error_code wait_error;                   // of the step awaited last
+  std::size_t written = 0;                 // bytes of the request sent
+  std::size_t tls_read_bytes = 0;
+  Stage stage = Stage::none;
+  bool reused = false;             // an exchange had run on it before this one
+  bool received_any = false;       // a response byte came
+  bool answered_before = false;    // an exchange on it got its response
+  bool passed_when_armed = false;  // arm() was given a deadline already passed
+  bool mid_exchange = false;       // a request was sent and its answer is not all read
 };
 
 namespace {
@@ -326,10 +346,9 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
 }
 
 // The TLS handshake, or why it failed in `failure`.
-asio::awaitable<void> handshake(Connection::Impl& impl, Deadline deadline, std::string url,
-                                async::Failure& failure, std::stop_token stop) {
+asio::awaitable<void> handshake(Connection::Impl& impl, std::string host, Deadline deadline,
+                                std::string url, async::Failure& failure, std::stop_token stop) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
-  const std::string& host = impl.origin.host;
   SSL* native = stream.native_handle();
   error_code not_an_address;
   (void)asio::ip::make_address(host, not_an_address);
@@ -392,6 +411,7 @@ Connection::Connection(std::shared_ptr<Impl> impl) : impl_{std::move(impl)} {}
 // A TLS connection closed between exchanges says goodbye first (in the
 // background); one closed in the middle of an exchange is reset (Impl::close).
 Connection::~Connection() {
+  impl_->forget_exchange();  // it may outlive the caller's request and body charge
   if (!impl_->tls || impl_->mid_exchange || !impl_->socket().is_open()) return;
   try {
     asio::co_spawn(impl_->socket().get_executor(), say_tls_goodbye(impl_), asio::detached);
@@ -400,19 +420,19 @@ Connection::~Connection() {
   }
 }
 
-asio::awaitable<std::unique_ptr<Connection>> Connection::open(asio::any_io_executor executor,
-                                                              Origin origin, ssl::context* tls,
-                                                              Deadline deadline, std::string url,
-                                                              async::Failure& failure,
-                                                              std::stop_token stop) {
-  auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr);
+asio::awaitable<std::unique_ptr<Connection>> Connection::open(
+    asio::any_io_executor executor, Origin origin, ssl::context* tls,
+    std::shared_ptr<async::detail::SharedTimer> timers, Deadline deadline, std::string url,
+    async::Failure& failure, std::stop_token stop) {
+  auto impl =
+      std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr, std::move(timers));
   std::vector<tcp::endpoint> endpoints;
   co_await resolve(executor, origin, deadline, url, endpoints, failure, stop);
   if (failure) co_return nullptr;
   co_await connect_any(*impl, std::move(endpoints), deadline, url, failure, stop);
   if (failure) co_return nullptr;
   if (impl->tls) {
-    co_await handshake(*impl, deadline, url, failure, stop);
+    co_await handshake(*impl, origin.host, deadline, url, failure, stop);
     if (failure) co_return nullptr;
   }
   impl->disarm();
@@ -467,52 +487,125 @@ ExchangeResult failed_response(const ResponseReader& reader) {
 
 }  // namespace
 
-asio::awaitable<ExchangeResult> Connection::exchange(
-    const std::string& request, ExchangeLimits limits, Deadline total,
-    std::optional<std::chrono::milliseconds> sock_read, const std::string& url,
-    std::stop_token stop) {
+void Connection::begin_exchange(const ExchangeRequest& request, ExchangeResult& result) {
   Impl& io = *impl_;
-  // Stopped from outside: the socket closes under whatever is pending,
-  // which then fails as cancelled (interruption()).
-  const std::stop_callback stop_exchange{stop, [&io] { io.close(); }};
-  const bool reused = io.exchanges > 0;
-  error_code error;
-
-  io.arm(total);
+  io.request = &request;
+  io.stage = Impl::Stage::sending;
+  io.stop_watch.emplace(request.stop, Impl::CloseOnStop{&io});
+  io.reused = io.answered_before;
+  io.received_any = false;
+  io.wait_error = {};
+  // A previous exchange's body (a redirect's, a stale connection's) is gone.
+  if (request.limits.body_charge != nullptr) request.limits.body_charge->release();
+  io.arm(request.total);
   io.mid_exchange = true;
-  std::size_t written = 0;
-  if (!io.write_at_once(request, written, error)) co_await io.write_rest(request, written, error);
-  if (error) co_return failed_send(io, error, reused, url);
+  if (io.write_at_once(*request.wire)) io.after_send(result);
+}
 
-  ResponseReader reader{limits, io.peer, url};
-  io.buffer.clear();
-  bool received_any = false;
-  bool ended_by_eof = false;
-  for (;;) {
-    const ResponseReader::Fed fed = reader.feed(io.buffer);
-    if (fed == ResponseReader::Fed::complete) break;
-    if (fed == ResponseReader::Fed::failed) co_return failed_response(reader);
-    io.arm(earliest(total, sock_read, ErrorKind::read_timeout));
-    io.after_read(co_await io.read_some(error));
-    if (!error) {
-      received_any = true;
-      continue;
-    }
-    if (!ends_the_response(io, error, reused, received_any, reader)) {
-      co_return failed_read(io, error, reused, received_any, reader, url);
-    }
-    ended_by_eof = true;
-    break;
+bool Connection::exchange_running() const noexcept { return impl_->stage != Impl::Stage::none; }
+
+asio::awaitable<void> Connection::wait_for_exchange() {
+  Impl& io = *impl_;
+  if (io.stage == Impl::Stage::sending) {
+    return io.write_rest(*io.request->wire);
   }
-  io.disarm();
+  if (io.tls) return io.tls_read_some();
+  return io.plain->async_wait(tcp::socket::wait_read, use_awaitable_into(io.wait_error));
+}
+
+void Connection::continue_exchange(ExchangeResult& result) {
+  Impl& io = *impl_;
+  if (io.stage == Impl::Stage::sending) {
+    io.after_send(result);
+  } else if (io.tls) {
+    io.after_read_of(io.tls_read_bytes, result);
+  } else {
+    io.read_available(result);
+  }
+}
+
+// The request is sent (or failed): the response is read next.
+void Connection::Impl::after_send(ExchangeResult& result) {
+  if (wait_error) {
+    end_exchange(result, failed_send(*this, wait_error, reused, *request->url));
+    return;
+  }
+  stage = Stage::reading;
+  buffer.clear();
+  arm(earliest(request->total, request->sock_read, ErrorKind::read_timeout));
+}
+
+// Plain TCP, the socket readable (or its wait failed): reads what is there
+// until the socket has no more (its readiness is signalled on an edge) or
+// the exchange is over.
+void Connection::Impl::read_available(ExchangeResult& result) {
+  while (stage == Stage::reading) {
+    std::size_t bytes = 0;
+    if (!wait_error) {
+      bytes = plain->read_some(buffer.prepare(read_chunk_bytes), wait_error);
+      if (wait_error == asio::error::would_block) {
+        wait_error = {};
+        return;  // wait again
+      }
+    }
+    after_read_of(bytes, result);
+  }
+}
+
+// `bytes` were read, or the read failed (wait_error): the reader is fed,
+// and the exchange ends or reads on under a new read deadline.
+void Connection::Impl::after_read_of(std::size_t bytes, ExchangeResult& result) {
+  after_read(bytes);
+  if (wait_error) {
+    if (!ends_the_response(*this, wait_error, reused, received_any, response_reader())) {
+      end_exchange(result,
+                   failed_read(*this, wait_error, reused, received_any, *reader, *request->url));
+      return;
+    }
+    complete(result, true);
+    return;
+  }
+  received_any = true;
+  switch (response_reader().feed(buffer)) {
+    case ResponseReader::Fed::complete:
+      complete(result, false);
+      return;
+    case ResponseReader::Fed::failed:
+      end_exchange(result, failed_response(*reader));
+      return;
+    case ResponseReader::Fed::need_more:
+      arm(earliest(request->total, request->sock_read, ErrorKind::read_timeout));
+      return;
+  }
+}
+
+// The whole response is read.
+void Connection::Impl::complete(ExchangeResult& result, bool ended_by_eof) {
+  disarm();
   // Stopped as the last read completed: the stop closed the socket under a
   // response already read, which is dropped with the connection.
-  if (stop.stop_requested()) co_return exchange_failed(async::Failure::cancelled());
-  io.mid_exchange = false;
-  RawResponse response = reader.take();
-  response.reusable = response.reusable && !ended_by_eof && io.buffer.size() == 0;
-  ++io.exchanges;
-  co_return ExchangeResult{std::move(response), {}};
+  if (request->stop.stop_requested()) {
+    end_exchange(result, exchange_failed(async::Failure::cancelled()));
+    return;
+  }
+  mid_exchange = false;
+  ExchangeResult ending{reader->take(), {}};
+  ending.response->reusable = ending.response->reusable && !ended_by_eof && buffer.size() == 0;
+  answered_before = true;
+  end_exchange(result, std::move(ending));
+}
+
+void Connection::Impl::end_exchange(ExchangeResult& result, ExchangeResult ending) {
+  result = std::move(ending);
+  forget_exchange();
+}
+
+// A body not taken goes with the reader, and its charge with it.
+void Connection::Impl::forget_exchange() noexcept {
+  stage = Stage::none;
+  reader.reset();
+  stop_watch.reset();
+  request = nullptr;
 }
 
 bool Connection::is_open() const noexcept { return impl_->socket().is_open(); }

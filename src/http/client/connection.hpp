@@ -11,6 +11,7 @@
 #include <stop_token>
 #include <string>
 
+#include "tailcut/async/detail/shared_timer.hpp"
 #include "tailcut/async/failure.hpp"
 #include "tailcut/http/body_budget.hpp"
 #include "tailcut/http/client_error.hpp"
@@ -71,6 +72,17 @@ struct ExchangeLimits {
   BodyCharge* body_charge = nullptr;  // RequestOptions::body_charge
 };
 
+// What one exchange sends, and under which limits. The caller keeps it, and
+// what it points to, alive and unchanged until the exchange is over.
+struct ExchangeRequest {
+  const std::string* wire = nullptr;  // the serialized request
+  const std::string* url = nullptr;   // for messages
+  ExchangeLimits limits;
+  Deadline total;                                      // sending and reading, all of it
+  std::optional<std::chrono::milliseconds> sock_read;  // each read, at most
+  std::stop_token stop;  // requested: the socket closes, the exchange fails as cancelled
+};
+
 class Connection {
  public:
   // Resolves origin.host, connects (trying each address) and, for https,
@@ -81,9 +93,11 @@ class Connection {
   // Returned, not thrown: with the upstream down, every attempt of every
   // call fails here, and an exception cost ~20 k instructions per coroutine
   // frame it crossed (3 frames: 60 % of such a call's cost).
+  // `timers`: the session's, on `executor`, for the connection's deadlines.
   [[nodiscard]] static boost::asio::awaitable<std::unique_ptr<Connection>> open(
       boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
-      Deadline deadline, std::string url, async::Failure& failure, std::stop_token stop);
+      std::shared_ptr<async::detail::SharedTimer> timers, Deadline deadline, std::string url,
+      async::Failure& failure, std::stop_token stop);
 
   // Closes the socket; a TLS connection between exchanges sends
   // close_notify first, in the background (at most 1 s).
@@ -91,19 +105,24 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Sends `request` (serialized) and reads one response. Sending is bounded
-  // by `total`; each read by the earlier of `total` and `sock_read`.
-  // Returns no response and no failure when this connection was reused and
-  // the server had closed it: it failed with EOF or reset before any
-  // response byte. Fails with ClientError (connection_closed, a timeout) or
-  // system_error(operation_aborted); throws ClientError (protocol,
-  // body_too_large). After anything but a response the connection must be
-  // discarded. `request` and `url` are taken by reference (no copy per
-  // request): the caller awaits the exchange at once and keeps them alive.
-  [[nodiscard]] boost::asio::awaitable<ExchangeResult> exchange(
-      const std::string& request, ExchangeLimits limits, Deadline total,
-      std::optional<std::chrono::milliseconds> sock_read, const std::string& url,
-      std::stop_token stop);
+  // Sends `request` and reads one response, a step at a time, so that an
+  // exchange takes no coroutine frame of its own (a gateway has thousands
+  // waiting at once): begin_exchange(), then, while exchange_running(),
+  // await wait_for_exchange() and call continue_exchange(). On plain TCP
+  // the awaited step is the socket's own wait, and the read buffer is taken
+  // only once the answer is readable: a slow upstream costs no buffer.
+  // Sending is bounded by `request.total`; each read by the earlier of
+  // `total` and `sock_read`. When the exchange is over, `result` holds the
+  // response; or neither a response nor a failure when this connection was
+  // reused and the server had closed it (EOF or reset before any response
+  // byte: the request may be retried elsewhere); or the failure:
+  // ClientError (connection_closed, protocol, body_too_large, a timeout) or
+  // Failure::cancelled(). After anything but a response the connection
+  // must be discarded. `request` and `result` must outlive the exchange.
+  void begin_exchange(const ExchangeRequest& request, ExchangeResult& result);
+  [[nodiscard]] bool exchange_running() const noexcept;
+  [[nodiscard]] boost::asio::awaitable<void> wait_for_exchange();
+  void continue_exchange(ExchangeResult& result);
 
   // For an idle connection: open, no EOF and no unexpected byte waiting.
   [[nodiscard]] bool looks_reusable() const noexcept;

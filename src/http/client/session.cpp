@@ -21,6 +21,7 @@ struct SessionState {
         options{std::move(session_options)},
         tls_context{make_client_tls_context(options)},
         base_headers{detail::base_headers(options)},
+        timers{std::make_shared<async::detail::SharedTimer>(executor)},
         pool{executor, PoolLimits{.total = options.connection_limit,
                                   .per_host = options.per_host_connection_limit,
                                   .keepalive_timeout = options.keepalive_timeout}} {}
@@ -29,7 +30,10 @@ struct SessionState {
   SessionOptions options;
   std::shared_ptr<asio::ssl::context> tls_context;
   BaseHeaders base_headers;  // of options, for every request
-  LastUrl last_url;          // of the last request
+  // The connections' deadlines: the session's own, not its context's, as
+  // the session may run on a strand of a multi-threaded context.
+  std::shared_ptr<async::detail::SharedTimer> timers;
+  LastUrl last_url;  // of the last request
   ConnectionPool pool;
   bool closed = false;
 };
@@ -40,38 +44,39 @@ namespace {
 class RequestPlan {
  public:
   RequestPlan(SessionState& state, const RequestOptions& options)
-      : timeouts_{options.timeouts.value_or(state.options.timeouts)},
-        total_{total_deadline(timeouts_.total)},
-        request_{prepare_request(state.options, options, &state.base_headers, &state.last_url)},
+      : request_{prepare_request(state.options, options, &state.base_headers, &state.last_url)},
+        connect_timeout_{options.timeouts.value_or(state.options.timeouts).connect},
         follow_redirects_{options.follow_redirects},
-        max_redirects_{options.max_redirects},
-        max_body_bytes_{options.max_body_bytes},
-        body_charge_{options.body_charge},
-        stop_{options.stop} {}
-
-  [[nodiscard]] const PreparedRequest& request() const noexcept { return request_; }
-  [[nodiscard]] const Deadline& total() const noexcept { return total_; }
-  [[nodiscard]] const Timeouts& timeouts() const noexcept { return timeouts_; }
-  [[nodiscard]] const std::stop_token& stop() const noexcept { return stop_; }
-  [[nodiscard]] ExchangeLimits limits() const noexcept {
-    return ExchangeLimits{.max_body_bytes = max_body_bytes_,
-                          .head_request = request_.method == boost::beast::http::verb::head,
-                          .body_charge = body_charge_};
+        max_redirects_{options.max_redirects} {
+    const Timeouts& timeouts = options.timeouts.value_or(state.options.timeouts);
+    exchange_.limits = ExchangeLimits{.max_body_bytes = options.max_body_bytes,
+                                      .body_charge = options.body_charge};
+    exchange_.total = total_deadline(timeouts.total);
+    exchange_.sock_read = timeouts.sock_read;
+    exchange_.stop = options.stop;
   }
 
-  // The final response, or nullopt after switching to the redirect target.
+  [[nodiscard]] const PreparedRequest& request() const noexcept { return request_; }
+  [[nodiscard]] const std::stop_token& stop() const noexcept { return exchange_.stop; }
+  // The deadline of getting a connection for the current hop, from now.
+  [[nodiscard]] Deadline connect_deadline() const {
+    return earliest(exchange_.total, connect_timeout_, ErrorKind::connect_timeout);
+  }
+  // The current hop's exchange.
+  [[nodiscard]] const ExchangeRequest& exchange() noexcept {
+    exchange_.wire = &request_.wire;
+    exchange_.url = &request_.url->text;
+    exchange_.limits.head_request = request_.method == boost::beast::http::verb::head;
+    return exchange_;
+  }
+
+  // Whether `response` redirects the request, which then switches to its
+  // target; false when it is the final response.
   // Throws ClientError(too_many_redirects | invalid_url).
-  [[nodiscard]] std::optional<ClientResponse> on_response(RawResponse response) {
-    std::optional<PreparedRequest> next;
-    if (follow_redirects_) next = follow_redirect(request_, response);
-    if (!next) {
-      return ClientResponse{.status = response.status,
-                            .reason = std::move(response.reason),
-                            .headers = std::move(response.headers),
-                            .body = std::move(response.body),
-                            .url = request_.url->text,
-                            .redirect_count = redirects_};
-    }
+  [[nodiscard]] bool redirected(const RawResponse& response) {
+    if (!follow_redirects_) return false;
+    std::optional<PreparedRequest> next = follow_redirect(request_, response);
+    if (!next) return false;
     if (redirects_ == max_redirects_) {
       throw ClientError{
           ErrorKind::too_many_redirects,
@@ -82,20 +87,27 @@ class RequestPlan {
     if (redirects_ == 0) first_url_ = request_.url->text;  // kept only once needed
     ++redirects_;
     request_ = std::move(*next);
-    return std::nullopt;
+    return true;
+  }
+
+  // The final response, as the caller gets it.
+  [[nodiscard]] ClientResponse final_response(RawResponse& response) const {
+    return ClientResponse{.status = response.status,
+                          .reason = std::move(response.reason),
+                          .headers = std::move(response.headers),
+                          .body = std::move(response.body),
+                          .url = request_.url->text,
+                          .redirect_count = redirects_};
   }
 
  private:
-  Timeouts timeouts_;
-  Deadline total_;
   PreparedRequest request_;
+  ExchangeRequest exchange_;  // points into request_ once exchange() was called
+  std::optional<std::chrono::milliseconds> connect_timeout_;
   std::string first_url_;  // set at the first redirect
   bool follow_redirects_;
   std::size_t max_redirects_;
-  std::size_t max_body_bytes_;
-  BodyCharge* body_charge_;
   std::size_t redirects_ = 0;
-  std::stop_token stop_;
 };
 
 // What request() (Throw::yes) and try_request() (Throw::no) return.
@@ -116,85 +128,118 @@ async::Failure closed_before_answering(const PreparedRequest& request) {
                                                   : "; not retried: the method is not idempotent"));
 }
 
+// The functions below hand run_request the awaitable of a step, with the
+// step's arguments taken from the plan here rather than as temporaries of
+// the coroutine, whose frame would hold each of them.
+
+// A free slot of the pool for the plan's origin, into `lease`.
+asio::awaitable<void> wait_for_lease(SessionState& state, const RequestPlan& plan,
+                                     const Deadline& connect, Reuse reuse,
+                                     std::optional<ConnectionPool::Lease>& lease,
+                                     async::Failure& failure) {
+  const PreparedRequest& request = plan.request();
+  return state.pool.acquire(lease, failure, request.url->origin, connect, reuse, request.url->text,
+                            plan.stop());
+}
+
+// A new connection to the plan's origin.
+asio::awaitable<std::unique_ptr<Connection>> open_connection(SessionState& state,
+                                                             const RequestPlan& plan,
+                                                             const Deadline& connect,
+                                                             async::Failure& failure) {
+  const PreparedRequest& request = plan.request();
+  return Connection::open(state.executor, request.url->origin, state.tls_context.get(),
+                          state.timers, connect, request.url->text, failure, plan.stop());
+}
+
+// What a request that succeeded returns.
+template <Throw Failures>
+RequestResult<Failures> succeeded(const RequestPlan& plan, RawResponse& response) {
+  if constexpr (Failures == Throw::yes) {
+    return plan.final_response(response);
+  } else {
+    return async::Outcome<ClientResponse>::success(plan.final_response(response));
+  }
+}
+
+// What a request that failed returns (Throw::no) or throws (Throw::yes).
+// Stopped from outside: whatever the stage reported, it was stopped.
+template <Throw Failures>
+RequestResult<Failures> failed(const RequestPlan& plan, async::Failure& failure) {
+  if (plan.stop().stop_requested()) failure = async::Failure::cancelled();
+  if constexpr (Failures == Throw::yes) {
+    failure.rethrow();
+  } else {
+    return async::Outcome<ClientResponse>::failure(std::move(failure));
+  }
+}
+
+// What the request returns (or throws) once it has ended with `result`.
+template <Throw Failures>
+RequestResult<Failures> ended(const RequestPlan& plan, ExchangeResult& result) {
+  if (result.failure) return failed<Failures>(plan, result.failure);
+  return succeeded<Failures>(plan, *result.response);
+}
+
 // The plan is made before the coroutine starts (see Session::request), so
-// that its frame, which every request in flight holds, carries the plan only.
+// that its frame, which every request in flight holds, carries the plan
+// and what a hop needs while it waits, little else.
 template <Throw Failures>
 asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionState> state,
                                                      RequestPlan plan) {
-  async::Failure failure;
+  ExchangeResult result;
   try {
     for (;;) {  // a hop: the request, then one per redirect followed
-      const PreparedRequest& request = plan.request();
-      ExchangeResult result;
       // A connection from the pool (or a new one), the exchange, and one
       // retry on a new connection when a reused one turns out closed. Here
       // rather than in a coroutine of its own: a frame fewer per request.
-      Reuse reuse = request.idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
+      Reuse reuse = plan.request().idempotent() ? Reuse::idle_first_retryable : Reuse::idle_first;
       for (;;) {
         if (plan.stop().stop_requested()) {
           result.failure = async::Failure::cancelled();
           break;
         }
-        const Deadline connect =
-            earliest(plan.total(), plan.timeouts().connect, ErrorKind::connect_timeout);
+        const Deadline connect = plan.connect_deadline();
         // Usually at once: the coroutine of acquire() runs only to queue.
-        std::optional<ConnectionPool::Lease> taken =
-            state->pool.try_acquire(request.url->origin, reuse);
-        if (!taken) {
-          co_await state->pool.acquire(taken, result.failure, request.url->origin, connect, reuse,
-                                       request.url->text, plan.stop());
+        std::optional<ConnectionPool::Lease> lease =
+            state->pool.try_acquire(plan.request().url->origin, reuse);
+        if (!lease) {
+          co_await wait_for_lease(*state, plan, connect, reuse, lease, result.failure);
           if (result.failure) break;
         }
-        ConnectionPool::Lease& lease = *taken;
-        if (!lease.connection()) {
-          std::unique_ptr<Connection> connection = co_await Connection::open(
-              state->executor, request.url->origin, state->tls_context.get(), connect,
-              request.url->text, result.failure, plan.stop());
+        if (!lease->connection()) {
+          lease->attach(co_await open_connection(*state, plan, connect, result.failure));
           if (result.failure) break;
-          lease.attach(std::move(connection));
         }
-        result = co_await lease.connection()->exchange(request.wire, plan.limits(), plan.total(),
-                                                       plan.timeouts().sock_read, request.url->text,
-                                                       plan.stop());
+        Connection& connection = *lease->connection();
+        connection.begin_exchange(plan.exchange(), result);
+        while (connection.exchange_running()) {
+          co_await connection.wait_for_exchange();
+          connection.continue_exchange(result);
+        }
         if (result.failure) break;
         if (result.response) {
-          lease.served();
-          if (result.response->reusable) lease.release_to_pool();
+          lease->served();
+          if (result.response->reusable) lease->release_to_pool();
           break;
         }
         // The server had closed this kept-alive connection (the lease closes it).
-        if (reuse == Reuse::fresh_only || !request.idempotent()) {
-          result.failure = closed_before_answering(request);
+        if (reuse == Reuse::fresh_only || !plan.request().idempotent()) {
+          result.failure = closed_before_answering(plan.request());
           break;
         }
         reuse = Reuse::fresh_only;
       }
-      if (result.failure) {
-        // Stopped from outside: whatever the stage reported, it was stopped.
-        failure =
-            plan.stop().stop_requested() ? async::Failure::cancelled() : std::move(result.failure);
-        break;
-      }
-      std::optional<ClientResponse> final_response = plan.on_response(std::move(*result.response));
-      if (!final_response) continue;
-      if constexpr (Failures == Throw::yes) {
-        co_return std::move(*final_response);
-      } else {
-        co_return async::Outcome<ClientResponse>::success(std::move(*final_response));
-      }
+      if (result.failure || !plan.redirected(*result.response)) break;
     }
   } catch (const std::exception& error) {
     if constexpr (Failures == Throw::yes) throw;
-    failure = async::Failure::from_exception(error, std::current_exception());
+    result.failure = async::Failure::from_exception(error, std::current_exception());
   } catch (...) {
     if constexpr (Failures == Throw::yes) throw;
-    failure = async::Failure::from_exception(std::current_exception());
+    result.failure = async::Failure::from_exception(std::current_exception());
   }
-  if constexpr (Failures == Throw::yes) {
-    failure.rethrow();
-  } else {
-    co_return async::Outcome<ClientResponse>::failure(std::move(failure));
-  }
+  co_return ended<Failures>(plan, result);
 }
 
 // A request that failed before it could start: the failure is thrown (or

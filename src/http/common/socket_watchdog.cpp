@@ -1,70 +1,42 @@
+// SocketWatchdog: a deadline per socket on a shared timer (see the header).
 #include "socket_watchdog.hpp"
 
 #include <algorithm>
 
 namespace tailcut::http::detail {
 
-// Shared with the pending wait, which may complete after the watchdog is
-// gone: it then finds `socket` null and does nothing.
-struct SocketWatchdog::State {
-  State(boost::asio::ip::tcp::socket& watched, SocketCloser& socket_closer,
-        std::chrono::milliseconds interval, SocketCloser::How close_how)
-      : socket{&watched},
-        closer{&socket_closer},
-        timer{watched.get_executor()},
-        check_interval{interval},
-        how{close_how} {}
-
-  boost::asio::ip::tcp::socket* socket;
-  SocketCloser* closer;
-  boost::asio::steady_timer timer;
-  std::chrono::milliseconds check_interval;
-  SocketCloser::How how;
-  Clock::time_point deadline = Clock::time_point::max();
-  Clock::time_point scheduled = Clock::time_point::max();  // when the timer wakes
-  bool fired = false;
-};
-
 SocketWatchdog::SocketWatchdog(boost::asio::ip::tcp::socket& socket, SocketCloser& closer,
+                               async::detail::SharedTimer& timers,
                                std::chrono::milliseconds check_interval, SocketCloser::How how)
-    : state_{std::make_shared<State>(
-          socket, closer, std::max(check_interval, std::chrono::milliseconds{1}), how)} {}
-
-SocketWatchdog::~SocketWatchdog() {
-  state_->socket = nullptr;
-  state_->timer.cancel();
-}
+    : socket_{&socket},
+      closer_{&closer},
+      check_interval_{std::max(check_interval, std::chrono::milliseconds{1})},
+      how_{how},
+      wake_{timers, &SocketWatchdog::wake_call, this} {}
 
 void SocketWatchdog::expires_at(Clock::time_point deadline) {
-  state_->deadline = deadline;
-  if (deadline < state_->scheduled) schedule(state_, deadline);
+  deadline_ = deadline;
+  if (deadline < scheduled_) schedule(deadline);
 }
 
-void SocketWatchdog::expires_never() noexcept { state_->deadline = Clock::time_point::max(); }
-
-bool SocketWatchdog::fired() const noexcept { return state_->fired; }
-
-void SocketWatchdog::schedule(const std::shared_ptr<State>& state, Clock::time_point at) {
-  const auto now = Clock::now();
-  const auto latest = now + state->check_interval;
-  state->scheduled = std::min(at, latest);
-  state->timer.expires_at(state->scheduled);  // cancels a pending wait, if any
-  state->timer.async_wait(
-      [state](const boost::system::error_code& error) { on_timer(state, error); });
+void SocketWatchdog::schedule(Clock::time_point at) {
+  scheduled_ = std::min(at, Clock::now() + check_interval_);
+  wake_.arm(scheduled_);  // moves it when armed already
 }
 
-void SocketWatchdog::on_timer(const std::shared_ptr<State>& state,
-                              const boost::system::error_code& error) {
-  // Aborted: the watchdog is gone, or the timer was moved earlier.
-  if (error || state->socket == nullptr) return;
-  state->scheduled = Clock::time_point::max();
-  if (state->deadline == Clock::time_point::max()) return;  // sleeps until the next deadline
-  if (Clock::now() >= state->deadline) {
-    state->fired = true;
-    state->closer->close(*state->socket, state->how);
+void SocketWatchdog::wake_call(void* self) noexcept {
+  static_cast<SocketWatchdog*>(self)->on_wake();
+}
+
+void SocketWatchdog::on_wake() noexcept {
+  scheduled_ = Clock::time_point::max();
+  if (deadline_ == Clock::time_point::max()) return;  // sleeps until the next deadline
+  if (Clock::now() >= deadline_) {
+    fired_ = true;
+    closer_->close(*socket_, how_);
     return;
   }
-  schedule(state, state->deadline);
+  schedule(deadline_);  // noexcept here: no room for a wake-up ends the program
 }
 
 }  // namespace tailcut::http::detail

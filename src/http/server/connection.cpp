@@ -79,7 +79,8 @@ ServerConnection::ServerConnection(ServerCore& core, std::size_t worker_index, t
       worker_{core.worker(worker_index)},
       worker_index_{worker_index},
       socket_{std::move(socket)},
-      watchdog_{socket_, worker_.closer, shortest_timeout(core.options())},
+      watchdog_{socket_, worker_.closer, async::detail::SharedTimer::of(socket_.get_executor()),
+                shortest_timeout(core.options())},
       cancel_{std::move(cancel)} {
   boost::system::error_code ignored;
   remote_ = socket_.remote_endpoint(ignored);

@@ -1,5 +1,5 @@
-// SharedTimer: many timed wake-ups on one steady_timer per execution
-// context.
+// SharedTimer: many timed wake-ups on one steady_timer: one per execution
+// context (SharedTimer::of), or one of an owner's own.
 //
 // A hedge arms a wake-up for every call (its hedge delay) and almost always
 // disarms it unfired. On a steady_timer of its own that cost a service
@@ -10,10 +10,11 @@
 // wake-up leaves it to expire once for nothing (with a constant hedge delay,
 // a few times a second at any load).
 //
-// Single-threaded: one thread runs the context (strands of a multi-threaded
-// context would share the heap). With no wake-up armed the steady_timer's
-// wait is cancelled, so that run() can return: a lone call in flight arms
-// and cancels it each time.
+// Single-threaded: the context's is used by the one thread that runs the
+// context (strands of a multi-threaded context would share its heap); one
+// made by an owner, by its executor only (a strand will do). With no
+// wake-up armed the steady_timer's wait is cancelled, so that run() can
+// return: a lone call in flight arms and cancels it each time.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,20 +65,25 @@ class TimedWake {
   std::size_t index_ = not_armed;  // in the timer's heap
 };
 
-class SharedTimer final : public boost::asio::execution_context::service {
+class SharedTimer {
  public:
   using Clock = std::chrono::steady_clock;
-  static inline boost::asio::execution_context::id id;
 
-  explicit SharedTimer(boost::asio::execution_context& context);
+  // A timer of the caller's own, for wake-ups on `executor`. Its wake-ups
+  // are disarmed (or gone) before it goes, and it goes before the context.
+  explicit SharedTimer(boost::asio::any_io_executor executor);
+  SharedTimer(const SharedTimer&) = delete;
+  SharedTimer& operator=(const SharedTimer&) = delete;
 
-  // The one of `executor`'s context.
+  // The one of `executor`'s context, which lives as long as the context.
   static SharedTimer& of(const boost::asio::any_io_executor& executor);
 
  private:
   friend class TimedWake;
+  class OfContext;  // the context's service that holds its timer
 
-  void shutdown() override;
+  // The context shuts down: nothing armed stays, nothing can be armed.
+  void shutdown() noexcept;
   void arm(TimedWake& wake, Clock::time_point at);
   void disarm(TimedWake& wake) noexcept;
   // Sets the steady_timer for the earliest wake-up, if it must move.
@@ -91,8 +97,7 @@ class SharedTimer final : public boost::asio::execution_context::service {
   void remove_at(std::size_t index) noexcept;
 
   std::vector<TimedWake*> heap_;
-  std::optional<boost::asio::steady_timer> timer_;  // made with the first executor seen
-  boost::asio::any_io_executor executor_;
+  std::optional<boost::asio::steady_timer> timer_;         // reset when the context shuts down
   Clock::time_point timer_at_ = Clock::time_point::max();  // max: no wait pending
   bool shut_down_ = false;
 };
