@@ -20,6 +20,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// What a call in flight keeps of its request's context (not the client's
+// address: thousands of calls in flight each hold it).
+struct CallStart {
+  std::uint64_t id;
+  Clock::time_point received_at;
+};
+
 // Success is HTTP 200 with a JSON object body; anything else is what went
 // wrong.
 std::optional<std::string> upstream_failure(const http::ClientResponse& response) {
@@ -250,9 +257,9 @@ http::Response reject(GatewayShard& shard, const TimeoutParamError& invalid,
 // thousands of calls in flight each hold.
 policy::HedgeOptions hedge_options(GatewayShard& shard,
                                    std::optional<std::chrono::milliseconds> timeout,
-                                   const http::RequestContext& context, Clock::time_point now) {
+                                   const CallStart& call, Clock::time_point now) {
   const GatewayOptions& options = shard.options();
-  const auto received_at = context.received_at;
+  const auto received_at = call.received_at;
   policy::HedgeOptions hedge_options;
   hedge_options.delay = shard.hedge_delay();
   hedge_options.replicas = shard.replicas();
@@ -285,9 +292,8 @@ policy::HedgeOptions hedge_options(GatewayShard& shard,
 // A late answer (ready after its timeout, by this worker's clock) is
 // warned about: at most one line a second per worker, which tells how many
 // more there were since the previous one.
-void warn_late(GatewayShard& shard, const http::RequestContext& context,
-               std::chrono::milliseconds timeout, Clock::duration elapsed,
-               Clock::duration timer_lateness, Clock::time_point now) {
+void warn_late(GatewayShard& shard, const CallStart& call, std::chrono::milliseconds timeout,
+               Clock::duration elapsed, Clock::duration timer_lateness, Clock::time_point now) {
   const auto untold_lines = shard.late_answer_log().admit(now);
   if (!untold_lines) return;
   using Milliseconds = std::chrono::duration<double, std::milli>;
@@ -306,14 +312,13 @@ void warn_late(GatewayShard& shard, const http::RequestContext& context,
   spdlog::warn(
       "call id={} answered late: {:.1f} ms after its timeout of {} ms (deadline margin "
       "{:.1f} ms; {}){}",
-      context.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
+      call.id, Milliseconds{elapsed - timeout}.count(), timeout.count(),
       Milliseconds{margin}.count(), cause, untold);
 }
 
 // The answer of a call whose hedge has ended, with its metrics and log line.
 http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string>& result,
-                      std::optional<std::chrono::milliseconds> timeout,
-                      const http::RequestContext& context) {
+                      std::optional<std::chrono::milliseconds> timeout, const CallStart& call) {
   const GatewayOptions& options = shard.options();
   http::Response response;
   CallOutcome outcome = CallOutcome::success;
@@ -349,11 +354,11 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
 
   MetricsShard& metrics = shard.metrics();
   const auto now = Clock::now();
-  const auto elapsed = now - context.received_at;
+  const auto elapsed = now - call.received_at;
   metrics.record_call(outcome, elapsed);
   if (timeout && elapsed > *timeout) {
     metrics.record_late_answer();
-    warn_late(shard, context, *timeout, elapsed, result.timer_lateness, now);
+    warn_late(shard, call, *timeout, elapsed, result.timer_lateness, now);
   }
   // How late the hedge acted on its timers (the hedge delay: every hedged
   // call, the first to tell when the machine gets busy; the deadline)
@@ -365,7 +370,7 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
   metrics.record_deadline_margin(margin.current(now));
   metrics.record_hedge(result);
   if (spdlog::should_log(spdlog::level::info)) {
-    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}{}{}", context.id,
+    spdlog::info("call id={} timeout_ms={} attempts={} winner={} outcome={} ms={}{}{}", call.id,
                  timeout ? std::to_string(timeout->count()) : "none", result.fired, result.winner,
                  to_string(outcome),
                  std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(),
@@ -379,23 +384,22 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
 // temporaries of hedged_call's coroutine, whose frame each call in flight
 // holds.
 asio::awaitable<policy::HedgeResult<std::string>> start_hedge(
-    GatewayShard& shard, std::optional<std::chrono::milliseconds> timeout,
-    const http::RequestContext& context) {
+    GatewayShard& shard, std::optional<std::chrono::milliseconds> timeout, const CallStart& call) {
   GatewayShard* shard_of_call = &shard;
   policy::OutcomeAttempt<std::string> attempt =
       [shard_of_call](policy::AttemptContext attempt_context) {
         return call_upstream(shard_of_call, attempt_context);
       };
-  return policy::hedge(std::move(attempt), hedge_options(shard, timeout, context, Clock::now()));
+  return policy::hedge(std::move(attempt), hedge_options(shard, timeout, call, Clock::now()));
 }
 
 // A valid call: hedged, then answered.
 asio::awaitable<http::Response> hedged_call(GatewayShard& shard,
                                             std::optional<std::chrono::milliseconds> timeout,
-                                            http::RequestContext context) {
-  const policy::HedgeResult<std::string> result = co_await start_hedge(shard, timeout, context);
+                                            CallStart call) {
+  const policy::HedgeResult<std::string> result = co_await start_hedge(shard, timeout, call);
   // Apart from the co_await: the frame would otherwise hold the answer too.
-  co_return answer(shard, result, timeout, context);
+  co_return answer(shard, result, timeout, call);
 }
 
 // An invalid call, answered when awaited.
@@ -411,7 +415,8 @@ asio::awaitable<http::Response> handle_smart_call(GatewayShard& shard, http::Req
   if (const auto* invalid = std::get_if<TimeoutParamError>(&timeout_param)) {
     return rejected_call(reject(shard, *invalid, context));
   }
-  return hedged_call(shard, std::get<0>(timeout_param), context);
+  return hedged_call(shard, std::get<0>(timeout_param),
+                     CallStart{.id = context.id, .received_at = context.received_at});
 }
 
 }  // namespace tailcut::gateway

@@ -46,8 +46,7 @@ template <typename T, typename Executor>
 // handed to code that works on tasks (hedge's first attempt, run in its
 // own frame).
 template <typename T>
-[[nodiscard]] Task<T> finished_task(const boost::asio::any_io_executor& executor,
-                                    Outcome<T> outcome);
+[[nodiscard]] Task<T> finished_task(Outcome<T> outcome);
 
 template <typename T>
 class Task {
@@ -91,7 +90,7 @@ class Task {
   friend Task<U> spawn_outcome(const Executor& executor,
                                boost::asio::awaitable<Outcome<U>> operation);
   template <typename U>
-  friend Task<U> finished_task(const boost::asio::any_io_executor& executor, Outcome<U> outcome);
+  friend Task<U> finished_task(Outcome<U> outcome);
 
   explicit Task(std::shared_ptr<detail::TaskState<T>> state) : state_{std::move(state)} {}
 
@@ -160,7 +159,7 @@ boost::asio::awaitable<void> wait_done(TaskState<T>& task, CancelTask on_cancel)
 
 template <typename T, typename Executor>
 Task<T> spawn(const Executor& executor, boost::asio::awaitable<T> operation) {
-  auto state = std::make_shared<detail::TaskState<T>>(executor);
+  auto state = std::make_shared<detail::TaskState<T>>();
   boost::asio::co_spawn(
       executor, detail::run_task<T, boost::asio::awaitable<T>>(state, std::move(operation)),
       boost::asio::bind_cancellation_slot(state->slot(), [state](const std::exception_ptr&) {}));
@@ -173,7 +172,7 @@ Task<T> spawn(const Executor& executor, boost::asio::awaitable<T> operation) {
 // unwind per coroutine it crosses).
 template <typename T, typename Executor>
 Task<T> spawn_outcome(const Executor& executor, boost::asio::awaitable<Outcome<T>> operation) {
-  auto state = std::make_shared<detail::TaskState<T>>(executor);
+  auto state = std::make_shared<detail::TaskState<T>>();
   boost::asio::co_spawn(
       executor,
       detail::run_task<T, boost::asio::awaitable<Outcome<T>>>(state, std::move(operation)),
@@ -182,8 +181,8 @@ Task<T> spawn_outcome(const Executor& executor, boost::asio::awaitable<Outcome<T
 }
 
 template <typename T>
-Task<T> finished_task(const boost::asio::any_io_executor& executor, Outcome<T> outcome) {
-  auto state = std::make_shared<detail::TaskState<T>>(executor);
+Task<T> finished_task(Outcome<T> outcome) {
+  auto state = std::make_shared<detail::TaskState<T>>();
   state->complete(std::move(outcome));
   return Task<T>{std::move(state)};
 }

@@ -52,7 +52,7 @@ bool is_end_of_stream(const error_code& error) {
 }
 
 ExchangeResult exchange_failed(async::Failure failure) {
-  return ExchangeResult{std::nullopt, std::move(failure)};
+  return ExchangeResult{nullptr, std::move(failure)};
 }
 
 }  // namespace
@@ -250,16 +250,26 @@ struct Lookup {
   bool done = false;
 };
 
-// The addresses of origin.host into `endpoints`, or why not into `failure`.
-asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Deadline deadline,
-                              std::string url, std::vector<tcp::endpoint>& endpoints,
-                              async::Failure& failure, std::stop_token stop) {
+// The opening's steps below take their arguments by reference: open()
+// awaits each at once and holds what they refer to. Its connections are
+// opened by the thousand at once when a gateway's calls hedge together, and
+// copies in each step's frame would add up.
+
+// The endpoint of an origin whose host is an address: no lookup needed.
+bool endpoint_of_address(const Origin& origin, std::vector<tcp::endpoint>& endpoints) {
   error_code not_an_address;
   const auto address = asio::ip::make_address(origin.host, not_an_address);
-  if (!not_an_address) {
-    endpoints.emplace_back(address, origin.port);
-    co_return;
-  }
+  if (not_an_address) return false;
+  endpoints.emplace_back(address, origin.port);
+  return true;
+}
+
+// The addresses of origin.host (a name) into `endpoints`, or why not into
+// `failure`.
+asio::awaitable<void> resolve(const asio::any_io_executor& executor, const Origin& origin,
+                              const Deadline& deadline, const std::string& url,
+                              std::vector<tcp::endpoint>& endpoints, async::Failure& failure,
+                              const std::stop_token& stop) {
   const std::string what = "DNS lookup of " + origin.host + " (" + url + ")";
   // RFC 6761: names under .invalid never resolve; answer without asking.
   if (origin.host.ends_with(".invalid") || origin.host == "invalid") {
@@ -298,9 +308,10 @@ asio::awaitable<void> resolve(asio::any_io_executor executor, Origin origin, Dea
 }
 
 // Connects to the first endpoint that accepts, or says why not in `failure`.
-asio::awaitable<void> connect_any(Connection::Impl& impl, std::vector<tcp::endpoint> endpoints,
-                                  Deadline deadline, std::string url, async::Failure& failure,
-                                  std::stop_token stop) {
+asio::awaitable<void> connect_any(Connection::Impl& impl,
+                                  const std::vector<tcp::endpoint>& endpoints,
+                                  const Deadline& deadline, const std::string& url,
+                                  async::Failure& failure, const std::stop_token& stop) {
   const std::string what = "connect to " + impl.peer + " (" + url + ")";
   impl.arm(deadline);
   error_code error;
@@ -346,8 +357,9 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
 }
 
 // The TLS handshake, or why it failed in `failure`.
-asio::awaitable<void> handshake(Connection::Impl& impl, std::string host, Deadline deadline,
-                                std::string url, async::Failure& failure, std::stop_token stop) {
+asio::awaitable<void> handshake(Connection::Impl& impl, const std::string& host,
+                                const Deadline& deadline, const std::string& url,
+                                async::Failure& failure, const std::stop_token& stop) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
   SSL* native = stream.native_handle();
   error_code not_an_address;
@@ -427,9 +439,11 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
   auto impl =
       std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr, std::move(timers));
   std::vector<tcp::endpoint> endpoints;
-  co_await resolve(executor, origin, deadline, url, endpoints, failure, stop);
-  if (failure) co_return nullptr;
-  co_await connect_any(*impl, std::move(endpoints), deadline, url, failure, stop);
+  if (!endpoint_of_address(origin, endpoints)) {
+    co_await resolve(executor, origin, deadline, url, endpoints, failure, stop);
+    if (failure) co_return nullptr;
+  }
+  co_await connect_any(*impl, endpoints, deadline, url, failure, stop);
   if (failure) co_return nullptr;
   if (impl->tls) {
     co_await handshake(*impl, origin.host, deadline, url, failure, stop);
@@ -589,7 +603,7 @@ void Connection::Impl::complete(ExchangeResult& result, bool ended_by_eof) {
     return;
   }
   mid_exchange = false;
-  ExchangeResult ending{reader->take(), {}};
+  ExchangeResult ending{std::make_unique<RawResponse>(reader->take()), {}};
   ending.response->reusable = ending.response->reusable && !ended_by_eof && buffer.size() == 0;
   answered_before = true;
   end_exchange(result, std::move(ending));

@@ -81,10 +81,10 @@ class RequestPlan {
       throw ClientError{
           ErrorKind::too_many_redirects,
           "more than " + std::to_string(max_redirects_) + " redirects starting from " +
-              (redirects_ == 0 ? request_.url->text : first_url_) + "; the last went from " +
+              (redirects_ == 0 ? request_.url : first_url_)->text + "; the last went from " +
               request_.url->text + " to " + next->url->text};
     }
-    if (redirects_ == 0) first_url_ = request_.url->text;  // kept only once needed
+    if (redirects_ == 0) first_url_ = request_.url;
     ++redirects_;
     request_ = std::move(*next);
     return true;
@@ -104,7 +104,7 @@ class RequestPlan {
   PreparedRequest request_;
   ExchangeRequest exchange_;  // points into request_ once exchange() was called
   std::optional<std::chrono::milliseconds> connect_timeout_;
-  std::string first_url_;  // set at the first redirect
+  std::shared_ptr<const HttpUrl> first_url_;  // set at the first redirect
   bool follow_redirects_;
   std::size_t max_redirects_;
   std::size_t redirects_ = 0;

@@ -27,7 +27,7 @@ using boost::asio::use_awaitable;
 using namespace std::string_view_literals;
 
 // Bytes asked for when waiting for the start of a request.
-constexpr std::size_t first_read_bytes = 1024;  // most requests fit; idle connections keep it
+constexpr std::size_t first_read_bytes = 1024;  // most requests fit
 
 // The shortest of the timeouts a connection sets: how often its watchdog
 // wakes at most (lingering, rare, moves it earlier).

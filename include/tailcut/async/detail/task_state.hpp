@@ -3,7 +3,6 @@
 // Single-threaded: touched only from the task's executor.
 #pragma once
 
-#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/container/small_vector.hpp>
 #include <exception>
@@ -27,7 +26,7 @@ class CompletionObserver {
 
 class TaskStateBase {
  public:
-  explicit TaskStateBase(boost::asio::any_io_executor executor) : executor_{std::move(executor)} {}
+  TaskStateBase() = default;
   TaskStateBase(const TaskStateBase&) = delete;
   TaskStateBase& operator=(const TaskStateBase&) = delete;
   virtual ~TaskStateBase() = default;
@@ -48,7 +47,6 @@ class TaskStateBase {
     const Failure* failed_with = failure();
     return failed_with && failed_with->is_cancellation();
   }
-  [[nodiscard]] const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
   // Asks the running coroutine to stop (terminal cancellation). No effect
   // once done: the coroutine, and what the signal points into, is gone.
@@ -63,7 +61,6 @@ class TaskStateBase {
   void mark_done(bool failed);
 
  private:
-  boost::asio::any_io_executor executor_;
   boost::asio::cancellation_signal signal_;
   // Usually one (the combinator waiting on it): held inline.
   boost::container::small_vector<CompletionObserver*, 1> observers_;

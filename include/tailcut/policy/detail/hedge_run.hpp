@@ -105,9 +105,10 @@ class HedgeRun {
  public:
   static constexpr bool returns_outcome = std::is_same_v<AttemptFunction, OutcomeAttempt<T>>;
 
-  HedgeRun(AttemptFunction attempt, const HedgeOptions& options,
+  // `attempt` and `options`: run_hedge's parameters, in the same frame.
+  HedgeRun(AttemptFunction& attempt, const HedgeOptions& options,
            boost::asio::any_io_executor executor)
-      : attempt_{std::move(attempt)},
+      : attempt_{attempt},
         options_{options},
         executor_{std::move(executor)},
         times_{options, HedgeClock::now()},
@@ -159,7 +160,7 @@ class HedgeRun {
       result_.value.emplace(std::move(outcome).value());
       return AfterFirst::answered;
     }
-    first.task = async::finished_task(executor_, std::move(outcome));
+    first.task = async::finished_task(std::move(outcome));
     return AfterFirst::wait_others;
   }
 
@@ -178,11 +179,12 @@ class HedgeRun {
     return result;
   }
 
-  // The extra attempts, to join before rethrow_wake_error().
-  [[nodiscard]] std::vector<async::detail::TaskStateBase*> extra_attempts() {
+  // Cancels the extra attempts and joins them, before rethrow_wake_error().
+  // The tasks' list goes into the join's frame, not run_hedge's.
+  [[nodiscard]] boost::asio::awaitable<void> cancel_and_join_extras() {
     std::vector<async::detail::TaskStateBase*> extras;
     for (std::size_t i = 1; i < attempts_.size(); ++i) extras.push_back(&attempts_[i].task.state());
-    return extras;
+    return async::detail::cancel_and_join(std::move(extras));
   }
   [[noreturn]] void rethrow_wake_error() const { std::rethrow_exception(wake_error_); }
 
@@ -236,11 +238,12 @@ class HedgeRun {
   void cancel_losers() {
     for (auto& attempt : attempts_) attempt.task.cancel();
   }
-  [[nodiscard]] std::vector<async::detail::TaskStateBase*> every_attempt() {
+  // Cancels every attempt still running and joins them.
+  [[nodiscard]] boost::asio::awaitable<void> cancel_and_join_all() {
     std::vector<async::detail::TaskStateBase*> states;
     states.reserve(attempts_.size());
     for (auto& attempt : attempts_) states.push_back(&attempt.task.state());
-    return states;
+    return async::detail::cancel_and_join(std::move(states));
   }
   [[nodiscard]] bool throws_cancellation() const noexcept {
     return caller_cancelled_ && !options_.report_cancellation;
@@ -417,8 +420,8 @@ class HedgeRun {
     for (std::size_t i = 1; i < attempts_.size(); ++i) attempts_[i].task.cancel();
   }
 
-  AttemptFunction attempt_;
-  const HedgeOptions& options_;  // run_hedge's parameter, in the same frame
+  AttemptFunction& attempt_;     // run_hedge's parameter, in the same frame
+  const HedgeOptions& options_;  // the same
   boost::asio::any_io_executor executor_;
   HedgeTimes times_;
   HedgeResult<T> result_;  // what is known before the end: lateness, budget, winner

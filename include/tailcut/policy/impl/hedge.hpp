@@ -19,7 +19,7 @@ namespace detail {
 template <typename T, typename AttemptFunction>
 boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeOptions options) {
   namespace asio = boost::asio;
-  HedgeRun<T, AttemptFunction> run{std::move(attempt), options, co_await asio::this_coro::executor};
+  HedgeRun<T, AttemptFunction> run{attempt, options, co_await asio::this_coro::executor};
   // 1. Attempt 1: in this frame, or spawned.
   bool first_fired = false;
   if constexpr (HedgeRun<T, AttemptFunction>::returns_outcome) {
@@ -40,7 +40,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
         case AfterFirst::answered:
           co_return run.answered_by_first();
         case AfterFirst::wake_failed:
-          TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(run.extra_attempts()));
+          TAILCUT_AWAIT_JOIN(run.cancel_and_join_extras());
           run.rethrow_wake_error();
         case AfterFirst::wait_others:
           break;
@@ -74,7 +74,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
       run.cancel_losers();
       break;
     case LoserAction::cancel_and_join:
-      TAILCUT_AWAIT_JOIN(async::detail::cancel_and_join(run.every_attempt()));
+      TAILCUT_AWAIT_JOIN(run.cancel_and_join_all());
       break;
   }
   if (run.throws_cancellation()) async::throw_cancelled();
