@@ -96,10 +96,14 @@ class Connection {
   // call fails here, and an exception cost ~20 k instructions per coroutine
   // frame it crossed (3 frames: 60 % of such a call's cost).
   // `timers`: the session's, on `executor`, for the connection's deadlines.
+  // Every argument is referred to, not copied: the caller awaits at once
+  // and keeps them alive (a gateway's hedged calls open connections by the
+  // thousand at once, and copies in each opening's frame would add up).
   [[nodiscard]] static boost::asio::awaitable<std::unique_ptr<Connection>> open(
-      boost::asio::any_io_executor executor, Origin origin, boost::asio::ssl::context* tls,
-      std::shared_ptr<async::detail::SharedTimer> timers, Deadline deadline, std::string url,
-      async::Failure& failure, std::stop_token stop);
+      const boost::asio::any_io_executor& executor, const Origin& origin,
+      boost::asio::ssl::context* tls, const std::shared_ptr<async::detail::SharedTimer>& timers,
+      const Deadline& deadline, const std::string& url, async::Failure& failure,
+      const std::stop_token& stop);
 
   // Closes the socket; a TLS connection between exchanges sends
   // close_notify first, in the background (at most 1 s).

@@ -170,11 +170,7 @@ awaitable<bool> ServerConnection::serve_request() {
   // A handler may wait a long time: it does so without a read buffer.
   if (buffer_.size() == 0) buffer_.shrink_to_fit();
 
-  RequestContext context;
-  context.id = core_.next_request_id();
-  context.received_at = arrival_time(last_receive_time_);
-  context.remote = remote_;
-  context.worker = worker_index_;
+  const std::uint64_t id = core_.next_request_id();
   RequestFacts facts;
   facts.version = request->version();
   facts.keep_alive = request->keep_alive();
@@ -186,23 +182,29 @@ awaitable<bool> ServerConnection::serve_request() {
   const RequestLabel label{*request};
   enter_handler();
   Response response;
-  std::string failure;
   {
     // The handler is done, however it ended: stop watching its client.
     struct StopWatching {
       ServerConnection& connection;
       ~StopWatching() { connection.stop_watching(); }
     } watching{*this};
+    // A handler that throws is answered 500 (unless nobody reads it): its
+    // answer made here, where the reason is known.
     try {
-      response = co_await worker_.router.dispatch(std::move(*request), context);
+      response = co_await dispatch(*request, id);
     } catch (const DropConnection&) {
       dropped_ = true;
       core_.count_request_handled();  // handled: by hanging up
     } catch (const std::exception& thrown) {
-      failure = thrown.what();
-      if (failure.empty()) failure = "an exception without a message";
+      const std::string_view what = thrown.what();
+      if (!client_left()) {
+        response =
+            handler_failed(label, id, what.empty() ? "an exception without a message" : what);
+      }
     } catch (...) {
-      failure = "an exception that is not a std::exception";
+      if (!client_left()) {
+        response = handler_failed(label, id, "an exception that is not a std::exception");
+      }
     }
   }
   if (client_left() || dropped_) co_return false;
@@ -211,10 +213,8 @@ awaitable<bool> ServerConnection::serve_request() {
     response = json_error(bhttp::status::service_unavailable, "shutting_down",
                           "the server is shutting down and its grace period ended before this "
                           "request was answered");
-  } else if (!failure.empty()) {
-    response = handler_failed(label, context.id, failure);
   }
-  const Framing framing = finish(response, facts, context.id, core_.shutting_down());
+  const Framing framing = finish(response, facts, id, core_.shutting_down());
   const bool keep_alive = framing.keep_alive;
   const SendProgress progress = send_at_once(response, framing, facts.head);
   bool sent = progress.sent;
@@ -226,9 +226,21 @@ awaitable<bool> ServerConnection::serve_request() {
   co_return stays_open;
 }
 
+// The handler of request `id`, read into `request`, as the router finds
+// it. Not a coroutine: the request's context is made here, not kept in
+// serve_request's frame (the handler has its own copy).
+awaitable<Response> ServerConnection::dispatch(Request& request, std::uint64_t id) {
+  RequestContext context;
+  context.id = id;
+  context.received_at = arrival_time(last_receive_time_);
+  context.remote = remote_;
+  context.worker = worker_index_;
+  return worker_.router.dispatch(std::move(request), context);
+}
+
 // A handler threw: logged (unless the connection is gone), answered 500.
 Response ServerConnection::handler_failed(const RequestLabel& label, std::uint64_t id,
-                                          const std::string& failure) {
+                                          std::string_view failure) {
   if (!force_closed_) {
     // Quoted: the target is the client's bytes (see quoted_for_log).
     core_.log_error("request " + std::to_string(id) + " " + detail::quoted_for_log(label.text()) +

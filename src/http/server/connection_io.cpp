@@ -180,7 +180,7 @@ ServerConnection::SendProgress ServerConnection::send_at_once(const Response& re
 // The rest of a response after send_at_once() (its first `written` bytes),
 // under the write timeout. The head is made again: the same bytes, kept
 // only while this waits.
-awaitable<bool> ServerConnection::send_rest(const Response& response, Framing framing,
+awaitable<bool> ServerConnection::send_rest(const Response& response, const Framing& framing,
                                             bool header_only, std::size_t written) {
   const std::string head = serialize_head(response, framing);
   auto wire = wire_of(head, response, header_only);

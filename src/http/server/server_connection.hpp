@@ -76,7 +76,8 @@ class ServerConnection {
                std::size_t& received);
   // The handler is about to run / has run (see serve_request()).
   void enter_handler();
-  Response handler_failed(const RequestLabel& label, std::uint64_t id, const std::string& failure);
+  awaitable<Response> dispatch(Request& request, std::uint64_t id);
+  Response handler_failed(const RequestLabel& label, std::uint64_t id, std::string_view failure);
   awaitable<bool> refuse(boost::system::error_code read_error);
   awaitable<bool> send(const Response& response, Framing framing, bool header_only);
   // How far send_at_once() got.
@@ -86,7 +87,7 @@ class ServerConnection {
     bool sent = false;
   };
   SendProgress send_at_once(const Response& response, const Framing& framing, bool header_only);
-  awaitable<bool> send_rest(const Response& response, Framing framing, bool header_only,
+  awaitable<bool> send_rest(const Response& response, const Framing& framing, bool header_only,
                             std::size_t written);
   awaitable<void> linger();
   void close();

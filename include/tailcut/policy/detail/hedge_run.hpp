@@ -15,6 +15,7 @@
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/container/small_vector.hpp>
 #include <chrono>
 #include <exception>
@@ -141,9 +142,12 @@ class HedgeRun {
     return attempt_(context_of(1, first_stop_->token(), replica));
   }
 
-  // Attempt 1 ended in hedge's frame with `outcome`; `caller_cancelled`:
-  // whether the caller's cancellation came meanwhile.
-  [[nodiscard]] AfterFirst first_attempt_ended(async::Outcome<T> outcome, bool caller_cancelled) {
+  // Attempt 1 ended in hedge's frame with `outcome`; `cancellation`: the
+  // caller's, which may have come meanwhile. Once only (first_ended()).
+  [[nodiscard]] AfterFirst first_attempt_ended(
+      async::Outcome<T> outcome, const boost::asio::cancellation_state& cancellation) {
+    first_ended_ = true;
+    const bool caller_cancelled = cancellation.cancelled() != boost::asio::cancellation_type::none;
     if (wake_) wake_->disarm();
     auto& first = attempts_.front();
     first.finished = HedgeClock::now();
@@ -163,6 +167,8 @@ class HedgeRun {
     first.task = async::finished_task(std::move(outcome));
     return AfterFirst::wait_others;
   }
+
+  [[nodiscard]] bool first_ended() const noexcept { return first_ended_; }
 
   // The usual call: attempt 1 answered before the hedge delay.
   [[nodiscard]] HedgeResult<T> answered_by_first() {
@@ -435,6 +441,7 @@ class HedgeRun {
   // Attempt 1 ran in this frame and was told to stop (by hedge, or by the
   // caller's cancellation).
   bool first_stopped_ = false;
+  bool first_ended_ = false;  // first_attempt_ended() was called
   // Attempt 1 in hedge's frame only:
   std::optional<FirstAttemptStopper> first_stop_;
   std::exception_ptr wake_error_;  // thrown while firing the extras

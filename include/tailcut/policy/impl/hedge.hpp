@@ -25,18 +25,23 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
   if constexpr (HedgeRun<T, AttemptFunction>::returns_outcome) {
     if (run.first_in_frame()) {
       first_fired = true;
-      std::optional<async::Outcome<T>> first;
-      try {
-        first.emplace(co_await run.first_attempt_in_frame());
-      } catch (const std::exception& error) {
-        first.emplace(async::Outcome<T>::failure(
-            async::Failure::from_exception(error, std::current_exception())));
-      } catch (...) {
-        first.emplace(async::Outcome<T>::failure(std::current_exception()));
-      }
       const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
-      const bool caller_cancelled = cancellation.cancelled() != asio::cancellation_type::none;
-      switch (run.first_attempt_ended(std::move(*first), caller_cancelled)) {
+      // Attempt 1's outcome goes to the run as the await returns: this
+      // frame, which every call in flight holds, keeps no room for it.
+      AfterFirst after = AfterFirst::wait_others;
+      try {
+        after = run.first_attempt_ended(co_await run.first_attempt_in_frame(), cancellation);
+      } catch (const std::exception& error) {
+        if (run.first_ended()) throw;  // the run's own failure (bad_alloc), not the attempt's
+        after = run.first_attempt_ended(async::Outcome<T>::failure(async::Failure::from_exception(
+                                            error, std::current_exception())),
+                                        cancellation);
+      } catch (...) {
+        if (run.first_ended()) throw;
+        after = run.first_attempt_ended(async::Outcome<T>::failure(std::current_exception()),
+                                        cancellation);
+      }
+      switch (after) {
         case AfterFirst::answered:
           co_return run.answered_by_first();
         case AfterFirst::wake_failed:
