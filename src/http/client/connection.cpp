@@ -120,42 +120,16 @@ asio::awaitable<void> resolve(const asio::any_io_executor& executor, const Origi
   }
 }
 
-// Connects to the first endpoint that accepts, or says why not in `failure`.
 // Why no endpoint accepted: the last one's `error`, or the deadline.
-async::Failure connect_failure(const Connection::Impl& impl, const error_code& error,
-                               const std::string& url) {
-  const std::string what = "connect to " + impl.peer + " (" + url + ")";
+async::Failure connect_failure(const Connection::Impl& impl, const Origin& origin,
+                               const error_code& error, const std::string& url) {
+  const std::string what = "connect to " + origin.authority() + " (" + url + ")";
   if (async::Failure interrupted = impl.interruption(error, what)) return interrupted;
   if (error == asio::error::connection_refused) {
     return client_failure(ErrorKind::connect_refused,
-                          "connect to " + impl.peer + " refused (" + url + ")");
+                          "connect to " + origin.authority() + " refused (" + url + ")");
   }
   return client_failure(ErrorKind::connect_failed, what + " failed: " + error.message());
-}
-
-asio::awaitable<void> connect_any(Connection::Impl& impl,
-                                  const std::vector<tcp::endpoint>& endpoints,
-                                  const Deadline& deadline, const std::string& url,
-                                  async::Failure& failure, const std::stop_token& stop) {
-  impl.arm(deadline);
-  error_code error;
-  const std::stop_callback stop_connecting{stop, [&impl] { impl.close(); }};
-  for (const auto& endpoint : endpoints) {
-    if (impl.timed_out() || stop.stop_requested()) break;
-    tcp::socket& socket = impl.socket();
-    error_code ignored;
-    socket.close(ignored);
-    socket.open(endpoint.protocol(), error);
-    if (error) continue;
-    co_await socket.async_connect(endpoint, use_awaitable_into(error));
-    if (!error) {
-      socket.set_option(tcp::no_delay{true}, ignored);
-      socket.non_blocking(true, ignored);  // for the write at once in Impl::write
-      co_return;
-    }
-    if (error == asio::error::operation_aborted) break;
-  }
-  failure = stop.stop_requested() ? async::Failure::cancelled() : connect_failure(impl, error, url);
 }
 
 std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_code& error) {
@@ -171,10 +145,11 @@ std::string describe_tls_failure(ssl::stream<tcp::socket>& stream, const error_c
 }
 
 // The TLS handshake, or why it failed in `failure`.
-asio::awaitable<void> handshake(Connection::Impl& impl, const std::string& host,
+asio::awaitable<void> handshake(Connection::Impl& impl, const Origin& origin,
                                 const Deadline& deadline, const std::string& url,
                                 async::Failure& failure, const std::stop_token& stop) {
   ssl::stream<tcp::socket>& stream = *impl.tls;
+  const std::string& host = origin.host;
   SSL* native = stream.native_handle();
   error_code not_an_address;
   (void)asio::ip::make_address(host, not_an_address);
@@ -205,7 +180,7 @@ asio::awaitable<void> handshake(Connection::Impl& impl, const std::string& host,
     failure = async::Failure::cancelled();
     co_return;
   }
-  const std::string what = "TLS handshake with " + impl.peer + " (" + url + ")";
+  const std::string what = "TLS handshake with " + origin.authority() + " (" + url + ")";
   if ((failure = impl.interruption(error, what))) co_return;
   failure =
       client_failure(ErrorKind::tls, what + " failed: " + describe_tls_failure(stream, error));
@@ -250,16 +225,43 @@ asio::awaitable<std::unique_ptr<Connection>> Connection::open(
     const asio::any_io_executor& executor, const Origin& origin, ssl::context* tls,
     const std::shared_ptr<async::detail::SharedTimer>& timers, const Deadline& deadline,
     const std::string& url, async::Failure& failure, const std::stop_token& stop) {
-  auto impl = std::make_shared<Impl>(executor, origin, origin.is_tls() ? tls : nullptr, timers);
+  auto impl = std::make_shared<Impl>(executor, origin.is_tls() ? tls : nullptr, timers);
   std::vector<tcp::endpoint> endpoints;
   if (!endpoint_of_address(origin, endpoints)) {
     co_await resolve(executor, origin, deadline, url, endpoints, failure, stop);
     if (failure) co_return nullptr;
   }
-  co_await connect_any(*impl, endpoints, deadline, url, failure, stop);
-  if (failure) co_return nullptr;
+  // The first endpoint that accepts. Here rather than in a coroutine of its
+  // own: a gateway's hedged calls open connections by the thousand at once.
+  impl->arm(deadline);
+  error_code error;
+  bool connected = false;
+  {
+    const std::stop_callback stop_connecting{stop, [&impl] { impl->close(); }};
+    for (const auto& endpoint : endpoints) {
+      if (impl->timed_out() || stop.stop_requested()) break;
+      tcp::socket& socket = impl->socket();
+      socket.close(error);  // a previous endpoint's; its error does not matter
+      socket.open(endpoint.protocol(), error);
+      if (error) continue;
+      co_await socket.async_connect(endpoint, use_awaitable_into(error));
+      if (!error) {
+        // Their errors do not matter either.
+        socket.set_option(tcp::no_delay{true}, error);
+        socket.non_blocking(true, error);  // for the write at once (Impl::write_at_once)
+        connected = true;
+        break;
+      }
+      if (error == asio::error::operation_aborted) break;
+    }
+  }
+  if (!connected) {
+    failure = stop.stop_requested() ? async::Failure::cancelled()
+                                    : connect_failure(*impl, origin, error, url);
+    co_return nullptr;
+  }
   if (impl->tls) {
-    co_await handshake(*impl, origin.host, deadline, url, failure, stop);
+    co_await handshake(*impl, origin, deadline, url, failure, stop);
     if (failure) co_return nullptr;
   }
   impl->disarm();

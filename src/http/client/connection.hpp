@@ -78,7 +78,7 @@ struct ExchangeLimits {
 // what it points to, alive and unchanged until the exchange is over.
 struct ExchangeRequest {
   const std::string* wire = nullptr;  // the serialized request
-  const std::string* url = nullptr;   // for messages
+  const HttpUrl* url = nullptr;       // its text and origin, for messages
   ExchangeLimits limits;
   Deadline total;                                      // sending and reading, all of it
   std::optional<std::chrono::milliseconds> sock_read;  // each read, at most

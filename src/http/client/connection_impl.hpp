@@ -38,10 +38,10 @@ inline auto use_awaitable_into(error_code& error) {
 }
 
 struct Connection::Impl {
-  Impl(const asio::any_io_executor& executor, const Origin& origin, ssl::context* tls_context,
+  // `tls_context`: null for plain TCP.
+  Impl(const asio::any_io_executor& executor, ssl::context* tls_context,
        std::shared_ptr<async::detail::SharedTimer> session_timers)
-      : peer{origin.authority()},
-        plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
+      : plain{tls_context ? std::nullopt : std::optional<tcp::socket>{std::in_place, executor}},
         tls{tls_context ? std::make_unique<ssl::stream<tcp::socket>>(executor, *tls_context)
                         : nullptr},
         // Looked up now rather than in close(), which may run as the context
@@ -110,7 +110,7 @@ struct Connection::Impl {
 
   // A request usually fits in the socket's send buffer: on plain TCP it is
   // written here by one system call, without an asynchronous operation or a
-  // coroutine (the socket is in non-blocking mode, see connect_any, so this
+  // coroutine (the socket is in non-blocking mode, see Connection::open, so this
   // never waits). Returns true when the write is over (done, or failed:
   // see wait_error); false when write_rest() must write from `written` on.
   bool write_at_once(const std::string& bytes) {
@@ -154,7 +154,10 @@ struct Connection::Impl {
   void forget_exchange() noexcept;
   // The reader of this exchange's response, made at its first byte.
   ResponseReader& response_reader() {
-    if (!reader) reader = std::make_unique<ResponseReader>(request->limits, peer, *request->url);
+    if (!reader) {
+      reader = std::make_unique<ResponseReader>(request->limits, request->url->origin.authority(),
+                                                request->url->text);
+    }
     return *reader;
   }
 
@@ -166,7 +169,6 @@ struct Connection::Impl {
   };
   enum class Stage { none, sending, reading };
 
-  std::string peer;  // the origin's authority, for messages
   std::optional<tcp::socket> plain;
   // Held apart: a TLS stream is several hundred bytes that plain HTTP
   // connections would otherwise carry.

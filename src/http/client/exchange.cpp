@@ -28,14 +28,14 @@ ExchangeResult exchange_failed(async::Failure failure) {
 
 // What a failed write of the request ends the exchange with.
 ExchangeResult failed_send(const Connection::Impl& io, const error_code& error, bool reused,
-                           const std::string& url) {
-  if (async::Failure interrupted = io.interruption(error, "sending the request to " + url)) {
+                           const HttpUrl& url) {
+  if (async::Failure interrupted = io.interruption(error, "sending the request to " + url.text)) {
     return exchange_failed(std::move(interrupted));
   }
   if (reused && is_disconnect(error)) return ExchangeResult{};  // closed while idle: retry
-  return exchange_failed(client_failure(
-      ErrorKind::connection_closed,
-      "sending the request to " + io.peer + " failed: " + error.message() + " (" + url + ")"));
+  return exchange_failed(client_failure(ErrorKind::connection_closed,
+                                        "sending the request to " + url.origin.authority() +
+                                            " failed: " + error.message() + " (" + url.text + ")"));
 }
 
 // Whether a failed read is the end of a response delimited by EOF.
@@ -48,16 +48,15 @@ bool ends_the_response(const Connection::Impl& io, const error_code& error, bool
 
 // What a failed read ends the exchange with (not the end of the response).
 ExchangeResult failed_read(const Connection::Impl& io, const error_code& error, bool reused,
-                           bool received_any, const ResponseReader& reader,
-                           const std::string& url) {
-  if (async::Failure interrupted = io.interruption(error, "reading the response of " + url)) {
+                           bool received_any, const ResponseReader& reader, const HttpUrl& url) {
+  if (async::Failure interrupted = io.interruption(error, "reading the response of " + url.text)) {
     return exchange_failed(std::move(interrupted));
   }
   if (reused && !received_any && is_disconnect(error)) return ExchangeResult{};  // retry
-  return exchange_failed(
-      client_failure(ErrorKind::connection_closed,
-                     io.peer + " closed the connection before the response was complete (" +
-                         reader.progress() + ", " + error.message() + ") (" + url + ")"));
+  return exchange_failed(client_failure(
+      ErrorKind::connection_closed,
+      url.origin.authority() + " closed the connection before the response was complete (" +
+          reader.progress() + ", " + error.message() + ") (" + url.text + ")"));
 }
 
 // What a response that is not HTTP, or over a limit, ends the exchange with.

@@ -130,11 +130,11 @@ ResponseReader::Fed ResponseReader::feed(boost::beast::flat_buffer& buffer) {
                       std::to_string(limits_.max_body_bytes) + " bytes)");
     }
     if (error == http::error::header_limit) {
-      return fail(ErrorKind::protocol, "the response header from " + std::string{peer_} +
+      return fail(ErrorKind::protocol, "the response header from " + peer_ +
                                            " is larger than 64 KiB (" + std::string{url_} + ")");
     }
     if (error) {
-      return fail(ErrorKind::protocol, "invalid HTTP response from " + std::string{peer_} + ": " +
+      return fail(ErrorKind::protocol, "invalid HTTP response from " + peer_ + ": " +
                                            error.message() + " (" + std::string{url_} + ")");
     }
     if (parser_->is_done()) {

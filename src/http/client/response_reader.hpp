@@ -15,7 +15,7 @@ namespace tailcut::http::detail {
 
 class ResponseReader {
  public:
-  // `peer` and `url` are for messages; they must outlive the reader.
+  // `peer` and `url` are for messages; `url` must outlive the reader.
   ResponseReader(ExchangeLimits limits, std::string_view peer, std::string_view url);
   ~ResponseReader();
   ResponseReader(const ResponseReader&) = delete;
@@ -56,7 +56,7 @@ class ResponseReader {
   Fed fail(ErrorKind kind, const std::string& message);
 
   ExchangeLimits limits_;
-  std::string_view peer_;
+  std::string peer_;
   std::string_view url_;
   std::unique_ptr<Parser> parser_;
   std::optional<RawResponse> usual_;  // read by take_usual_response()

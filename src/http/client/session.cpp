@@ -65,7 +65,7 @@ class RequestPlan {
   // The current hop's exchange.
   [[nodiscard]] const ExchangeRequest& exchange() noexcept {
     exchange_.wire = &request_.wire;
-    exchange_.url = &request_.url->text;
+    exchange_.url = request_.url.get();
     exchange_.limits.head_request = request_.method == boost::beast::http::verb::head;
     return exchange_;
   }

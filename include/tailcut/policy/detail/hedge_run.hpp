@@ -343,6 +343,7 @@ class HedgeRun {
   void fire_extras(HedgeClock::time_point now) {
     extras_fired_ = true;
     if (now >= times_.hedge_at()) note_lateness(now, times_.hedge_at());
+    attempts_.reserve(attempts_.size() + options_.extra_attempts);  // one block for them all
     for (std::size_t extra = 0; extra < options_.extra_attempts; ++extra) {
       if (options_.budget && !options_.budget->try_spend()) {
         result_.budget_refused = true;
