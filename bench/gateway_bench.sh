@@ -9,7 +9,8 @@
 #  3. memory: resident set of tailcut serve with slow calls in flight, with
 #     the default flags (the most the open-files limit allows, and half of
 #     it: the figure at 9,000 calls projected from the two; MEMORY_CALLS:
-#     another count) and with hedging off (up to 9,000 calls).
+#     another count) and with hedging off (up to 9,000 calls); BASELINE=
+#     <binary>: the same cases with another build, in the same run.
 # Results go to bench/results/gateway-<date>.txt (memory alone:
 # memory-<date>.txt). Run by hand:
 #   bench/gateway_bench.sh [overhead|load|memory|all]
@@ -217,6 +218,28 @@ memory_case() {  # calls, attempts per call, gateway flags...
   restart_work
 }
 
+# The four memory cases of one gateway build (GATEWAY=<binary>: another
+# one), and what they give; `label` names the build in the summary.
+memory_cases() {  # label
+  local label=$1
+  local default_half default_full off_full off_target_rss
+  memory_case "$half" 3; default_half=$memory_rss
+  memory_case "$full" 3; default_full=$memory_rss
+  memory_case "$full" 1 --hedge-count 0; off_full=$memory_rss
+  memory_case "$off_target" 1 --hedge-count 0; off_target_rss=$memory_rss
+  awk -v label="$label" -v h="$half" -v f="$full" -v t="$target" -v ot="$off_target" \
+    -v dh="$default_half" -v df="$default_full" -v of="$off_full" -v ott="$off_target_rss" 'BEGIN {
+    per_call = (df - dh) / (f - h);
+    printf "%s, default flags, measured: %.1f MB with %d calls, %.1f MB with %d: %.2f KB per call\n",
+      label, dh / 1000, h, df / 1000, f, per_call;
+    printf "%s, default flags, PROJECTED to %d calls: %.1f MB (%.1f MB measured with %d, + %d x %.2f KB)\n",
+      label, t, (df + (t - f) * per_call) / 1000, df / 1000, f, t - f, per_call;
+    printf "%s, hedging off, measured: %.1f MB with %d calls, %.1f MB with %d\n",
+      label, ott / 1000, ot, of / 1000, f;
+    printf "%s, an extra attempt: %.2f KB ((default flags - hedging off) / 2, with %d calls)\n",
+      label, (df - of) / (2 * f), f }' | tee -a "$out"
+}
+
 memory() {
   # Each call holds a client socket and one upstream socket per attempt in
   # the gateway, and the open-files limit is per process: with the default
@@ -224,34 +247,25 @@ memory() {
   # of it; the cost per call between the two projects the figure at 9,000
   # calls. Hedging off (two descriptors a call) is measured at the larger
   # count and at up to 9,000. KB and MB: KiB and 1,000 KiB, as ps counts.
-  local limit target=9000
+  local limit
   limit=$(ulimit -n)
-  local full=$(( (limit - 1000) / 4 / 100 * 100 ))
+  target=9000
+  full=$(( (limit - 1000) / 4 / 100 * 100 ))
   full=${MEMORY_CALLS:-$full}
   (( full > target )) && full=$target
-  local half=$(( full / 2 ))
-  local off_target=$(( (limit - 1000) / 2 ))
+  half=$(( full / 2 ))
+  off_target=$(( (limit - 1000) / 2 ))
   (( off_target > target )) && off_target=$target
   log "== 3. memory: resident set of tailcut serve with slow calls in flight (the upstream hangs;"
   log "   open-files limit $(ulimit -n) per process; pool and connection limits raised to 20,000)"
-  log "   commit $(git rev-parse --short HEAD); KB = KiB, MB = 1,000 KiB"
-  local default_half default_full off_full off_target_rss
-  memory_case "$half" 3; default_half=$memory_rss
-  memory_case "$full" 3; default_full=$memory_rss
-  memory_case "$full" 1 --hedge-count 0; off_full=$memory_rss
-  memory_case "$off_target" 1 --hedge-count 0; off_target_rss=$memory_rss
-  awk -v h="$half" -v f="$full" -v t="$target" -v ot="$off_target" -v dh="$default_half" \
-    -v df="$default_full" -v of="$off_full" -v ott="$off_target_rss" 'BEGIN {
-    per_call = (df - dh) / (f - h);
-    printf "default flags, measured: %.1f MB with %d calls, %.1f MB with %d: %.2f KB per call\n",
-      dh / 1000, h, df / 1000, f, per_call;
-    printf "default flags, PROJECTED to %d calls: %.1f MB (%.1f MB measured with %d, + %d x %.2f KB)\n",
-      t, (df + (t - f) * per_call) / 1000, df / 1000, f, t - f, per_call;
-    printf "hedging off, measured: %.1f MB with %d calls, %.1f MB with %d\n",
-      ott / 1000, ot, of / 1000, f;
-    printf "an extra attempt: %.2f KB ((default flags - hedging off) / 2, with %d calls)\n",
-      (df - of) / (2 * f), f }' | tee -a "$out"
+  log "   commit $(git rev-parse --short HEAD), $tailcut; KB = KiB, MB = 1,000 KiB"
+  memory_cases tailcut
+  if [[ -n ${BASELINE:-} ]]; then
+    log "-- baseline: $BASELINE (the same cases, the same simulator)"
+    GATEWAY=$BASELINE memory_cases baseline
+  fi
 }
+
 case $what in
   overhead) overhead ;;
   load) load ;;
