@@ -62,6 +62,9 @@ TEST(ClientErrors, RefusedConnectionNamesTheAddress) {
   EXPECT_EQ(error->kind(), ErrorKind::connect_refused);
   EXPECT_TRUE(contains(error->what(), "connect to 127.0.0.1:" + std::to_string(port) + " refused"))
       << error->what();
+  // Not counted as opened, nor left in use.
+  EXPECT_EQ(session.stats().connections_opened, 0u);
+  EXPECT_EQ(session.stats().in_use, 0u);
 }
 
 // The error try_request() handed back (null if it succeeded), awaited in a

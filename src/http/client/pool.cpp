@@ -42,6 +42,7 @@ ConnectionPool::Lease::~Lease() {
 }
 
 void ConnectionPool::Lease::attach(std::unique_ptr<Connection> connection) {
+  if (!connection) return;  // the opening failed: the lease stays without one
   connection_ = std::move(connection);
   reused_ = false;
   ++pool_->opened_;

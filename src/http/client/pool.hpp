@@ -61,6 +61,7 @@ class ConnectionPool {
 
     [[nodiscard]] Connection* connection() const noexcept { return connection_.get(); }
     [[nodiscard]] bool reused() const noexcept { return reused_; }
+    // A connection opened for it; null (an opening that failed) changes nothing.
     void attach(std::unique_ptr<Connection> connection);
     // Its connection answered (counts a reuse when it came from the pool).
     void served() noexcept;

@@ -208,6 +208,7 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
           if (result.failure) break;
         }
         if (!lease->connection()) {
+          // Attached only when opened (null otherwise).
           lease->attach(co_await open_connection(*state, plan, connect, result.failure));
           if (result.failure) break;
         }
