@@ -253,7 +253,7 @@ http::Response reject(GatewayShard& shard, const TimeoutParamError& invalid,
   return bad_request_response(invalid);
 }
 
-// The hedge of one call. Not in handle_smart_call's coroutine frame, which
+// The hedge of one call. Not in hedged_call's coroutine frame, which
 // thousands of calls in flight each hold.
 policy::HedgeOptions hedge_options(GatewayShard& shard,
                                    std::optional<std::chrono::milliseconds> timeout,
