@@ -40,7 +40,12 @@ GatewayShard::GatewayShard(const GatewayOptions& options,
       margin_{options.deadline_margin, options.deadline_margin_max} {
   const double budget_percent = options.effective_hedge_budget_percent();
   if (budget_percent > 0) budget_.emplace(budget_percent);
-  if (options.adaptive_hedge_delay) adaptive_delay_.emplace(adaptive_delay_options(options));
+  if (options.adaptive_hedge_delay) {
+    adaptive_delay_.emplace(adaptive_delay_options(options));
+    // Its burst follows this worker's call rate (validate() made sure
+    // there is a budget).
+    if (budget_) adaptive_delay_->use_budget(&*budget_);
+  }
   // Each worker draws its own random choices.
   if (upstream_urls.size() > 1) {
     replicas_.emplace(upstream_urls.size(), policy::ReplicaSetOptions{}, worker + 1);

@@ -44,7 +44,8 @@ class GatewayShard {
   // bucket for all would be a cache line every worker writes on every
   // call. Each worker's extra attempts stay within the percentage of its
   // own first attempts, so the sum does too; only the burst (the bucket's
-  // size) is per worker.
+  // size, which follows the worker's call rate with --hedge-delay auto) is
+  // per worker.
   [[nodiscard]] policy::HedgeBudget* hedge_budget() noexcept {
     return budget_ ? &*budget_ : nullptr;
   }

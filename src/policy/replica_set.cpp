@@ -76,27 +76,38 @@ double ReplicaSet::cost(const Replica& replica, Clock::time_point now) const noe
   return expected_latency(replica, now) * static_cast<double>(replica.in_flight + 1);
 }
 
-bool ReplicaSet::may_go_first(const Replica& replica, double best_latency,
-                              Clock::time_point now) const noexcept {
+bool ReplicaSet::is_slow(const Replica& replica, double best_latency,
+                         Clock::time_point now) const noexcept {
   // Below a millisecond, differences are noise to a hedge.
   constexpr double noise_ns = 1e6;
+  return replica.has_sample &&
+         expected_latency(replica, now) >
+             options_.first_attempt_slow_factor * std::max(best_latency, noise_ns);
+}
+
+bool ReplicaSet::may_go_first(const Replica& replica, double best_latency,
+                              Clock::time_point now) const noexcept {
   if (is_out(replica, now)) return false;
   // Not measured yet: one first attempt at a time until its first answer,
   // so that a slow replica is not handed a burst of calls at start.
   if (!replica.has_sample) return replica.in_flight == 0;
-  return expected_latency(replica, now) <=
-         options_.first_attempt_slow_factor * std::max(best_latency, noise_ns);
+  return !is_slow(replica, best_latency, now);
 }
 
-ReplicaSet::Index ReplicaSet::pick_first(Clock::time_point now) {
-  const std::size_t count = replicas_.size();
-  if (count == 1) return 0;
+double ReplicaSet::best_latency(Clock::time_point now) const noexcept {
   double best = std::numeric_limits<double>::infinity();
   for (const Replica& replica : replicas_) {
     if (replica.has_sample && !is_out(replica, now)) {
       best = std::min(best, expected_latency(replica, now));
     }
   }
+  return best;
+}
+
+ReplicaSet::Index ReplicaSet::pick_first(Clock::time_point now) {
+  const std::size_t count = replicas_.size();
+  if (count == 1) return 0;
+  const double best = best_latency(now);
   // Two distinct replicas that may go first, drawn at random: a bounded
   // number of draws, then a scan for the rare unlucky case.
   auto draw = [&](std::optional<Index> skip) -> std::optional<Index> {
@@ -119,12 +130,13 @@ ReplicaSet::Index ReplicaSet::pick_first(Clock::time_point now) {
 }
 
 ReplicaSet::Index ReplicaSet::pick_next(std::span<const Index> tried, Clock::time_point now) {
-  auto best_of = [&](bool skip_tried) -> std::optional<Index> {
+  const double best = best_latency(now);
+  auto cheapest = [&](bool skip_tried, bool skip_slow) -> std::optional<Index> {
     std::optional<Index> chosen;
     double chosen_cost = std::numeric_limits<double>::infinity();
     for (Index index = 0; index < replicas_.size(); ++index) {
       const Replica& replica = replicas_[index];
-      if (is_out(replica, now)) continue;
+      if (is_out(replica, now) || (skip_slow && is_slow(replica, best, now))) continue;
       if (skip_tried && std::find(tried.begin(), tried.end(), index) != tried.end()) continue;
       const double candidate = cost(replica, now);
       if (candidate < chosen_cost) {
@@ -134,8 +146,14 @@ ReplicaSet::Index ReplicaSet::pick_next(std::span<const Index> tried, Clock::tim
     }
     return chosen;
   };
-  if (auto untried = best_of(true)) return *untried;
-  if (auto any = best_of(false)) return *any;
+  // A replica not tried yet, then one tried already, among those not much
+  // slower than the best: an extra attempt must answer soon to be worth
+  // firing, and a fast replica tried already answers a new attempt as
+  // fast as it answers any. Slow replicas last.
+  if (auto untried = cheapest(true, true)) return *untried;
+  if (auto fast = cheapest(false, true)) return *fast;
+  if (auto untried = cheapest(true, false)) return *untried;
+  if (auto any = cheapest(false, false)) return *any;
   return 0;  // unreachable: at most half are out
 }
 
@@ -191,8 +209,15 @@ void ReplicaSet::on_attempt_end(Index index, Result result, Clock::duration elap
       maybe_eject(replica, now);
       break;
     case Result::cancelled:
-      if (replica.has_sample && elapsed_ns > std::exp(replica.log_latency_ns)) {
+      if (!replica.has_sample) break;
+      if (elapsed_ns > std::exp(replica.log_latency_ns)) {
         add_sample(replica, elapsed_ns, now);
+      } else {
+        // Stopped before the estimate: it does not contradict it. The
+        // estimate stands and its decay starts over, or a slow replica
+        // whose attempts are all hedged and stopped would look faster and
+        // faster (and get more and more first attempts, each hedged).
+        replica.last_sample = now;
       }
       break;
   }

@@ -79,6 +79,7 @@ TEST(AdaptiveHedgeDelay, RejectsOptionsOutOfRange) {
   EXPECT_THROW(AdaptiveHedgeDelay({.budget = 0}), std::invalid_argument);
   EXPECT_THROW(AdaptiveHedgeDelay({.budget = 1.5}), std::invalid_argument);
   EXPECT_THROW(AdaptiveHedgeDelay({.extras_per_hedge = 0}), std::invalid_argument);
+  EXPECT_THROW(AdaptiveHedgeDelay({.burst_span = -1ms}), std::invalid_argument);
   EXPECT_THROW(AdaptiveHedgeDelay({.min = 2s, .max = 1s}), std::invalid_argument);
 }
 
@@ -100,12 +101,19 @@ TEST(HedgeDelayPolicy, FixedIgnoresSamplesAndAdaptiveFollowsThem) {
 // However the latencies move, the extra attempts of any 1,000 consecutive
 // calls stay within the budget plus the bucket's burst.
 struct BudgetRun {
-  AdaptiveHedgeDelay delay{{.budget = 0.05, .extras_per_hedge = 2}};
+  explicit BudgetRun(AdaptiveDelayOptions options = {.budget = 0.05, .extras_per_hedge = 2},
+                     bool sized_burst = false)
+      : delay{options} {
+    if (sized_burst) delay.use_budget(&budget);
+  }
+
+  AdaptiveHedgeDelay delay;
   HedgeBudget budget{5.0, 10.0};
   std::deque<int> extras_per_call;
   int window_extras = 0;
   int most_in_a_window = 0;
   int hedged_calls = 0;
+  int refused_calls = 0;  // due a hedge, given no extra attempt
 
   void call(Clock::duration latency, Clock::time_point now) {
     budget.on_first_attempt();
@@ -113,6 +121,7 @@ struct BudgetRun {
     if (latency > delay.delay(now)) {
       while (extras < 2 && budget.try_spend()) ++extras;
       if (extras > 0) ++hedged_calls;
+      if (extras == 0) ++refused_calls;
     }
     delay.record(extras > 0 ? delay.delay(now) + 10ms : latency, now);
     extras_per_call.push_back(extras);
@@ -136,6 +145,76 @@ TEST(AdaptiveHedgeDelayWithBudget, TheBudgetHoldsWhenTheWholeUpstreamSlowsDown) 
   for (; call < 60000; ++call, now += 1ms) run.call(1s, now);
   EXPECT_LE(run.most_in_a_window, 50 + 10);  // 5 % of 1,000 calls, plus the burst
   EXPECT_GT(run.hedged_calls, hedged_before);
+}
+
+TEST(AdaptiveHedgeDelayWithBudget, SizesTheBurstToTheCallRate) {
+  BudgetRun busy{{}, true};
+  auto now = start;
+  for (int call = 0; call < 10000; ++call, now += 1ms) busy.call(10ms, now);
+  // 1,000 calls a second: the budget of one second of them is 50 tokens.
+  EXPECT_NEAR(busy.budget.burst(), 50.0, 2.5);
+  // Twice as many: it follows within a few seconds.
+  for (int call = 0; call < 10000; ++call, now += 500us) busy.call(10ms, now);
+  EXPECT_NEAR(busy.budget.burst(), 100.0, 5.0);
+  BudgetRun quiet{{}, true};
+  now = start;
+  for (int call = 0; call < 4000; ++call, now += 10ms) quiet.call(10ms, now);
+  EXPECT_EQ(quiet.budget.burst(), 10.0) << "never below the burst the budget was made with";
+}
+
+TEST(AdaptiveHedgeDelayWithBudget, AfterAnIdleSpellTheBurstGrowsBackFull) {
+  BudgetRun run{{}, true};
+  auto now = start;
+  for (int call = 0; call < 10000; ++call, now += 1ms) run.call(10ms, now);
+  ASSERT_NEAR(run.budget.burst(), 50.0, 2.5);
+  // Five seconds without a call: the first call after them finds the rate
+  // near zero, then the burst grows back with the calls, and stays full.
+  now += 5s;
+  run.call(10ms, now);
+  EXPECT_LT(run.budget.burst(), 11.0);
+  for (int call = 0; call < 5000; ++call, now += 1ms) run.call(10ms, now);
+  EXPECT_NEAR(run.budget.burst(), 50.0, 2.5);
+  EXPECT_NEAR(run.budget.tokens(), run.budget.burst(), 1.0);
+}
+
+TEST(AdaptiveHedgeDelayWithBudget, WithASizedBurstTheBudgetStillHoldsWhenEverythingSlowsDown) {
+  BudgetRun run{{}, true};
+  auto now = start;
+  int call = 0;
+  for (; call < 40000; ++call, now += 1ms) run.call(heavy_tail(call), now);
+  for (; call < 80000; ++call, now += 1ms) run.call(1s, now);
+  // 5 % of 1,000 calls, plus one second of the budget at 1,000 calls a second.
+  EXPECT_LE(run.most_in_a_window, 50 + 50);
+}
+
+// 98 % of answers in 10 ms plus a random spread, 2 % in 1 s, drawn at
+// random (a fixed seed): the slow calls come in runs now and then.
+struct RandomHeavyTail {
+  std::mt19937 random{12345};
+  std::bernoulli_distribution slow{0.02};
+  std::exponential_distribution<double> spread_ms{1.0};
+  Clock::duration next() {
+    if (slow(random)) return 1s;
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double, std::milli>{10.0 + spread_ms(random)});
+  }
+};
+
+int refused_calls(AdaptiveDelayOptions options, bool sized_burst) {
+  BudgetRun run{options, sized_burst};
+  RandomHeavyTail latencies;
+  auto now = start;
+  for (int call = 0; call < 100000; ++call, now += 1ms) run.call(latencies.next(), now);
+  return run.refused_calls;
+}
+
+TEST(AdaptiveHedgeDelayWithBudget, WithABurstSizedToTheRateAlmostNoHedgeIsRefused) {
+  const int sized = refused_calls({.budget = 0.05, .extras_per_hedge = 2}, true);  // 8
+  // With a fixed burst of 10, the fluctuation of the slow calls empties the
+  // bucket again and again.
+  const int fixed = refused_calls({.budget = 0.05, .extras_per_hedge = 2}, false);  // 90
+  EXPECT_LE(sized * 5, fixed);
+  EXPECT_GE(fixed, 50);
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ TEST(ReplicaSet, AMuchSlowerReplicaGetsNoFirstAttemptWhateverIsInFlight) {
   }
   for (int i = 0; i < 100; ++i) EXPECT_NE(replicas.pick_first(start), 0U);
   std::array<ReplicaSet::Index, 1> tried{1};
-  EXPECT_EQ(replicas.pick_next(tried, start), 0U) << "extra attempts still reach it";
+  EXPECT_EQ(replicas.pick_next(tried, start), 2U) << "nor an extra attempt while a fast one is in";
 }
 
 TEST(ReplicaSet, AReplicaNotMeasuredYetGetsOneFirstAttemptAtATime) {
@@ -109,6 +109,53 @@ TEST(ReplicaSet, LaterAttemptsGoToReplicasNotTriedYet) {
   EXPECT_EQ(replicas.pick_next(tried, start), 2U);
   tried.push_back(2);
   EXPECT_EQ(replicas.pick_next(tried, start), 0U);  // all tried: the best
+}
+
+// An extra attempt is fired to answer soon: a fast replica tried already
+// does that, a replica several times slower does not.
+TEST(ReplicaSet, ExtraAttemptsGoToAFastReplicaTriedAlreadyBeforeASlowOne) {
+  ReplicaSet replicas{3};
+  answer(replicas, 0, 300ms, start);
+  answer(replicas, 1, 10ms, start);
+  answer(replicas, 2, 10ms, start);
+  std::vector<ReplicaSet::Index> tried{1};
+  EXPECT_EQ(replicas.pick_next(tried, start), 2U);
+  tried.push_back(2);
+  const auto third = replicas.pick_next(tried, start);
+  EXPECT_NE(third, 0U);
+  // With the fast replicas out, the slow one is the best left.
+  ReplicaSet two{2, {.failures_to_eject = 1}};
+  answer(two, 0, 300ms, start);
+  answer(two, 1, 10ms, start + 1ms, Result::failure);
+  ASSERT_TRUE(two.state(1, start + 1ms).ejected);
+  std::array<ReplicaSet::Index, 1> first{1};
+  EXPECT_EQ(two.pick_next(first, start + 1ms), 0U);
+}
+
+// A slow replica gets a first attempt again once its estimate has decayed;
+// that call hedges and another replica wins, so the attempt is stopped
+// long before the slow answer. That must not make it look faster still.
+TEST(ReplicaSet, ASlowReplicaWhoseAttemptsAreStoppedEarlyStaysASlowReplica) {
+  ReplicaSet replicas{3};
+  auto now = start;
+  answer(replicas, 0, 300ms, now);
+  int slow_first_attempts = 0;
+  constexpr int calls = 300000;  // 5 minutes at one call a millisecond
+  for (int call = 0; call < calls; ++call, now += 1ms) {
+    const auto index = replicas.pick_first(now);
+    replicas.on_attempt_start(index);
+    if (index == 0) {
+      // Hedged at 15 ms, an extra attempt to a fast replica won 10 ms later.
+      ++slow_first_attempts;
+      replicas.on_attempt_end(0, Result::cancelled, 25ms, now);
+    } else {
+      replicas.on_attempt_end(index, Result::success, 10ms, now);
+    }
+  }
+  // About one call each time its estimate has decayed below 3x the others'
+  // (some 20 s), not a share that grows with each stopped attempt.
+  EXPECT_LE(slow_first_attempts, 100);
+  EXPECT_GE(slow_first_attempts, 1) << "it is still tried now and then";
 }
 
 TEST(ReplicaSet, FailuresInARowEjectForABackoffThatDoubles) {

@@ -11,7 +11,10 @@
 //   first attempt is what hedging then pays for. A replica not measured
 //   yet gets one first attempt at a time until its first answer.
 // - Each later attempt of the call goes to the best replica the call has not
-//   tried yet, while one is left; then to the best one overall.
+//   tried yet among those not several times slower than the best one; then
+//   to the best of those, tried or not; a slow replica only when no other is
+//   in. An extra attempt is fired to answer soon: a second request to a
+//   fast replica answers sooner than the only one to a slow replica.
 // - Passive outlier ejection: a replica that fails `failures_to_eject` times
 //   in a row is left out for a backoff that doubles with each ejection
 //   (from `base_ejection` up to `max_ejection`), then taken back: one more
@@ -19,7 +22,9 @@
 //   once, so a lone upstream is never left out.
 // - A replica nobody calls has its estimate decay toward zero (time
 //   constant `decay`), so a replica that was slow gets a call again now and
-//   then, and its share back once it is fast.
+//   then, and its share back once it is fast. An attempt stopped before
+//   its replica's estimate (another won: a slow replica's lot when the
+//   call hedges) leaves the estimate as it was and starts its decay over.
 //
 //   policy::ReplicaSet replicas{urls.size()};
 //   auto first = replicas.pick_first(Clock::now());
@@ -53,7 +58,8 @@ struct ReplicaSetOptions {
   // a replica that fails at once must not look like the fastest.
   std::chrono::milliseconds failure_penalty{1000};
   // A replica expected to be more than this many times slower than the
-  // best one gets no first attempt (it still gets extra attempts).
+  // best one gets no first attempt, and extra attempts only when no
+  // faster replica is in.
   double first_attempt_slow_factor = 3.0;
 };
 
@@ -74,14 +80,16 @@ class ReplicaSet {
   [[nodiscard]] std::size_t size() const noexcept { return replicas_.size(); }
 
   [[nodiscard]] Index pick_first(Clock::time_point now);
-  // The best replica not in `tried` and not left out; the best one left in
-  // when every such replica was tried.
+  // The best replica not in `tried`, not left out and not slow (see the
+  // top of this file); then the best one of those tried; a slow replica
+  // only when no other is in.
   [[nodiscard]] Index pick_next(std::span<const Index> tried, Clock::time_point now);
 
   void on_attempt_start(Index replica) noexcept;
   // `elapsed`: how long the attempt ran. A cancelled attempt counts toward
   // the estimate only when it ran longer than the estimate (it was at least
-  // that slow), and never toward ejection.
+  // that slow), else it starts the estimate's decay over; never toward
+  // ejection.
   void on_attempt_end(Index replica, Result result, Clock::duration elapsed,
                       Clock::time_point now) noexcept;
 
@@ -112,8 +120,14 @@ class ReplicaSet {
   [[nodiscard]] double expected_latency(const Replica& replica,
                                         Clock::time_point now) const noexcept;
   [[nodiscard]] double cost(const Replica& replica, Clock::time_point now) const noexcept;
+  // Expected to be more than first_attempt_slow_factor times slower than
+  // the best replica (`best_latency`, in ns).
+  [[nodiscard]] bool is_slow(const Replica& replica, double best_latency,
+                             Clock::time_point now) const noexcept;
   [[nodiscard]] bool may_go_first(const Replica& replica, double best_latency,
                                   Clock::time_point now) const noexcept;
+  // The lowest expected latency of a measured replica that is in, in ns.
+  [[nodiscard]] double best_latency(Clock::time_point now) const noexcept;
   void add_sample(Replica& replica, double latency_ns, Clock::time_point now) noexcept;
   void maybe_eject(Replica& replica, Clock::time_point now) noexcept;
   [[nodiscard]] std::uint64_t next_random() noexcept;
