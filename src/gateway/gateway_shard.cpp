@@ -70,7 +70,7 @@ const http::RequestOptions& GatewayShard::attempt_request(const policy::AttemptC
   } else {
     fields.resize(1);
   }
-  request.stop = context.stop;  // attempt 1, run in the hedge's frame
+  request.stop = context.stop;  // how the hedge stops any attempt
   const std::size_t replica = context.replica.value_or(0);
   if (replica != attempt_replica_) {
     request.url = upstream_urls_[replica];

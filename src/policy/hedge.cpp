@@ -19,7 +19,7 @@ HedgeClock::time_point HedgeTimes::next_wake(bool extras_fired) const noexcept {
 }
 
 AttemptRecord record_of(std::size_t number, const async::detail::TaskStateBase& task, bool won,
-                        bool stopped_in_frame, HedgeClock::time_point began,
+                        bool told_to_stop, HedgeClock::time_point began,
                         HedgeClock::time_point started, HedgeClock::time_point finished) {
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
@@ -29,7 +29,6 @@ AttemptRecord record_of(std::size_t number, const async::detail::TaskStateBase& 
   if (won) return record;
   // Only an attempt hedge told to stop counts as cancelled; an attempt
   // that ended with a cancellation of its own failed.
-  const bool told_to_stop = stopped_in_frame || task.cancel_requested();
   const bool cancelled = !task.failed() || (told_to_stop && task.cancelled());
   record.state = cancelled ? AttemptState::cancelled : AttemptState::failed;
   return record;

@@ -17,19 +17,26 @@
 // throwing; an OutcomeAttempt returns an Outcome either way, which spares an
 // exception per failed or cancelled attempt. As soon as there is a winner,
 // the deadline passes, or the caller is cancelled, every other attempt is
-// cancelled and joined before hedge returns: nothing of them runs on. With
-// Losers::cancel_without_joining, hedge returns once it has cancelled them
+// stopped and joined before hedge returns: nothing of them runs on. With
+// Losers::cancel_without_joining, hedge returns once it has stopped them
 // and they unwind (close their connections) after it: they must then own or
-// outlive all they use. The caller's cancellation throws operation_aborted
+// outlive all they use.
+//
+// How hedge stops an attempt: it requests AttemptContext::stop, which every
+// attempt of the call is given (pass it on as http::RequestOptions::stop,
+// which closes the request's socket). An attempt that hedge spawned as a
+// task is cancelled through Asio as well, so one made of Asio operations
+// alone ends without looking at the token; attempt 1 run in hedge's frame
+// (below) has only the token. The caller's cancellation throws operation_aborted
 // once the attempts are joined, or, with report_cancellation, ends the hedge
 // with HedgeOutcome::cancelled. A HedgeBudget can refuse extra attempts.
 // Single-threaded: runs on the caller's executor.
 //
 // With HedgeOptions::first_attempt_in_frame, hedge runs attempt 1 in its own
 // coroutine frame instead of spawning a task for it, and stops it through
-// AttemptContext::stop (a winner among the extra attempts, the deadline); a
-// timer fires the extra attempts meanwhile. The attempt must end promptly
-// once stopped (http::RequestOptions::stop does). A call answered before
+// AttemptContext::stop alone (a winner among the extra attempts, the
+// deadline); a timer fires the extra attempts meanwhile. The attempt must
+// end promptly once stopped (http::RequestOptions::stop does). A call answered before
 // the hedge delay then costs no task, no cancellation signal and no extra
 // trip through the scheduler (and, while other calls are in flight, no
 // timer operation): a sixth of the gateway's work per call. The price: a
@@ -60,8 +67,8 @@ enum class HedgeOnFailure {
 
 // What hedge does with the attempts still running once it has its answer.
 enum class Losers {
-  join,                    // cancels them and waits until they have unwound
-  cancel_without_joining,  // cancels them and returns; they unwind after
+  join,                    // stops them and waits until they have unwound
+  cancel_without_joining,  // stops them and returns; they unwind after
 };
 
 struct HedgeOptions {
@@ -103,9 +110,12 @@ struct AttemptContext {
   std::size_t number;  // 1, 2, 3...
   // Time left before the hedge deadline, if there is one.
   std::optional<std::chrono::milliseconds> remaining;
-  // Requested when hedge no longer wants this attempt (it runs it in its
-  // own frame: HedgeOptions::first_attempt_in_frame); the attempt must then
-  // end promptly. Other attempts are cancelled through Asio instead.
+  // Requested when hedge no longer wants this attempt (another won, the
+  // deadline passed, the caller was cancelled); the attempt should then end
+  // promptly (http::RequestOptions::stop does). One token for all the
+  // attempts of a call. A spawned attempt is cancelled through Asio as
+  // well; attempt 1 run in hedge's frame (first_attempt_in_frame) must
+  // honour the token.
   std::stop_token stop{};
   // The replica to send it to, with HedgeOptions::replicas.
   std::optional<std::size_t> replica{};

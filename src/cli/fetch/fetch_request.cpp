@@ -33,8 +33,10 @@ asio::awaitable<http::ClientResponse> hedged_attempt(http::Session* session,
                                                      http::RequestOptions request,
                                                      HedgeLeftovers* leftovers,
                                                      policy::AttemptContext context) {
-  // An attempt gets what is left of the URL's budget.
+  // An attempt gets what is left of the URL's budget, and ends when the
+  // hedge stops it.
   if (context.remaining && request.timeouts) request.timeouts->total = *context.remaining;
+  request.stop = context.stop;
   try {
     auto response = co_await session->request(std::move(request));
     if (response.status >= 500) {

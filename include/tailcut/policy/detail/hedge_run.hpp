@@ -9,9 +9,15 @@
 //      attempts (fire_extras);
 //   3. on an attempt's completion: look for a winner, or all failed (advance);
 //   4. at the deadline: stop looking (advance, on_wake);
-//   5. finish: cancel (and join) the losers, and report (finish).
+//   5. finish: stop (and join) the losers, and report (finish).
 // run_hedge, the coroutine, awaits between the steps; the steps themselves
 // never suspend.
+//
+// One way to stop an attempt: the run's stop (request_stop), whose token
+// every attempt gets (AttemptContext::stop). Hedge requests it once it wants none
+// of the attempts still running (a winner, the deadline, the caller's
+// cancellation); a spawned attempt's task is cancelled through Asio as
+// well, so that an attempt made of Asio operations alone ends too.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,24 +70,9 @@ class HedgeTimes {
 // The record of attempt `number` (1-based) once hedge is done with it;
 // its value or failure is filled in by the caller.
 [[nodiscard]] AttemptRecord record_of(std::size_t number, const async::detail::TaskStateBase& task,
-                                      bool won, bool stopped_in_frame, HedgeClock::time_point began,
+                                      bool won, bool told_to_stop, HedgeClock::time_point began,
                                       HedgeClock::time_point started,
                                       HedgeClock::time_point finished);
-
-// Told when an extra attempt ends while attempt 1 runs in hedge's frame: a
-// success is the winner, and attempt 1 gives way.
-class FirstAttemptStopper final : public async::detail::CompletionObserver {
- public:
-  void on_task_done(async::detail::TaskStateBase& task) noexcept override {
-    if (!task.failed()) stop_.request_stop();
-  }
-  [[nodiscard]] std::stop_token token() const noexcept { return stop_.get_token(); }
-  void stop() noexcept { stop_.request_stop(); }
-  [[nodiscard]] bool stopped() const noexcept { return stop_.stop_requested(); }
-
- private:
-  std::stop_source stop_;
-};
 
 template <typename T>
 struct RunningAttempt {
@@ -89,6 +80,9 @@ struct RunningAttempt {
   HedgeClock::time_point started;
   HedgeClock::time_point finished{};     // noted when hedge sees it done
   std::optional<std::size_t> replica{};  // with HedgeOptions::replicas
+  // Running when hedge requested the stop: recorded cancelled, whatever it
+  // ended with.
+  bool told_to_stop = false;
 };
 
 // What run_hedge does after attempt 1 ended in its frame.
@@ -99,10 +93,10 @@ enum class AfterFirst {
 };
 
 // What run_hedge does with the attempts left running at the end.
-enum class LoserAction { none, cancel, cancel_and_join };
+enum class LoserAction { none, stop, stop_and_join };
 
 template <typename T, typename AttemptFunction>
-class HedgeRun {
+class HedgeRun final : private async::detail::CompletionObserver {
  public:
   static constexpr bool returns_outcome = std::is_same_v<AttemptFunction, OutcomeAttempt<T>>;
 
@@ -133,13 +127,12 @@ class HedgeRun {
   // (on_wake) fires the extra attempts at the hedge delay and stops attempt
   // 1 at the deadline; an extra attempt that succeeds stops it too.
   [[nodiscard]] boost::asio::awaitable<async::Outcome<T>> first_attempt_in_frame() {
-    first_stop_.emplace();
     const auto now = HedgeClock::now();
     const auto replica = choose_replica(1, now);
     attempts_.push_back({async::Task<T>{}, now, {}, replica});  // its task once it ends
     wake_.emplace(async::detail::SharedTimer::of(executor_), &HedgeRun::wake_call, this);
     arm_wake();
-    return attempt_(context_of(1, first_stop_->token(), replica));
+    return attempt_(context_of(1, replica));
   }
 
   // Attempt 1 ended in hedge's frame with `outcome`; `cancellation`: the
@@ -155,10 +148,11 @@ class HedgeRun {
     // to unwind: that too is how late hedge acts on it.
     if (deadline_passed_) note_lateness(first.finished, *times_.deadline());
     for (std::size_t i = 1; i < attempts_.size(); ++i) {
-      attempts_[i].task.state().remove_observer(&*first_stop_);
+      attempts_[i].task.state().remove_observer(this);
     }
     caller_cancelled_ = caller_cancelled;
-    first_stopped_ = first_stop_->stopped() || caller_cancelled;
+    // Cancelled by the caller through Asio (it shares the caller's stack).
+    if (caller_cancelled) first.told_to_stop = true;
     if (wake_error_) return AfterFirst::wake_failed;
     if (outcome.has_value() && attempts_.size() == 1 && !caller_cancelled && !deadline_passed_) {
       result_.value.emplace(std::move(outcome).value());
@@ -185,9 +179,10 @@ class HedgeRun {
     return result;
   }
 
-  // Cancels the extra attempts and joins them, before rethrow_wake_error().
+  // Stops the extra attempts and joins them, before rethrow_wake_error().
   // The tasks' list goes into the join's frame, not run_hedge's.
-  [[nodiscard]] boost::asio::awaitable<void> cancel_and_join_extras() {
+  [[nodiscard]] boost::asio::awaitable<void> stop_and_join_extras() {
+    request_stop();
     std::vector<async::detail::TaskStateBase*> extras;
     for (std::size_t i = 1; i < attempts_.size(); ++i) extras.push_back(&attempts_[i].task.state());
     return async::detail::cancel_and_join(std::move(extras));
@@ -235,17 +230,17 @@ class HedgeRun {
     for (const auto& attempt : attempts_) {
       if (!attempt.task.done()) {
         const bool may_leave = options_.losers == Losers::cancel_without_joining;
-        return may_leave && !caller_cancelled_ ? LoserAction::cancel : LoserAction::cancel_and_join;
+        return may_leave && !caller_cancelled_ ? LoserAction::stop : LoserAction::stop_and_join;
       }
     }
     return LoserAction::none;
   }
-  // Each task's state outlives this frame: its coroutine holds it.
-  void cancel_losers() {
-    for (auto& attempt : attempts_) attempt.task.cancel();
-  }
-  // Cancels every attempt still running and joins them.
-  [[nodiscard]] boost::asio::awaitable<void> cancel_and_join_all() {
+  // Each task's state outlives this frame: its coroutine holds it; and so
+  // does the stop's state, which each attempt's token shares.
+  void stop_losers() noexcept { stop_all(); }
+  // Stops every attempt still running and joins them.
+  [[nodiscard]] boost::asio::awaitable<void> stop_and_join_all() {
+    request_stop();
     std::vector<async::detail::TaskStateBase*> states;
     states.reserve(attempts_.size());
     for (auto& attempt : attempts_) states.push_back(&attempt.task.state());
@@ -263,7 +258,7 @@ class HedgeRun {
       auto& attempt = attempts_[i];
       if (attempt.finished == HedgeClock::time_point{}) attempt.finished = HedgeClock::now();
       const bool won = i + 1 == result.winner;
-      AttemptRecord record = record_of(i + 1, attempt.task.state(), won, i == 0 && first_stopped_,
+      AttemptRecord record = record_of(i + 1, attempt.task.state(), won, attempt.told_to_stop,
                                        times_.began(), attempt.started, attempt.finished);
       if (won) result.value.emplace(std::move(attempt.task.outcome()).value());
       if (record.state == AttemptState::failed) {
@@ -281,9 +276,9 @@ class HedgeRun {
   }
 
  private:
-  [[nodiscard]] AttemptContext context_of(std::size_t number, std::stop_token stop,
+  [[nodiscard]] AttemptContext context_of(std::size_t number,
                                           std::optional<std::size_t> replica) const {
-    return AttemptContext{number, times_.remaining(HedgeClock::now()), std::move(stop), replica};
+    return AttemptContext{number, times_.remaining(HedgeClock::now()), stop_.get_token(), replica};
   }
 
   // The replica of attempt `number`: the set's first choice for attempt 1,
@@ -326,7 +321,7 @@ class HedgeRun {
   void fire(std::size_t number) {
     const auto now = HedgeClock::now();
     const auto replica = choose_replica(number, now);
-    const AttemptContext context = context_of(number, {}, replica);
+    const AttemptContext context = context_of(number, replica);
     if constexpr (returns_outcome) {
       attempts_.push_back({async::spawn_outcome(executor_, attempt_(context)), now, {}, replica});
     } else {
@@ -406,9 +401,9 @@ class HedgeRun {
     fire_extras(now);
     for (std::size_t i = 1; i < attempts_.size(); ++i) {
       auto& state = attempts_[i].task.state();
-      state.add_observer(&*first_stop_);
+      state.add_observer(this);
       // Done already (it ran inline and never suspended): no notice comes.
-      if (state.done() && !state.failed()) first_stop_->stop();
+      if (state.done() && !state.failed()) request_stop();
     }
   }
 
@@ -416,15 +411,33 @@ class HedgeRun {
   // while attempt 1 unwinds.
   void on_deadline_in_frame(HedgeClock::time_point now) noexcept {
     // Already stopped: an extra attempt succeeded before the deadline.
-    if (first_stop_->stopped()) return;
+    if (stop_.stop_requested()) return;
     note_lateness(now, *times_.deadline());
     deadline_passed_ = true;
     stop_all();
   }
 
+  // The stop of every attempt still running, noted in each.
+  void request_stop() noexcept {
+    for (auto& attempt : attempts_) {
+      if (!attempt.task.valid() || !attempt.task.done()) attempt.told_to_stop = true;
+    }
+    stop_.request_stop();
+  }
+
+  // An extra attempt ended while attempt 1 runs in hedge's frame: a success
+  // is the winner, and the others give way.
+  void on_task_done(async::detail::TaskStateBase& task) noexcept override {
+    if (!task.failed()) request_stop();
+  }
+
+  // Stops every attempt; the spawned ones' tasks are cancelled through Asio
+  // too (attempt 1 running in hedge's frame has no task yet).
   void stop_all() noexcept {
-    first_stop_->stop();
-    for (std::size_t i = 1; i < attempts_.size(); ++i) attempts_[i].task.cancel();
+    request_stop();
+    for (auto& attempt : attempts_) {
+      if (attempt.task.valid()) attempt.task.cancel();
+    }
   }
 
   AttemptFunction& attempt_;     // run_hedge's parameter, in the same frame
@@ -439,12 +452,10 @@ class HedgeRun {
   bool extras_fired_;
   bool deadline_passed_ = false;
   bool caller_cancelled_ = false;
-  // Attempt 1 ran in this frame and was told to stop (by hedge, or by the
-  // caller's cancellation).
-  bool first_stopped_ = false;
   bool first_ended_ = false;  // first_attempt_ended() was called
-  // Attempt 1 in hedge's frame only:
-  std::optional<FirstAttemptStopper> first_stop_;
+  // Of every attempt: once requested, hedge wants none of those still
+  // running, and any winner has ended, so one stop serves them all.
+  std::stop_source stop_;
   std::exception_ptr wake_error_;  // thrown while firing the extras
   // Declared last: disarmed (when it goes) before what it calls into.
   std::optional<async::detail::TimedWake> wake_;

@@ -45,7 +45,7 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
         case AfterFirst::answered:
           co_return run.answered_by_first();
         case AfterFirst::wake_failed:
-          TAILCUT_AWAIT_JOIN(run.cancel_and_join_extras());
+          TAILCUT_AWAIT_JOIN(run.stop_and_join_extras());
           run.rethrow_wake_error();
         case AfterFirst::wait_others:
           break;
@@ -75,11 +75,11 @@ boost::asio::awaitable<HedgeResult<T>> run_hedge(AttemptFunction attempt, HedgeO
   switch (run.loser_action()) {
     case LoserAction::none:
       break;
-    case LoserAction::cancel:
-      run.cancel_losers();
+    case LoserAction::stop:
+      run.stop_losers();
       break;
-    case LoserAction::cancel_and_join:
-      TAILCUT_AWAIT_JOIN(run.cancel_and_join_all());
+    case LoserAction::stop_and_join:
+      TAILCUT_AWAIT_JOIN(run.stop_and_join_all());
       break;
   }
   if (run.throws_cancellation()) async::throw_cancelled();
