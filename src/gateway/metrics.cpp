@@ -121,7 +121,8 @@ struct alignas(64) MetricsShard::Counts {
   Count cancelled;
   Count budget_refusals;
   Count late_answers;
-  std::vector<CountLine> wins;  // [0] is attempt 1
+  Histogram late_answer_seconds;  // how late
+  std::vector<CountLine> wins;    // [0] is attempt 1
   Histogram call_seconds;
   Histogram attempt_seconds;
   // The ledger of what hedging bought.
@@ -159,7 +160,10 @@ void MetricsShard::record_call(CallOutcome outcome, std::chrono::steady_clock::d
   counts_->call_seconds.observe(seconds(elapsed));
 }
 
-void MetricsShard::record_late_answer() { counts_->late_answers.add(); }
+void MetricsShard::record_late_answer(std::chrono::steady_clock::duration late_by) {
+  counts_->late_answers.add();
+  counts_->late_answer_seconds.observe(seconds(late_by));
+}
 
 void MetricsShard::record_hedge(const policy::HedgeResult<std::string>& result) {
   Counts& counts = *counts_;
@@ -314,6 +318,10 @@ std::string Metrics::serialize() const {
       "Calls whose answer was ready only after their timeout, counted from the request's arrival "
       "(see --deadline-margin)",
       [](const Counts& shard) -> const Count& { return shard.late_answers; }));
+  families.push_back(histogram_family("tailcut_call_lateness_seconds",
+                                      "How long after their timeout the late answers were ready "
+                                      "(tailcut_calls_answered_late_total)",
+                                      &Counts::late_answer_seconds));
   families.push_back(histogram_family("tailcut_call_duration_seconds",
                                       "Time from reading a call to answering it",
                                       &Counts::call_seconds));

@@ -40,8 +40,8 @@ class MetricsShard {
   MetricsShard& operator=(const MetricsShard&) = delete;
 
   void record_call(CallOutcome outcome, std::chrono::steady_clock::duration elapsed);
-  // A call whose answer was ready only after its timeout had passed.
-  void record_late_answer();
+  // A call whose answer was ready only `late_by` after its timeout.
+  void record_late_answer(std::chrono::steady_clock::duration late_by);
   void record_hedge(const policy::HedgeResult<std::string>& result);
   // The pool of the worker's session, as of now. Called when /metrics is
   // served (the gateway visits each worker for it), so that the gauges are

@@ -357,7 +357,7 @@ http::Response answer(GatewayShard& shard, const policy::HedgeResult<std::string
   const auto elapsed = now - call.received_at;
   metrics.record_call(outcome, elapsed);
   if (timeout && elapsed > *timeout) {
-    metrics.record_late_answer();
+    metrics.record_late_answer(elapsed - *timeout);
     warn_late(shard, call, *timeout, elapsed, result.timer_lateness, now);
   }
   // How late the hedge acted on its timers (the hedge delay: every hedged

@@ -265,6 +265,7 @@ TEST_F(GatewayTest, ACallAnsweredAfterItsTimeoutIsCountedLate) {
   EXPECT_EQ(call("/api/smart?timeout=1").result_int(), 504);
   const auto metrics = call("/metrics").body();
   EXPECT_NE(metrics.find("tailcut_calls_answered_late_total 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tailcut_call_lateness_seconds_count 1"), std::string::npos) << metrics;
 }
 
 TEST_F(GatewayTest, LateAnswersAreWarnedAboutAtMostOnceASecondPerWorker) {

@@ -35,13 +35,13 @@ TEST(MetricsTest, WorkersRecordConcurrentlyAndTheTextSumsThem) {
   std::vector<std::thread> workers;
   for (std::size_t worker = 0; worker < 2; ++worker) {
     MetricsShard* shard = &metrics.add_shard(worker);
-    workers.emplace_back([shard] {
+    workers.emplace_back([shard, worker] {
       for (int i = 0; i < calls_per_worker; ++i) {
         shard->record_call(CallOutcome::success, 500ms);
         shard->record_hedge(hedged_call());
       }
       shard->record_call(CallOutcome::bad_request, 1ms);
-      shard->record_late_answer();
+      shard->record_late_answer(std::chrono::milliseconds{worker == 0 ? 3 : 7});
     });
   }
   for (auto& worker : workers) worker.join();
@@ -54,6 +54,11 @@ TEST(MetricsTest, WorkersRecordConcurrentlyAndTheTextSumsThem) {
   EXPECT_TRUE(has_line(text, "tailcut_hedges_total 40000"));
   EXPECT_TRUE(has_line(text, "tailcut_attempts_cancelled_total 20000"));
   EXPECT_TRUE(has_line(text, "tailcut_calls_answered_late_total 2"));
+  // How late: 3 ms and 7 ms.
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_lateness_seconds_bucket{le="0.001"} 0)")) << text;
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_lateness_seconds_bucket{le="0.005"} 1)"));
+  EXPECT_TRUE(has_line(text, R"(tailcut_call_lateness_seconds_bucket{le="0.01"} 2)"));
+  EXPECT_TRUE(has_line(text, "tailcut_call_lateness_seconds_count 2"));
   EXPECT_TRUE(has_line(text, R"(tailcut_wins_total{attempt="2"} 20000)"));
   EXPECT_TRUE(has_line(text, R"(tailcut_wins_total{attempt="1"} 0)"));
   // 0.5 s falls in le="0.5", 1 ms in le="0.001"; buckets are cumulative.
