@@ -97,9 +97,8 @@ struct RequestOptions {
   // Stops the request from outside: after request_stop() on its source (on
   // the session's thread), the request ends at once as cancelled (the
   // connection it was using is closed, even under a response just read),
-  // without cancelling the coroutine that awaits it. policy::hedge stops
-  // its first attempt this way when it runs it in its own frame
-  // (HedgeOptions::first_attempt_in_frame).
+  // without cancelling the coroutine that awaits it. How policy::hedge
+  // stops its attempts: pass it AttemptContext::stop.
   std::stop_token stop{};
 };
 
