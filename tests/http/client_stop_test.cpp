@@ -230,6 +230,34 @@ TEST_P(ClientStop, AStopEndsARequestWaitingForAConnectionAndTheHolderCompletes) 
   EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
 }
 
+// Awaits the holder's request, then at once (in the turn its connection
+// went back to the pool and was granted to the waiter) stops the waiter.
+asio::awaitable<void> hold_then_stop(Session& session, std::string url, std::stop_source* stop) {
+  co_await session.get(std::move(url));
+  stop->request_stop();
+}
+
+TEST_P(ClientStop, AStopInTheTurnItsConnectionIsGrantedLeavesTheConnectionPooled) {
+  asio::io_context io;
+  ClientTestServer server{io, slow_after(50ms)};
+  Session session{io.get_executor(), SessionOptions{.connection_limit = 1}};
+  std::stop_source stop;
+  asio::co_spawn(io, hold_then_stop(session, server.url("/slow"), &stop), asio::detached);
+  ASSERT_TRUE(run_until(io, [&] { return server.counters().in_flight == 1; }));
+  Awaited awaited;
+  start_request(io, session, stoppable(server.url("/fast"), stop.get_token()), outcome(), awaited);
+  ASSERT_TRUE(run_until(io, [&] { return session.stats().waiting == 1; }));
+  ASSERT_TRUE(run_until(
+      io, [&] { return awaited.done; }, 5s));
+  expect_stopped(awaited);
+  EXPECT_EQ(server.requests().size(), 1u);  // the stopped request was never sent
+  EXPECT_EQ(session.stats().in_use, 0u);
+  EXPECT_EQ(session.stats().idle, 1u);  // the holder's connection, unused by the stopped one
+  EXPECT_EQ(run_to_completion(io, session.get(server.url("/fast"))).body, "fast");
+  EXPECT_EQ(server.counters().connections_accepted, 1u);
+  EXPECT_EQ(server.counters().closed_by_client, 0u);
+}
+
 TEST_P(ClientStop, AStopEndsARequestWhileItConnects) {
   asio::io_context io;
   const test::SaturatedListener listener{io};

@@ -163,6 +163,49 @@ TEST_P(HedgeInEachMode, TheCallersCancellationBeforeTheDelayCancelsTheOnlyAttemp
   EXPECT_EQ(states_of(*reported.result), States{cancelled});
 }
 
+// Attempt 2 answers after 30 ms (past the hedge delay); attempts 1 and 3
+// wait until they are stopped, attempt 1 then ending as cancelled, attempt 3
+// with a failure of its own (as a request whose connection broke as it
+// was stopped).
+asio::awaitable<async::Outcome<int>> failing_when_stopped(Observed* observed,
+                                                          AttemptContext context) {
+  const auto wait = context.number == 2 ? 30ms : 10s;
+  bool answered = false;
+  try {
+    answered =
+        co_await wait_unless_stopped(Clock::now() + wait, context.number, context.stop, observed);
+  } catch (const boost::system::system_error&) {
+    // Cancelled through Asio before it could wait.
+  }
+  if (answered) co_return async::Outcome<int>::success(static_cast<int>(context.number));
+  if (context.number == 3) {
+    co_return async::Outcome<int>::failure(
+        async::Failure{async::Error::failed, "connection broken while stopping"});
+  }
+  co_return async::Outcome<int>::failure(async::cancellation_error());
+}
+
+asio::awaitable<HedgeResult<int>> hedge_failing_when_stopped(Mode mode, Observed* observed) {
+  OutcomeAttempt<int> attempt = [observed](AttemptContext context) {
+    return failing_when_stopped(observed, context);
+  };
+  co_return co_await hedge_in(mode, attempt, quick_options());
+}
+
+// Told to stop, an attempt that then fails of its own is recorded failed,
+// with its failure; one that ends as told is recorded cancelled.
+TEST_P(HedgeInEachMode, AStoppedAttemptThatFailsOtherwiseIsRecordedFailed) {
+  Observed observed;
+  const auto result =
+      run_async([&](Executor) { return hedge_failing_when_stopped(mode(), &observed); });
+  EXPECT_EQ(result.outcome, HedgeOutcome::succeeded);
+  EXPECT_EQ(result.winner, 2u);
+  EXPECT_EQ(observed.stopped_attempts(), (Numbers{1, 3}));
+  EXPECT_EQ(states_of(result), (States{cancelled, succeeded, failed}));
+  ASSERT_EQ(result.attempts.size(), 3u);
+  EXPECT_EQ(result.attempts[2].failure.message(), "connection broken while stopping");
+}
+
 // With first_attempt_in_frame, hedge stops attempt 1 through
 // AttemptContext::stop alone: attempt 1 sees it, and is recorded cancelled.
 TEST(HedgeFirstAttemptInFrame, AnExtraAttemptsSuccessStopsTheFirstAttempt) {
@@ -233,7 +276,7 @@ TEST(HedgeFirstAttemptInFrame, AnExtraAttemptDoneBeforeItIsWatchedStillStopsTheF
   const auto result = run_async([&](Executor) { return hedge_at_once_but_the_first(&observed); });
   EXPECT_LT(Clock::now() - started, 2s);  // not the first attempt's 10 s
   EXPECT_EQ(result.outcome, HedgeOutcome::succeeded);
-  EXPECT_NE(result.winner, 1u);
+  EXPECT_EQ(result.winner, 2u);  // both extras answered at once: the first in firing order
   EXPECT_EQ(observed.stopped_attempts(), Numbers{1});
 }
 

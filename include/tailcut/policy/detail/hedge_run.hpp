@@ -80,8 +80,9 @@ struct RunningAttempt {
   HedgeClock::time_point started;
   HedgeClock::time_point finished{};     // noted when hedge sees it done
   std::optional<std::size_t> replica{};  // with HedgeOptions::replicas
-  // Running when hedge requested the stop: recorded cancelled, whatever it
-  // ended with.
+  // Running when hedge requested the stop: recorded cancelled if it then
+  // ended with a cancellation (or a value), failed if it failed otherwise;
+  // never the winner.
   bool told_to_stop = false;
 };
 
@@ -197,13 +198,13 @@ class HedgeRun final : private async::detail::CompletionObserver {
   [[nodiscard]] bool advance() {
     while (!caller_cancelled_ && !deadline_passed_) {
       const auto now = HedgeClock::now();
-      const std::size_t failed = note_done(now);
+      const std::size_t ended = note_done(now);
       if (result_.winner != 0) return false;
       if (!extras_fired_ && extras_due(now)) {
         fire_extras(now);
         continue;  // an extra attempt may have answered at once
       }
-      if (extras_fired_ && failed == attempts_.size()) return false;  // all failed
+      if (extras_fired_ && ended == attempts_.size()) return false;  // all ended, none won
       if (times_.deadline_passed(now)) {
         deadline_passed_ = true;
         note_lateness(now, *times_.deadline());
@@ -348,18 +349,20 @@ class HedgeRun final : private async::detail::CompletionObserver {
     }
   }
 
-  // Notes the attempts done by `now` and the winner; returns how many failed.
+  // Notes the attempts done by `now` and the winner; returns how many are done.
   std::size_t note_done(HedgeClock::time_point now) {
-    std::size_t failed = 0;
+    std::size_t ended = 0;
     for (std::size_t i = 0; i < attempts_.size(); ++i) {
       auto& attempt = attempts_[i];
       if (attempt.task.done() && attempt.finished == HedgeClock::time_point{}) {
         attempt.finished = now;
       }
-      if (attempt.task.done() && !attempt.task.failed()) result_.winner = i + 1;
-      if (attempt.task.failed()) ++failed;
+      // The first success in firing order, among the attempts still wanted.
+      const bool succeeded = attempt.task.done() && !attempt.task.failed();
+      if (succeeded && result_.winner == 0 && !attempt.told_to_stop) result_.winner = i + 1;
+      if (attempt.task.done()) ++ended;
     }
-    return failed;
+    return ended;
   }
 
   void note_lateness(HedgeClock::time_point now, HedgeClock::time_point due) noexcept {
