@@ -59,6 +59,10 @@ within_5ms=$(awk '/^tailcut_call_lateness_seconds_bucket\{le="0.005"\}/ {print $
 late_past_5ms=$((${late:-0} - ${within_5ms:-0}))
 [[ -n $late && -n $within_5ms ]] || late_past_5ms=unknown
 log "gateway: calls answered after their timeout by its own clock: ${late:-unknown}, of which later than timeout + 5 ms: $late_past_5ms"
+log "$(grep '^tailcut_call_lateness_seconds_bucket' <<<"$metrics" | awk '{printf "%s ", $0}')"
+# The gateway's own word on its late answers (at most one line a second per
+# worker): how late, and how late its timers ran.
+grep 'answered late' "$work/serve.log" | tail -n 20 | sed 's/^/  /' | tee -a "$out" || true
 
 # Flat: the mean of the last third of the samples against the middle third's.
 verdict=$(printf '%s\n' "${samples[@]}" | awk '
