@@ -96,8 +96,14 @@ asio::awaitable<void> ConnectionPool::acquire(std::optional<Lease>& lease, async
   const std::stop_callback stop_waiting{stop, [&waiter] { waiter.wakeup.cancel(); }};
   boost::system::error_code error;
   co_await waiter.wakeup.async_wait(asio::redirect_error(asio::use_awaitable, error));
-  // A grant wins over a timeout or cancellation of the same turn.
+  // A grant wins over a timeout or cancellation of the same turn; a stop of
+  // that turn gives it back unused (its connection stays in the pool).
   if (waiter.granted) {
+    if (stop.stop_requested()) {
+      waiter.granted->release_to_pool();
+      failure = async::Failure::cancelled();
+      co_return;
+    }
     lease.emplace(std::move(*waiter.granted));
     co_return;
   }

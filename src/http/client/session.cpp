@@ -206,13 +206,6 @@ asio::awaitable<RequestResult<Failures>> run_request(std::shared_ptr<SessionStat
         if (!lease) {
           co_await wait_for_lease(*state, plan, connect, reuse, lease, result.failure);
           if (result.failure) break;
-          // Stopped in the turn its lease was granted (a grant wins over
-          // the stop): the connection goes back to the pool unused.
-          if (plan.stop().stop_requested()) {
-            lease->release_to_pool();
-            result.failure = async::Failure::cancelled();
-            break;
-          }
         }
         if (!lease->connection()) {
           // Attached only when opened (null otherwise).
