@@ -15,6 +15,7 @@
 #include "cli/fetch/fetch.hpp"
 #include "cli/fetch/host_hedging.hpp"
 #include "support/client_test_server.hpp"
+#include "support/fetch_test_run.hpp"
 #include "support/tailcut_binary.hpp"
 
 namespace tailcut::cli::fetch {
@@ -23,42 +24,27 @@ namespace {
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using test::ClientTestServer;
+using test::contains;
+using test::expect_fetch_usage_error;
+using test::records_of;
 using test::Reply;
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-std::vector<boost::json::object> records_of(const std::string& output) {
-  std::vector<boost::json::object> records;
-  std::istringstream lines{output};
-  for (std::string line; std::getline(lines, line);) {
-    records.push_back(boost::json::parse(line).as_object());
-  }
-  return records;
-}
-
-// Exit status 2 and a line saying what is wrong.
-void expect_usage_error(const std::string& arguments, const std::string& says) {
-  SCOPED_TRACE(arguments);
-  const auto refused = " http://127.0.0.1:" + std::to_string(test::closed_port()) + "/";
-  const auto run = test::run_tailcut_shell("fetch " + arguments + refused);
-  EXPECT_EQ(run.status, 2);
-  EXPECT_TRUE(contains(run.err, says)) << run.err;
-  EXPECT_EQ(run.out, "");
-}
-
 TEST(FetchHedgeAuto, BadFormsAndValuesAreUsageErrorsNamingTheFlag) {
-  expect_usage_error("--hedge auto:0", "--hedge auto: COUNT must be at least 1");
-  expect_usage_error("--hedge auto:x", "--hedge: 'auto:x' is not DELAY:COUNT nor auto[:COUNT]");
-  expect_usage_error("--hedge auto:", "--hedge: 'auto:' is not DELAY:COUNT nor auto[:COUNT]");
-  expect_usage_error("--hedge automatic", "is not DELAY:COUNT nor auto[:COUNT]");
-  expect_usage_error("--hedge auto:17", "COUNT 17 is too many extra attempts; use 0 to 16");
-  expect_usage_error("--hedge auto --hedge-budget -1", "--hedge-budget: must not be negative");
-  expect_usage_error("--hedge auto --hedge-budget 0", "--hedge auto: needs a hedge budget above 0");
-  expect_usage_error("--hedge auto --hedge-budget 101", "--hedge-budget: must be at most 100");
-  expect_usage_error("--hedge-budget 5", "--hedge-budget: caps the extra attempts of --hedge");
-  expect_usage_error("--hedge 10ms:1 --hedge-budget x", "--hedge-budget");
+  expect_fetch_usage_error("--hedge auto:0", "--hedge auto: COUNT must be at least 1");
+  expect_fetch_usage_error("--hedge auto:x",
+                           "--hedge: 'auto:x' is not DELAY:COUNT nor auto[:COUNT]");
+  expect_fetch_usage_error("--hedge auto:", "--hedge: 'auto:' is not DELAY:COUNT nor auto[:COUNT]");
+  expect_fetch_usage_error("--hedge automatic", "is not DELAY:COUNT nor auto[:COUNT]");
+  expect_fetch_usage_error("--hedge auto:17", "COUNT 17 is too many extra attempts; use 0 to 16");
+  expect_fetch_usage_error("--hedge auto --hedge-budget -1",
+                           "--hedge-budget: must not be negative");
+  expect_fetch_usage_error("--hedge auto --hedge-budget 0",
+                           "--hedge auto: needs a hedge budget above 0");
+  expect_fetch_usage_error("--hedge auto --hedge-budget 101",
+                           "--hedge-budget: must be at most 100");
+  expect_fetch_usage_error("--hedge-budget 5",
+                           "--hedge-budget: caps the extra attempts of --hedge");
+  expect_fetch_usage_error("--hedge 10ms:1 --hedge-budget x", "--hedge-budget");
 }
 
 TEST(FetchHedgeAuto, ValidateChecksTheCountAndTheBudget) {
