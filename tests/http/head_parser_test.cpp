@@ -234,6 +234,24 @@ TEST(HeadParserTest, IsTokenTakesTcharsOnlyAndAtLeastOne) {
   }
 }
 
+// A name in any case equals its lower case; a name of another length, or
+// with another byte anywhere ('_' is not '-'), does not.
+TEST(HeadParserTest, EqualsLowerTakesAnyCaseOfTheSameName) {
+  EXPECT_TRUE(equals_lower("", ""));
+  EXPECT_TRUE(equals_lower("Proxy-Connection", "proxy-connection"));
+  EXPECT_TRUE(equals_lower("PROXY-CONNECTION", "proxy-connection"));
+  EXPECT_FALSE(equals_lower("Proxy-Connectio", "proxy-connection"));
+  EXPECT_FALSE(equals_lower("Proxy-Connections", "proxy-connection"));
+  const std::string lower = "proxy-connection";
+  for (std::size_t at = 0; at < lower.size(); ++at) {
+    std::string other = lower;
+    other[at] = lower[at] == '-' ? '_' : static_cast<char>(lower[at] - 'a' + 'A');
+    EXPECT_EQ(equals_lower(other, lower), lower[at] != '-') << at;
+    other[at] = lower[at] == 'z' ? 'a' : static_cast<char>(lower[at] + 1);
+    EXPECT_FALSE(equals_lower(other, lower)) << at;
+  }
+}
+
 TEST(HeadParserTest, LeavesUnusualResponsesToBeast) {
   const std::vector<std::string> unusual = {
       "HTTP/1.1 200\r\n\r\n",  // no SP after the status
