@@ -26,8 +26,9 @@ log() { echo "$*" | tee -a "$out"; }
 build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTAILCUT_BUILD_BENCH=ON \
   -DTAILCUT_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target tailcut_soak_client >/dev/null
+cmake --build "$build" --target tailcut_soak_client tailcut_stall_probe >/dev/null
 client=$build/bench/tailcut_soak_client
+probe=$build/bench/tailcut_stall_probe
 
 nice -n 10 $tailcut upstream --listen 127.0.0.1:18201 --hang 2s >"$work/upstream.log" 2>&1 &
 pids+=($!)
@@ -39,8 +40,15 @@ pids+=($gateway)
 wait_port 18200
 
 log "soak: ${seconds} s, 500 connections, gateway with default flags; $(nproc) cores"
+steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
+steal_before=$(steal_ticks)
 "$client" http://127.0.0.1:18200 "$seconds" 500 >"$work/client.txt" 2>"$work/client.err" &
 soak=$!
+# The probes outlast the client, which finishes its calls in flight.
+"$probe" "$((seconds + 5))" 5 realtime >"$work/probe-realtime.txt" 2>&1 &
+probes=($!)
+"$probe" "$((seconds + 5))" 5 ordinary >"$work/probe-ordinary.txt" 2>&1 &
+probes+=($!)
 samples=()
 log "$(printf '%8s %10s %12s' seconds rss_kb descriptors)"
 for ((elapsed = 10; elapsed <= seconds; elapsed += 10)); do
@@ -52,6 +60,9 @@ for ((elapsed = 10; elapsed <= seconds; elapsed += 10)); do
   log "$(printf '%8d %10d %12d' "$elapsed" "$rss" "$fds")"
 done
 wait "$soak" || true
+wait "${probes[@]}" || true
+steal_seconds=$(awk -v t="$(($(steal_ticks) - steal_before))" -v hz="$(getconf CLK_TCK)" \
+  'BEGIN {printf "%.1f", t / hz}')
 log "client: $(cat "$work/client.txt") $(head -c 300 "$work/client.err")"
 metrics=$(curl -s http://127.0.0.1:18200/metrics)
 late=$(awk '/^tailcut_calls_answered_late_total/ {print $2}' <<<"$metrics")
@@ -63,6 +74,32 @@ log "$(grep '^tailcut_call_lateness_seconds_bucket' <<<"$metrics" | awk '{printf
 # The gateway's own word on its late answers (at most one line a second per
 # worker): how late, and how late its timers ran.
 grep 'answered late' "$work/serve.log" | tail -n 20 | sed 's/^/  /' | tee -a "$out" || true
+log "machine: steal time ${steal_seconds} s of the $(nproc) cores' $((seconds * $(nproc))) s"
+log "stall probes (woke more than 5 ms late): real-time $(grep -h '^cpu=' "$work/probe-realtime.txt" |
+  tr '\n' ' ')| ordinary $(grep -h '^cpu=' "$work/probe-ordinary.txt" | tr '\n' ' ')"
+grep -v '^stall\|^cpu=' "$work/probe-realtime.txt" | sed 's/^/  /' | tee -a "$out" || true
+
+# The worst stall a probe saw that ended at most 250 ms before `unix_ms`
+# (or 20 ms after it: the two clocks are read apart).
+worst_stall_near() {
+  awk -v t="$1" '$1 == "stall" && $2 >= t - 250 && $2 <= t + 20 {
+    split($4, ms, "="); if (ms[2] + 0 > worst) worst = ms[2] + 0 } END { printf "%.1f", worst }' "$2"
+}
+# Each warned late answer later than timeout + 5 ms beside the stalls the
+# probes saw just before it.
+explained=0 warned=0
+while IFS= read -r line; do
+  late_ms=$(sed -E 's/.*answered late: ([0-9.]+) ms.*/\1/' <<<"$line")
+  awk -v ms="$late_ms" 'BEGIN {exit !(ms > 5)}' || continue
+  stamp=${line:1:23}
+  at=$(date -d "$stamp" +%s%3N)
+  machine=$(worst_stall_near "$at" "$work/probe-realtime.txt")
+  ordinary=$(worst_stall_near "$at" "$work/probe-ordinary.txt")
+  warned=$((warned + 1))
+  awk -v ms="$machine" 'BEGIN {exit !(ms > 5)}' && explained=$((explained + 1))
+  log "  late ${late_ms} ms at ${stamp:11}: in the 250 ms before, the machine stalled up to ${machine} ms, an ordinary process waited up to ${ordinary} ms"
+done < <(grep 'answered late' "$work/serve.log")
+log "warned late answers later than timeout + 5 ms: $warned, of which $explained came within 250 ms after a stall of the machine over 5 ms"
 
 # Flat: the mean of the last third of the samples against the middle third's.
 verdict=$(printf '%s\n' "${samples[@]}" | awk '
