@@ -15,8 +15,15 @@
 # includes the client's delays too. The simulator runs at a lower priority
 # (nice 10), as if on a machine of its own: on the two shared cores its
 # work would otherwise delay the gateway's timers; its own delays only make
-# the upstream slower, which the deadlines absorb. Results go to
-# bench/results/soak-<date>.txt. Run by hand: bench/soak.sh
+# the upstream slower, which the deadlines absorb. Two stall probes
+# (bench/stall_probe.cpp, a thread pinned to each CPU) run beside it: one at
+# real-time priority sees the stalls of the machine itself, which no process
+# runs through; one at the gateway's priority sees what an ordinary process
+# waited. Each late answer the gateway warns of is put beside the worst
+# stall of each in the 250 ms before it, and the hypervisor's steal time
+# over the run (/proc/stat) is reported. Results go to
+# bench/results/soak-<date>.txt. Run by hand, as root for the real-time
+# probe: bench/soak.sh
 source "$(dirname "$0")/lib.sh"
 seconds=${SOAK_SECONDS:-600}
 out=bench/results/soak-$(date +%Y%m%d-%H%M%S).txt
