@@ -17,13 +17,13 @@
 # work would otherwise delay the gateway's timers; its own delays only make
 # the upstream slower, which the deadlines absorb. Two stall probes
 # (bench/stall_probe.cpp, a thread pinned to each CPU) run beside it: one at
-# real-time priority sees the stalls of the machine itself, which no process
-# runs through; one at the gateway's priority sees what an ordinary process
-# waited. Each late answer the gateway warns of is put beside the worst
-# stall of each in the 250 ms before it, and the hypervisor's steal time
-# over the run (/proc/stat) is reported. Results go to
-# bench/results/soak-<date>.txt. Run by hand, as root for the real-time
-# probe: bench/soak.sh
+# real-time priority, which only the kernel and the hypervisor can hold up,
+# sees the machine's own stalls; one at the gateway's priority shows what a
+# thread that mostly sleeps waited. Each late answer the gateway warns of
+# is put beside the stalls each probe saw while that answer's timers ran
+# late, and the hypervisor's steal time over the run (/proc/stat) is
+# reported. Results go to bench/results/soak-<date>.txt. Run by hand, as
+# root for the real-time probe: bench/soak.sh
 source "$(dirname "$0")/lib.sh"
 seconds=${SOAK_SECONDS:-600}
 out=bench/results/soak-$(date +%Y%m%d-%H%M%S).txt
@@ -48,7 +48,7 @@ wait_port 18200
 
 log "soak: ${seconds} s, 500 connections, gateway with default flags; $(nproc) cores"
 steal_ticks() { awk '/^cpu / {print $9}' /proc/stat; }
-steal_before=$(steal_ticks)
+steal_before=$(steal_ticks) steal_from=$(date +%s.%N)
 "$client" http://127.0.0.1:18200 "$seconds" 500 >"$work/client.txt" 2>"$work/client.err" &
 soak=$!
 # The probes outlast the client, which finishes its calls in flight.
@@ -56,6 +56,7 @@ soak=$!
 probes=($!)
 "$probe" "$((seconds + 5))" 5 ordinary >"$work/probe-ordinary.txt" 2>&1 &
 probes+=($!)
+pids+=("$soak" "${probes[@]}")
 samples=()
 log "$(printf '%8s %10s %12s' seconds rss_kb descriptors)"
 for ((elapsed = 10; elapsed <= seconds; elapsed += 10)); do
@@ -68,8 +69,9 @@ for ((elapsed = 10; elapsed <= seconds; elapsed += 10)); do
 done
 wait "$soak" || true
 wait "${probes[@]}" || true
-steal_seconds=$(awk -v t="$(($(steal_ticks) - steal_before))" -v hz="$(getconf CLK_TCK)" \
-  'BEGIN {printf "%.1f", t / hz}')
+steal=$(awk -v t="$(($(steal_ticks) - steal_before))" -v hz="$(getconf CLK_TCK)" \
+  -v from="$steal_from" -v to="$(date +%s.%N)" -v cores="$(nproc)" \
+  'BEGIN {printf "%.1f s in %.0f s of %d cores", t / hz, cores * (to - from), cores}')
 log "client: $(cat "$work/client.txt") $(head -c 300 "$work/client.err")"
 metrics=$(curl -s http://127.0.0.1:18200/metrics)
 late=$(awk '/^tailcut_calls_answered_late_total/ {print $2}' <<<"$metrics")
@@ -81,32 +83,44 @@ log "$(grep '^tailcut_call_lateness_seconds_bucket' <<<"$metrics" | awk '{printf
 # The gateway's own word on its late answers (at most one line a second per
 # worker): how late, and how late its timers ran.
 grep 'answered late' "$work/serve.log" | tail -n 20 | sed 's/^/  /' | tee -a "$out" || true
-log "machine: steal time ${steal_seconds} s of the $(nproc) cores' $((seconds * $(nproc))) s"
-log "stall probes (woke more than 5 ms late): real-time $(grep -h '^cpu=' "$work/probe-realtime.txt" |
-  tr '\n' ' ')| ordinary $(grep -h '^cpu=' "$work/probe-ordinary.txt" | tr '\n' ' ')"
-grep -v '^stall\|^cpu=' "$work/probe-realtime.txt" | sed 's/^/  /' | tee -a "$out" || true
+log "machine: steal time $steal"
+probe_summary() {
+  grep -q '^cpu=' "$1" && grep -h '^cpu=' "$1" | tr '\n' ' ' || echo "n/a ($(head -c 200 "$1")) "
+}
+log "stall probes (woke more than 5 ms late): real-time $(probe_summary "$work/probe-realtime.txt")| ordinary (a thread that mostly sleeps) $(probe_summary "$work/probe-ordinary.txt")"
 
-# The worst stall a probe saw that ended at most 250 ms before `unix_ms`
-# (or 20 ms after it: the two clocks are read apart).
-worst_stall_near() {
-  awk -v t="$1" '$1 == "stall" && $2 >= t - 250 && $2 <= t + 20 {
-    split($4, ms, "="); if (ms[2] + 0 > worst) worst = ms[2] + 0 } END { printf "%.1f", worst }' "$2"
+# The stalls a probe saw that overlap the time from `unix_ms` - `span_ms`
+# to `unix_ms` (20 ms wider each side: the two clocks are read apart):
+# "<count> <worst ms>". A stall is printed at its end, `ms` long.
+stalls_within() {
+  awk -v t="$1" -v span="$2" '$1 == "stall" { split($4, ms, "=")
+      if ($2 >= t - span - 20 && $2 - ms[2] <= t + 20) { n++; if (ms[2] + 0 > worst) worst = ms[2] + 0 } }
+    END { printf "%d %.1f\n", n, worst }' "$3"
 }
 # Each warned late answer later than timeout + 5 ms beside the stalls the
-# probes saw just before it.
+# probes saw while its timers ran late.
+realtime_ran=$(grep -c '^cpu=' "$work/probe-realtime.txt" || true)
 explained=0 warned=0
+warning='^\[[0-9: .-]+\] \[warning\] call id=[0-9]+ answered late: [0-9.]+ ms after .* ran up to [0-9.]+ ms late'
 while IFS= read -r line; do
   late_ms=$(sed -E 's/.*answered late: ([0-9.]+) ms.*/\1/' <<<"$line")
+  timers_ms=$(sed -E 's/.*ran up to ([0-9.]+) ms late.*/\1/' <<<"$line")
   awk -v ms="$late_ms" 'BEGIN {exit !(ms > 5)}' || continue
   stamp=${line:1:23}
-  at=$(date -d "$stamp" +%s%3N)
-  machine=$(worst_stall_near "$at" "$work/probe-realtime.txt")
-  ordinary=$(worst_stall_near "$at" "$work/probe-ordinary.txt")
+  at=$(date -d "$stamp" +%s%3N) || continue
+  read -r machine_n machine_ms < <(stalls_within "$at" "$timers_ms" "$work/probe-realtime.txt")
+  read -r ordinary_n ordinary_ms < <(stalls_within "$at" "$timers_ms" "$work/probe-ordinary.txt")
   warned=$((warned + 1))
-  awk -v ms="$machine" 'BEGIN {exit !(ms > 5)}' && explained=$((explained + 1))
-  log "  late ${late_ms} ms at ${stamp:11}: in the 250 ms before, the machine stalled up to ${machine} ms, an ordinary process waited up to ${ordinary} ms"
-done < <(grep 'answered late' "$work/serve.log")
-log "warned late answers later than timeout + 5 ms: $warned, of which $explained came within 250 ms after a stall of the machine over 5 ms"
+  ((machine_n > 0)) && explained=$((explained + 1))
+  machine="the machine stalled ${machine_n} times, up to ${machine_ms} ms"
+  ((realtime_ran > 0)) || machine="the machine: n/a"
+  log "  late ${late_ms} ms at ${stamp:11}, its timers ${timers_ms} ms late; meanwhile ${machine}; the sleeping thread waited ${ordinary_n} times, up to ${ordinary_ms} ms"
+done < <(grep -E "$warning" "$work/serve.log" || true)
+if ((realtime_ran > 0)); then
+  log "warned late answers later than timeout + 5 ms: $warned, of which $explained while the machine stalled (its timers ran late then)"
+else
+  log "warned late answers later than timeout + 5 ms: $warned (the real-time probe did not run: no word on the machine's stalls)"
+fi
 
 # Flat: the mean of the last third of the samples against the middle third's.
 verdict=$(printf '%s\n' "${samples[@]}" | awk '

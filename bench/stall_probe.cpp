@@ -14,14 +14,20 @@
 // than THRESHOLD_MS, in time order, then one summary line per CPU:
 //   stall <unix time in ms> cpu=<n> ms=<how late>
 //   cpu=<n> wakeups=.. stalls=.. worst_ms=..
-// Exit status 2 on a usage error or when the realtime priority is refused.
+// The CPUs are those the probe may run on (its affinity). Exit status 2 on
+// a usage error, 1 when a thread cannot be pinned or the realtime priority
+// is refused (it needs root or CAP_SYS_NICE), before anything is measured.
 #include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <latch>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -71,10 +77,14 @@ std::string take_cpu(unsigned cpu, bool realtime) {
   return {};
 }
 
-void probe(CpuReport& report, std::chrono::seconds duration, Milliseconds threshold,
-           bool realtime) {
+// Every thread takes its CPU first; none measures unless all could
+// (`all_ready`, written before `decided` is counted down).
+void probe(CpuReport& report, std::latch& taken, std::latch& decided, const bool& all_ready,
+           std::chrono::seconds duration, Milliseconds threshold, bool realtime) {
   report.error = take_cpu(report.cpu, realtime);
-  if (!report.error.empty()) return;
+  taken.count_down();
+  decided.wait();
+  if (!all_ready) return;
   const auto end = Clock::now() + duration;
   for (auto before = Clock::now(); before < end; ++report.wakeups) {
     std::this_thread::sleep_for(sleep_step);
@@ -94,29 +104,66 @@ int usage(const char* message) {
   return 2;
 }
 
+// A whole positive number, or a positive one with a fraction; the whole
+// text, nothing after it.
+std::optional<double> positive_number(const char* text, bool whole) {
+  char* end = nullptr;
+  const double value = std::strtod(text, &end);
+  if (end == text || *end != '\0' || !(value > 0) || value > 1e9) return std::nullopt;
+  if (whole && value != static_cast<double>(static_cast<long>(value))) return std::nullopt;
+  return value;
+}
+
+// The CPUs this process may run on.
+std::vector<unsigned> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<unsigned> cpus;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return cpus;
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 4) return usage("expected 1 to 3 arguments");
-  const int seconds = std::atoi(argv[1]);
-  const double threshold_ms = argc > 2 ? std::atof(argv[2]) : 5.0;
+  const auto seconds = positive_number(argv[1], true);
+  const auto threshold_ms = argc > 2 ? positive_number(argv[2], false) : 5.0;
   const std::string_view mode = argc > 3 ? argv[3] : "realtime";
-  if (seconds <= 0) return usage("SECONDS must be a positive whole number");
-  if (threshold_ms <= 0) return usage("THRESHOLD_MS must be positive");
+  if (!seconds) return usage("SECONDS must be a positive whole number");
+  if (!threshold_ms) return usage("THRESHOLD_MS must be a positive number");
   if (mode != "realtime" && mode != "ordinary") return usage("the mode is realtime or ordinary");
+  const std::vector<unsigned> cpus = allowed_cpus();
+  if (cpus.empty()) return usage("cannot tell which CPUs this process may run on");
 
-  std::vector<CpuReport> reports(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<CpuReport> reports(cpus.size());
+  std::latch taken{static_cast<std::ptrdiff_t>(cpus.size())};
+  std::latch decided{1};
+  bool all_ready = false;
   std::vector<std::jthread> threads;
-  for (unsigned cpu = 0; cpu < reports.size(); ++cpu) {
-    reports[cpu].cpu = cpu;
-    threads.emplace_back(probe, std::ref(reports[cpu]), std::chrono::seconds{seconds},
-                         Milliseconds{threshold_ms}, mode == "realtime");
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    reports[i].cpu = cpus[i];
+    threads.emplace_back(probe, std::ref(reports[i]), std::ref(taken), std::ref(decided),
+                         std::cref(all_ready),
+                         std::chrono::seconds{static_cast<long>(*seconds)},
+                         Milliseconds{*threshold_ms}, mode == "realtime");
   }
+  taken.wait();  // every thread has tried to take its CPU
+  const auto failed = std::ranges::find_if(
+      reports, [](const CpuReport& report) { return !report.error.empty(); });
+  all_ready = failed == reports.end();
+  decided.count_down();
   threads.clear();  // joins
+  if (failed != reports.end()) {
+    std::fprintf(stderr, "tailcut_stall_probe: %s\n", failed->error.c_str());
+    return 1;
+  }
 
   std::vector<Stall> stalls;
   for (const CpuReport& report : reports) {
-    if (!report.error.empty()) return usage(report.error.c_str());
     stalls.insert(stalls.end(), report.stalls.begin(), report.stalls.end());
   }
   std::ranges::sort(stalls, {}, &Stall::unix_ms);
