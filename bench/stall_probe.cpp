@@ -147,13 +147,12 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < cpus.size(); ++i) {
     reports[i].cpu = cpus[i];
     threads.emplace_back(probe, std::ref(reports[i]), std::ref(taken), std::ref(decided),
-                         std::cref(all_ready),
-                         std::chrono::seconds{static_cast<long>(*seconds)},
+                         std::cref(all_ready), std::chrono::seconds{static_cast<long>(*seconds)},
                          Milliseconds{*threshold_ms}, mode == "realtime");
   }
   taken.wait();  // every thread has tried to take its CPU
-  const auto failed = std::ranges::find_if(
-      reports, [](const CpuReport& report) { return !report.error.empty(); });
+  const auto failed =
+      std::ranges::find_if(reports, [](const CpuReport& report) { return !report.error.empty(); });
   all_ready = failed == reports.end();
   decided.count_down();
   threads.clear();  // joins
